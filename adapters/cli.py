@@ -1,0 +1,72 @@
+"""``organise-bot``: run the bot, open the console, or migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import sys
+
+from adapters.runner import run
+from bot import config as configuration
+from bot.config import Config, ConfigError
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="organise-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="serve every enabled adapter")
+    console = commands.add_parser("console", help="try the bot in this terminal")
+    console.add_argument("--chat", help="the chat to start in")
+    console.add_argument("--user", help="the person to speak as")
+    db = commands.add_parser("db", help="database tasks")
+    db.add_argument("task", choices=["upgrade"], help="upgrade: apply migrations")
+    for sub in (run_parser, console, db):
+        sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
+    args = parser.parse_args(argv)
+
+    try:
+        config = configuration.load(args.config)
+    except ConfigError as error:
+        print(f"organise-bot: config: {error}", file=sys.stderr)
+        return 2
+    interactive = sys.stdin.isatty()
+    logging.basicConfig(
+        level=logging.WARNING if args.command == "console" else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "db":
+            asyncio.run(_upgrade(config))
+            print("database is up to date")
+        elif args.command == "console":
+            console = dataclasses.replace(
+                config.console,
+                chat=args.chat or config.console.chat,
+                user=args.user or config.console.user,
+            )
+            config = dataclasses.replace(config, console=console)
+            asyncio.run(run(config, console_only=True, interactive=interactive))
+        else:
+            asyncio.run(run(config, interactive=interactive))
+    except KeyboardInterrupt:
+        return 130
+    except OSError as error:  # e.g. the database file's folder does not exist
+        print(f"organise-bot: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _upgrade(config: Config) -> None:
+    database = Database(config.database.url)
+    try:
+        await upgrade(database)
+    finally:
+        await database.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

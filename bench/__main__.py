@@ -1,0 +1,17 @@
+"""Run every benchmark: ``python -m bench`` (or ``make bench``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bench import foundation
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    await foundation.main()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

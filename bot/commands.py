@@ -1,0 +1,13 @@
+"""Every capability registers its commands here, in the order /help lists them."""
+
+from __future__ import annotations
+
+from bot import general, privacy, roles, tags
+from bot.registry import Registry
+
+
+def build_registry() -> Registry:
+    registry = Registry()
+    for module in (general, roles, tags, privacy):
+        module.register(registry)
+    return registry

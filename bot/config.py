@@ -1,0 +1,211 @@
+"""Configuration: one TOML file (``config.example.toml`` documents every key) read
+into typed dataclasses, plus secrets and overrides from the environment.
+
+Bad config stops the bot with one clear sentence naming the key and what was
+expected (:class:`ConfigError`), never a traceback. Tokens are *only* read from the
+environment so that no committed file can ever hold one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_PATH = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """A problem with the configuration, worded for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    name: str = "Organise bot"
+    timezone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///organise.db"
+
+
+@dataclass(frozen=True)
+class RolesSettings:
+    # People who are admins everywhere, as "platform:id". Console people can only be
+    # typed at this machine's terminal, so the shipped default makes its default
+    # person an admin and a newcomer can try every command.
+    admins: list[str] = field(default_factory=lambda: ["console:alice"])
+    # A platform's own chat admins (Telegram administrators, Discord "Manage Server")
+    # count as organisers of that chat.
+    platform_admins_are_organisers: bool = True
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int = 8
+    lease_seconds: float = 60.0
+    poll_seconds: float = 1.0
+    backoff_cap_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    # "auto": the console runs when no other platform has a token.
+    enabled: str = "auto"
+    chat: str = "branch"
+    user: str = "alice"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    mode: str = "polling"  # or "webhook"
+    base_url: str = ""  # a self-hosted Bot API server, e.g. "http://127.0.0.1:8081/bot"
+    base_file_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_url: str = ""  # the public https URL Telegram posts updates to
+    webhook_path: str = "telegram"
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    prefix: str = "!"
+    text_commands: bool = True
+    guilds: list[int] = field(default_factory=list)  # empty: sync slash commands globally
+    organiser_roles: list[str] = field(default_factory=lambda: ["Organiser"])
+    tulo_roles: list[str] = field(default_factory=lambda: ["TULO"])
+
+
+@dataclass(frozen=True)
+class Config:
+    bot: BotSettings = field(default_factory=BotSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    roles: RolesSettings = field(default_factory=RolesSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    # Secrets, from the environment only.
+    telegram_token: str = field(default="", repr=False)
+    discord_token: str = field(default="", repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+
+SECRET_FIELDS = {"telegram_token", "discord_token"}
+
+
+def load(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
+    """Read the config file (``path``, else ``$ORGANISE_CONFIG``, else ``config.toml``
+    if it exists, else built-in defaults) and the environment."""
+    env = os.environ if env is None else env
+    chosen = (
+        Path(path) if path else Path(env["ORGANISE_CONFIG"]) if env.get("ORGANISE_CONFIG") else None
+    )
+    raw: dict[str, Any] = {}
+    if chosen is not None and not chosen.is_file():
+        raise ConfigError(f"config file {chosen} does not exist")
+    source = chosen or (DEFAULT_PATH if DEFAULT_PATH.is_file() else None)
+    if source is not None:
+        try:
+            raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{source} is not valid TOML: {error}") from None
+    for key in SECRET_FIELDS:
+        if key in raw:
+            raise ConfigError(f"{key} must not be in a file: set it in the environment instead")
+    config: Config = _build(Config, raw, "")
+    overrides: dict[str, Any] = {
+        "telegram_token": env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+        "discord_token": env.get("DISCORD_BOT_TOKEN", "").strip(),
+    }
+    if env.get("DATABASE_URL"):
+        overrides["database"] = DatabaseSettings(url=env["DATABASE_URL"])
+    config = dataclasses.replace(config, **overrides)
+    _check(config)
+    return config
+
+
+def _build(cls: type[Any], raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{where}] should be a table of keys")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls) if f.name not in SECRET_FIELDS}
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        known = ", ".join(sorted(fields))
+        raise ConfigError(f"unknown key {_name(where, unknown[0])!r}; expected one of: {known}")
+    values = {}
+    for key, value in raw.items():
+        expected = hints[key]
+        name = _name(where, key)
+        if dataclasses.is_dataclass(expected):
+            values[key] = _build(typing.cast(type[Any], expected), value, name)
+        else:
+            values[key] = _coerce(expected, value, name)
+    return cls(**values)
+
+
+def _coerce(expected: Any, value: Any, name: str) -> Any:
+    origin = typing.get_origin(expected)
+    if origin is list:
+        (item_type,) = typing.get_args(expected)
+        if not isinstance(value, list):
+            raise ConfigError(f"{name} should be a list, e.g. {name} = []")
+        return [_coerce(item_type, item, f"{name}[{i}]") for i, item in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{name}: unsupported type")  # pragma: no cover - no such fields
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is bool and not isinstance(value, bool):
+        raise ConfigError(f"{name} should be true or false, not {value!r}")
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{name} should be {_describe(expected)}, not {value!r}")
+    return value
+
+
+def _describe(kind: type[Any]) -> str:
+    return {str: "text in quotes", int: "a whole number", float: "a number"}.get(
+        kind, kind.__name__
+    )
+
+
+def _name(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _check(config: Config) -> None:
+    try:
+        config.zone  # noqa: B018 - validates the name
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'bot.timezone {config.bot.timezone!r} is not a known time zone, e.g. "Europe/London"'
+        ) from None
+    if config.console.enabled not in {"auto", "yes", "no"}:
+        raise ConfigError('console.enabled should be "auto", "yes" or "no"')
+    if config.telegram.mode not in {"polling", "webhook"}:
+        raise ConfigError('telegram.mode should be "polling" or "webhook"')
+    if config.telegram.mode == "webhook" and not config.telegram.webhook_url.startswith("https://"):
+        raise ConfigError(
+            'telegram.webhook_url should be the public "https://…" address in webhook mode'
+        )
+    url = config.database.url
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "database.url should start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    for entry in config.roles.admins:
+        platform, _, ident = entry.partition(":")
+        if platform not in {"console", "telegram", "discord"} or not ident:
+            raise ConfigError(f'roles.admins entry {entry!r} should look like "telegram:123456"')
+    if config.outbox.max_attempts < 1:
+        raise ConfigError("outbox.max_attempts should be at least 1")

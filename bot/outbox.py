@@ -1,0 +1,618 @@
+"""The one delivery path: every message is written down before it is sent.
+
+:class:`Outbox` puts rows in the ``outbox`` table inside the caller's own
+transaction, so a command's changes and the messages announcing them are saved
+together or not at all. One :class:`Sender` per platform then claims due rows,
+paces them (:mod:`bot.pacing`), hands each to its adapter and records the outcome:
+
+* sent → the platform's message ids, which later edits and deletes address;
+* retry-after → tried again after exactly the time the platform asked for;
+* transient → tried again with exponential backoff, up to ``max_attempts``;
+* permanent → failed with the reason (and the chat marked inactive if it is gone).
+
+A row being sent is *leased*; if the process dies, the lease runs out and the row
+is claimed again after restart, so nothing is lost and a message is duplicated at
+most if it was in flight at the moment of the crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import OutboxSettings
+from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transport
+from bot.pacing import Pacer
+from bot.types import ChatKind, Content, Delivery, Op, Outgoing
+from storage.chats import deactivate_chat, move_chat
+from storage.db import Database
+from storage.models import Chat, OutboxRow
+
+log = logging.getLogger(__name__)
+
+REPLY_LANE = 0
+BULK_LANE = 1
+# An edit waits this long for the message it edits to be sent first.
+EDIT_WAIT = timedelta(seconds=2)
+
+
+class Status:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Outbox:
+    """Writes rows; wakes the senders. Shared by everything that speaks."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._listeners: list[Callable[[str], None]] = []
+
+    def on_enqueue(self, listener: Callable[[str], None]) -> None:
+        self._listeners.append(listener)
+
+    def notify(self, platforms: Iterable[str]) -> None:
+        """Wake the senders of these platforms (call after the transaction commits)."""
+        for platform in set(platforms):
+            for listener in self._listeners:
+                listener(platform)
+
+    async def enqueue(
+        self, session: AsyncSession, messages: Sequence[Outgoing], lane: int = BULK_LANE
+    ) -> list[int | None]:
+        """Add messages; returns each row id (``None`` where a ``dedupe_key`` already
+        existed, or the chat is unknown or inactive)."""
+        if not messages:
+            return []
+        chat_ids = await _chat_ids(session, messages)
+        now = self.clock.now()
+        ids: list[int | None] = []
+        for message in messages:
+            chat_id = chat_ids.get((message.chat.platform, message.chat.chat_id))
+            if chat_id is None:
+                ids.append(None)
+                continue
+            values = {
+                "platform": message.chat.platform,
+                "chat_id": chat_id,
+                "op": Op.SEND.value,
+                "lane": lane,
+                "payload": message.content.to_payload(),
+                "dedupe_key": message.dedupe_key,
+                "status": Status.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "message_ids": "",
+                "error": "",
+                "created_at": now,
+            }
+            ids.append(await _insert_ignoring_duplicates(session, values))
+        return ids
+
+    async def enqueue_edit(
+        self, session: AsyncSession, target_id: int, content: Content, lane: int = BULK_LANE
+    ) -> int:
+        """Edit a message sent (or still to be sent) from row ``target_id``.
+
+        Edits of one message coalesce: a newer edit replaces a pending older one,
+        so a live tally edited 50 times a second costs the platform one edit.
+        """
+        return await self._enqueue_change(session, target_id, Op.EDIT, content.to_payload(), lane)
+
+    async def enqueue_delete(self, session: AsyncSession, target_id: int) -> int:
+        return await self._enqueue_change(session, target_id, Op.DELETE, {}, BULK_LANE)
+
+    async def _enqueue_change(
+        self, session: AsyncSession, target_id: int, op: Op, payload: dict[str, Any], lane: int
+    ) -> int:
+        target = await session.get(OutboxRow, target_id)
+        if target is None:
+            raise ValueError(f"no outbox row {target_id}")
+        pending = await session.scalar(
+            select(OutboxRow).where(
+                OutboxRow.target_id == target_id,
+                OutboxRow.op == op.value,
+                OutboxRow.status == Status.PENDING,
+            )
+        )
+        now = self.clock.now()
+        if pending is not None:
+            pending.payload = payload
+            pending.next_attempt_at = now
+            return pending.id
+        row = OutboxRow(
+            platform=target.platform,
+            chat_id=target.chat_id,
+            op=op.value,
+            lane=lane,
+            payload=payload,
+            target_id=target_id,
+            status=Status.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            message_ids="",
+            error="",
+            created_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        return row.id
+
+
+async def _chat_ids(
+    session: AsyncSession, messages: Sequence[Outgoing]
+) -> dict[tuple[str, str], int]:
+    wanted = {(m.chat.platform, m.chat.chat_id) for m in messages}
+    found: dict[tuple[str, str], int] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, chat_id in wanted:
+        by_platform.setdefault(platform, []).append(chat_id)
+    for platform, chat_ids in by_platform.items():
+        for start in range(0, len(chat_ids), 500):
+            rows = await session.execute(
+                select(Chat.id, Chat.platform_chat_id).where(
+                    Chat.platform == platform,
+                    Chat.platform_chat_id.in_(chat_ids[start : start + 500]),
+                    Chat.active.is_(True),
+                )
+            )
+            for row_id, chat_id in rows:
+                found[(platform, chat_id)] = row_id
+    return found
+
+
+async def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxRow.id)
+    )
+    return await session.scalar(statement)
+
+
+@dataclass
+class _Claimed:
+    """A claimed row with what the sender needs, detached from any session."""
+
+    id: int
+    chat_row: int
+    chat_key: str
+    is_group: bool
+    delivery: Delivery
+    lane: int
+    attempts: int
+
+
+@dataclass
+class _Outcome:
+    claimed: _Claimed
+    message_ids: tuple[str, ...] = ()
+    error: DeliveryError | None = None
+
+
+@dataclass
+class SenderStats:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+
+DeliveredHook = Callable[[AsyncSession, list[int]], Awaitable[None]]
+
+
+class Sender:
+    """Sends one platform's rows, one claim at a time, paced."""
+
+    def __init__(
+        self,
+        database: Database,
+        outbox: Outbox,
+        transport: Transport,
+        settings: OutboxSettings,
+        *,
+        pace: bool = True,
+    ) -> None:
+        self.db = database
+        self.outbox = outbox
+        self.transport = transport
+        self.platform = transport.platform
+        self.settings = settings
+        self.clock = outbox.clock
+        self.pacer = Pacer(transport.pacing if pace else type(transport.pacing)())
+        self.max_in_flight = max(1, transport.pacing.max_in_flight)
+        self.stats = SenderStats()
+        self._buffer: list[_Claimed] = []
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._outcomes: list[_Outcome] = []
+        self._outcome_ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._last_renewal = 0.0
+        self._stopping = False
+        self._after_delivery: list[DeliveredHook] = []
+        outbox.on_enqueue(self._on_enqueue)
+
+    def after_delivery(self, hook: DeliveredHook) -> None:
+        """Run ``hook(session, row_ids)`` in the transaction that records sent or
+        failed rows (delivery receipts and live tallies build on this)."""
+        self._after_delivery.append(hook)
+
+    # --- life-cycle --------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name=f"sender-{self.platform}")
+        self._writer = asyncio.create_task(self._write_outcomes(), name=f"recorder-{self.platform}")
+
+    async def stop(self) -> None:
+        """Stop claiming, let sends in flight finish and record them, release the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            await _cancel(self._task)
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        self._outcome_ready.set()
+        if self._writer:
+            await _cancel(self._writer)
+        await self._flush_outcomes()
+        await self._release(self._buffer)
+        self._buffer.clear()
+
+    async def idle(self) -> None:
+        """Wait until nothing is due, queued or in flight for this platform (callers
+        bound the wait with ``asyncio.timeout``)."""
+        while True:
+            self._progress.clear()
+            if not self._buffer and not self._in_flight and not self._outcomes:
+                if not await self._has_due():
+                    return
+                self._wake.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), self.settings.poll_seconds)
+
+    def _on_enqueue(self, platform: str) -> None:
+        if platform == self.platform:
+            self._wake.set()
+
+    # --- the loop ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        poll = self.settings.poll_seconds
+        while not self._stopping:
+            try:
+                await self._refill()
+                waited = await self._dispatch_ready()
+            except Exception:
+                log.exception("%s sender: unexpected error; retrying shortly", self.platform)
+                waited = poll
+            if waited > 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(waited, poll))
+
+    async def _dispatch_ready(self) -> float:
+        """Dispatch every row that may go now; return how long until the next could."""
+        soonest = float(self.settings.poll_seconds)
+        while self._buffer and not self._stopping:
+            if len(self._in_flight) >= self.max_in_flight:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            choice, soonest = self._pick()
+            if choice is None:
+                return soonest
+            if choice.lane != REPLY_LANE and len(self._buffer) < self._low_water:
+                await self._refill()
+                choice, soonest = self._pick()
+                if choice is None:
+                    return soonest
+            wait = self.pacer.wait_for(choice.chat_key, choice.is_group)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                if self._wake.is_set():
+                    self._wake.clear()
+                    await self._refill()
+                continue
+            self._buffer.remove(choice)
+            self.pacer.record(choice.chat_key, choice.is_group)
+            task = asyncio.create_task(self._send(choice))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return 0.0 if self._buffer else soonest
+
+    def _pick(self) -> tuple[_Claimed | None, float]:
+        """The first row (replies first, then oldest) whose chat is not held back by
+        its own limits."""
+        soonest = float(self.settings.poll_seconds)
+        for claimed in self._buffer:
+            wait = self.pacer.chat_wait(claimed.chat_key, claimed.is_group)
+            if wait <= 0:
+                return claimed, 0.0
+            soonest = min(soonest, wait)
+        return None, soonest
+
+    @property
+    def _capacity(self) -> int:
+        return max(64, self.max_in_flight * 4)
+
+    @property
+    def _low_water(self) -> int:
+        return self._capacity // 2
+
+    async def _send(self, claimed: _Claimed) -> None:
+        outcome = _Outcome(claimed)
+        try:
+            outcome.message_ids = await self.transport.deliver(claimed.delivery)
+        except DeliveryError as error:
+            outcome.error = error
+        except Exception as error:  # an adapter bug must not kill the sender
+            log.exception("%s adapter raised unexpectedly", self.platform)
+            outcome.error = DeliveryError(f"unexpected {type(error).__name__}: {error}")
+        self._outcomes.append(outcome)
+        self._outcome_ready.set()
+
+    # --- claiming ----------------------------------------------------------------
+
+    async def _refill(self) -> None:
+        space = self._capacity - len(self._buffer)
+        claimed = await self._claim(REPLY_LANE, self._capacity)
+        if space > len(claimed):
+            claimed += await self._claim(None, space - len(claimed))
+        if claimed:
+            self._buffer.extend(claimed)
+            self._buffer.sort(key=lambda c: (c.lane, c.id))
+        await self._renew_leases()
+
+    async def _claim(self, lane: int | None, limit: int) -> list[_Claimed]:
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        due = or_(
+            and_(OutboxRow.status == Status.PENDING, OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == Status.SENDING, OutboxRow.lease_until < now),
+        )
+        candidates: Select[int] = (
+            select(OutboxRow.id)
+            .where(OutboxRow.platform == self.platform, due)
+            .order_by(OutboxRow.lane, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if lane is not None:
+            candidates = candidates.where(OutboxRow.lane == lane)
+        held = [c.id for c in self._buffer]
+        if held:
+            candidates = candidates.where(OutboxRow.id.not_in(held))
+        async with self.db.session() as session:
+            ids = list(
+                await session.scalars(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(candidates.scalar_subquery()), due)
+                    .values(status=Status.SENDING, lease_until=lease)
+                    .returning(OutboxRow.id)
+                )
+            )
+            if not ids:
+                return []
+            return await self._load(session, ids)
+
+    async def _load(self, session: AsyncSession, ids: list[int]) -> list[_Claimed]:
+        result = await session.execute(
+            select(OutboxRow, Chat)
+            .join(Chat, Chat.id == OutboxRow.chat_id)
+            .where(OutboxRow.id.in_(ids))
+            .order_by(OutboxRow.lane, OutboxRow.id)
+        )
+        rows = [(row, chat) for row, chat in result]
+        targets = await self._targets(session, [row.target_id for row, _ in rows if row.target_id])
+        ready: list[_Claimed] = []
+        now = self.clock.now()
+        for row, chat in rows:
+            if not chat.active:
+                _finish(row, now, Status.FAILED, error=f"chat inactive: {chat.inactive_reason}")
+                continue
+            message_ids: tuple[str, ...] = ()
+            if row.target_id is not None:
+                target = targets.get(row.target_id)
+                if target is None or target.status == Status.FAILED:
+                    _finish(row, now, Status.FAILED, error="the message to change was never sent")
+                    continue
+                if target.status != Status.SENT:
+                    row.status, row.next_attempt_at, row.lease_until = (
+                        Status.PENDING,
+                        now + EDIT_WAIT,
+                        None,
+                    )
+                    continue
+                message_ids = tuple(filter(None, target.message_ids.split(",")))
+            ready.append(
+                _Claimed(
+                    id=row.id,
+                    chat_row=chat.id,
+                    chat_key=chat.platform_chat_id,
+                    is_group=chat.kind != ChatKind.PRIVATE.value,
+                    lane=row.lane,
+                    attempts=row.attempts,
+                    delivery=Delivery(
+                        op=Op(row.op),
+                        chat_id=chat.platform_chat_id,
+                        content=Content.from_payload(row.payload),
+                        nonce=f"ob{row.id}",
+                        message_ids=message_ids,
+                        attempt=row.attempts,
+                    ),
+                )
+            )
+        return ready
+
+    async def _targets(self, session: AsyncSession, ids: list[int]) -> dict[int, OutboxRow]:
+        if not ids:
+            return {}
+        rows = await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+    async def _renew_leases(self) -> None:
+        """Rows waiting in our buffer keep their lease, so no one else claims them."""
+        loop_now = asyncio.get_running_loop().time()
+        if not self._buffer or loop_now - self._last_renewal < self.settings.lease_seconds / 3:
+            return
+        self._last_renewal = loop_now
+        lease = self.clock.now() + timedelta(seconds=self.settings.lease_seconds)
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([c.id for c in self._buffer]))
+                .values(lease_until=lease)
+            )
+
+    async def _release(self, claimed: list[_Claimed]) -> None:
+        if not claimed:
+            return
+        async with self.db.session() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id.in_([c.id for c in claimed]), OutboxRow.status == Status.SENDING
+                )
+                .values(status=Status.PENDING, lease_until=None)
+            )
+
+    async def _has_due(self) -> bool:
+        async with self.db.session() as session:
+            found = await session.scalar(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.platform == self.platform,
+                    OutboxRow.status.in_([Status.PENDING, Status.SENDING]),
+                    OutboxRow.next_attempt_at <= self.clock.now(),
+                )
+                .limit(1)
+            )
+        return found is not None
+
+    # --- recording outcomes ------------------------------------------------------
+
+    async def _write_outcomes(self) -> None:
+        while True:
+            await self._outcome_ready.wait()
+            self._outcome_ready.clear()
+            try:
+                await self._flush_outcomes()
+            except Exception:
+                log.exception("%s sender: could not record outcomes; will retry", self.platform)
+                await asyncio.sleep(self.settings.poll_seconds)
+                self._outcome_ready.set()
+
+    async def _flush_outcomes(self) -> None:
+        if not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        try:
+            async with self.db.session() as session:
+                rows = {
+                    row.id: row
+                    for row in await session.scalars(
+                        select(OutboxRow).where(OutboxRow.id.in_([o.claimed.id for o in batch]))
+                    )
+                }
+                done = [
+                    rows[o.claimed.id].id
+                    for o in batch
+                    if o.claimed.id in rows and await self._apply(session, rows[o.claimed.id], o)
+                ]
+                await session.flush()
+                for hook in self._after_delivery:
+                    await hook(session, done)
+        except BaseException:
+            self._outcomes = batch + self._outcomes
+            raise
+        self._progress.set()
+        if any(o.error is not None for o in batch):
+            self._wake.set()
+
+    async def _apply(self, session: AsyncSession, row: OutboxRow, outcome: _Outcome) -> bool:
+        """Record one outcome; return whether the row is now finished (sent or failed)."""
+        now = self.clock.now()
+        error = outcome.error
+        if error is None:
+            ids = outcome.message_ids or tuple(filter(None, row.message_ids.split(",")))
+            _finish(row, now, Status.SENT, message_ids=",".join(ids))
+            self.stats.sent += 1
+            self.stats.latencies.append((now - row.created_at).total_seconds())
+            return True
+        if isinstance(error, RetryAfter):
+            self.stats.rate_limited += 1
+            when = now + timedelta(seconds=error.seconds)
+            _retry(row, when, error.reason)
+            await self._hold_back(session, outcome.claimed.chat_row, when)
+            return False
+        if isinstance(error, ChatMoved):
+            await move_chat(session, outcome.claimed.chat_row, error.new_chat_id)
+            _retry(row, now, error.reason)
+            return False
+        if isinstance(error, Permanent) or row.attempts + 1 >= self.settings.max_attempts:
+            if isinstance(error, Permanent) and error.chat_gone:
+                await deactivate_chat(session, outcome.claimed.chat_row, error.reason)
+            _finish(row, now, Status.FAILED, error=error.reason)
+            self.stats.failed += 1
+            return True
+        row.attempts += 1
+        self.stats.retried += 1
+        delay = min(self.settings.backoff_cap_seconds, 2.0**row.attempts) * random.uniform(0.5, 1.0)
+        _retry(row, now + timedelta(seconds=delay), error.reason)
+        return False
+
+    async def _hold_back(self, session: AsyncSession, chat_row: int, until: datetime) -> None:
+        """After a "retry after", the chat's other claimed rows wait as long, rather
+        than each earning its own 429 (Discord bans bots that collect too many)."""
+        held = [c for c in self._buffer if c.chat_row == chat_row]
+        if not held:
+            return
+        self._buffer = [c for c in self._buffer if c.chat_row != chat_row]
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([c.id for c in held]))
+            .values(status=Status.PENDING, next_attempt_at=until, lease_until=None)
+        )
+
+
+def _finish(
+    row: OutboxRow, now: datetime, status: str, *, message_ids: str = "", error: str = ""
+) -> None:
+    row.status = status
+    row.lease_until = None
+    row.sent_at = now if status == Status.SENT else row.sent_at
+    row.message_ids = message_ids or row.message_ids
+    row.error = error
+
+
+def _retry(row: OutboxRow, when: datetime, reason: str) -> None:
+    row.status = Status.PENDING
+    row.next_attempt_at = when
+    row.lease_until = None
+    row.error = reason
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,133 @@
+"""Every command is declared once, here-shaped: name, typed arguments, options,
+help, example and the role it needs. ``/help``, Telegram's command menu and
+Discord's slash commands are all generated from these declarations, so they can
+never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+from bot.types import Outgoing
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+
+class Role(IntEnum):
+    """Roles in increasing power; a higher role may do what a lower one may."""
+
+    MEMBER = 0
+    ORGANISER = 1
+    TULO = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Kind(StrEnum):
+    WORD = "word"  # one token
+    TEXT = "text"  # one token, or a "quoted phrase"
+    REST = "rest"  # everything left on the line
+    INT = "int"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A positional argument (``option=False``) or a ``--option``.
+
+    An option of kind ``Kind.WORD`` etc. takes a value; ``flag=True`` makes it a
+    switch that takes none.
+    """
+
+    name: str
+    description: str
+    kind: Kind = Kind.TEXT
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    option: bool = False
+    flag: bool = False
+    repeat: bool = False  # the last positional may take several values
+
+
+Handler = Callable[["Context"], Awaitable[list["Outgoing"]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    handler: Handler | None = None
+    params: tuple[Param, ...] = ()
+    example: str = ""
+    role: Role = Role.MEMBER
+    subcommands: tuple[Command, ...] = ()
+    # Personal answers (e.g. /whoami) are shown only to the asker where possible.
+    private: bool = False
+    details: str = ""
+
+    @property
+    def positionals(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if not p.option)
+
+    @property
+    def options(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.option)
+
+    def usage(self, prefix: str = "/") -> str:
+        parts = [f"{prefix}{self.name}"]
+        if self.subcommands:
+            parts.append("|".join(sub.name for sub in self.subcommands))
+        for param in self.positionals:
+            shown = f"<{param.name}>" + ("…" if param.repeat else "")
+            parts.append(shown if param.required else f"[{shown}]")
+        for param in self.options:
+            parts.append(f"[--{param.name}" + ("" if param.flag else f" <{param.name}>") + "]")
+        return " ".join(parts)
+
+    def subcommand(self, name: str) -> Command | None:
+        return next((sub for sub in self.subcommands if sub.name == name), None)
+
+
+@dataclass
+class Registry:
+    """The commands, in the order ``/help`` lists them."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+
+    def add(self, command: Command) -> Command:
+        if command.name in self.commands:
+            raise ValueError(f"command /{command.name} declared twice")
+        self.commands[command.name] = command
+        return command
+
+    def button(self, action: str, handler: ButtonHandler) -> None:
+        """Route presses on buttons whose data is ``action:…`` to ``handler``."""
+        if action in self.buttons or ":" in action:
+            raise ValueError(f"bad or duplicate button action {action!r}")
+        self.buttons[action] = handler
+
+    def get(self, name: str) -> Command | None:
+        return self.commands.get(name)
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(self.commands.values())
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """What a button press gives: a short private ``notice`` for the presser (shown
+    at once by the platform), and any messages to send."""
+
+    notice: str = ""
+    messages: list[Outgoing] = field(default_factory=list)
+
+
+ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]

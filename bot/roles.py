@@ -1,0 +1,192 @@
+"""Who may do what.
+
+Roles rise member < organiser < tulo < admin. Admins come from config
+(``[roles] admins``) or ``/grant``; TULOs hold everywhere; an organiser organises
+the chat they were granted in — and, if configured, a platform's own chat admins
+(Telegram administrators, Discord *Manage Server* or a configured Discord role)
+are organisers there too. Admins grant any role; TULOs grant organiser.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.context import Context, UserError
+from bot.registry import Command, Kind, Param, Registry, Role
+from bot.text import Rich, bold, join, rich
+from bot.types import Outgoing, UserRef
+from storage.chats import find_person, members_named
+from storage.models import Chat, Person, RoleGrant
+
+GLOBAL_ROLES = {Role.TULO, Role.ADMIN}
+GRANTABLE = ("organiser", "tulo", "admin")
+
+
+async def effective_role(
+    session: AsyncSession, config: Config, person: Person, chat: Chat, user: UserRef
+) -> Role:
+    role = Role.MEMBER
+    if user.key in config.roles.admins:
+        return Role.ADMIN
+    grants = await session.scalars(
+        select(RoleGrant.role).where(
+            RoleGrant.person_id == person.id,
+            or_(RoleGrant.chat_id.is_(None), RoleGrant.chat_id == chat.id),
+        )
+    )
+    for granted in grants:
+        role = max(role, Role[granted.upper()])
+    if config.roles.platform_admins_are_organisers and user.is_chat_admin:
+        role = max(role, Role.ORGANISER)
+    names = set(user.platform_roles)
+    if names & set(config.discord.tulo_roles):
+        role = max(role, Role.TULO)
+    elif names & set(config.discord.organiser_roles):
+        role = max(role, Role.ORGANISER)
+    return role
+
+
+async def _resolve(ctx: Context, who: str) -> Person:
+    platform, sep, ident = who.partition(":")
+    if sep and platform in {"console", "telegram", "discord"}:
+        person = await find_person(ctx.session, platform, ident)
+        if person is None:
+            raise UserError(f"I haven't met {who} yet: they need to send me a message first.")
+        return person
+    matches = await members_named(ctx.session, ctx.chat, who)
+    if not matches:
+        raise UserError(
+            f"Nobody called “{who}” has spoken in this chat yet. "
+            "Use their exact display name, or platform:id (shown by /whoami)."
+        )
+    if len(matches) > 1:
+        ids = ", ".join(f"{p.platform}:{p.platform_user_id}" for p in matches)
+        raise UserError(f"More than one person is called “{who}”. Use one of: {ids}")
+    return matches[0]
+
+
+def _check_can_grant(ctx: Context, role: Role) -> None:
+    allowed = ctx.role >= Role.ADMIN or (ctx.role >= Role.TULO and role is Role.ORGANISER)
+    if not allowed:
+        raise UserError("Only admins can grant or revoke that role (TULOs can grant organiser).")
+
+
+def _scope(role: Role, chat: Chat) -> int | None:
+    return None if role in GLOBAL_ROLES else chat.id
+
+
+def _where(role: Role) -> str:
+    return "everywhere" if role in GLOBAL_ROLES else "in this chat"
+
+
+async def grant(ctx: Context) -> list[Outgoing]:
+    role = Role[ctx.args["role"].upper()]
+    _check_can_grant(ctx, role)
+    person = await _resolve(ctx, ctx.args["person"])
+    scope = _scope(role, ctx.chat)
+    existing = await ctx.session.scalar(
+        select(RoleGrant.id).where(
+            RoleGrant.person_id == person.id,
+            RoleGrant.role == role.label,
+            RoleGrant.chat_id.is_(None) if scope is None else RoleGrant.chat_id == scope,
+        )
+    )
+    if existing is not None:
+        return [
+            ctx.reply(rich(bold(person.display_name), f" is already {role.label} {_where(role)}."))
+        ]
+    ctx.session.add(
+        RoleGrant(
+            person_id=person.id,
+            role=role.label,
+            chat_id=scope,
+            granted_by=ctx.person.id,
+            created_at=ctx.clock.now(),
+        )
+    )
+    return [ctx.reply(rich(bold(person.display_name), f" is now {role.label} {_where(role)}."))]
+
+
+async def revoke(ctx: Context) -> list[Outgoing]:
+    role = Role[ctx.args["role"].upper()]
+    _check_can_grant(ctx, role)
+    person = await _resolve(ctx, ctx.args["person"])
+    scope = _scope(role, ctx.chat)
+    result = await ctx.session.execute(
+        delete(RoleGrant).where(
+            RoleGrant.person_id == person.id,
+            RoleGrant.role == role.label,
+            RoleGrant.chat_id.is_(None) if scope is None else RoleGrant.chat_id == scope,
+        )
+    )
+    if not getattr(result, "rowcount", 0):
+        return [
+            ctx.reply(rich(bold(person.display_name), f" was not {role.label} {_where(role)}."))
+        ]
+    return [
+        ctx.reply(rich(bold(person.display_name), f" is no longer {role.label} {_where(role)}."))
+    ]
+
+
+async def roles(ctx: Context) -> list[Outgoing]:
+    rows = await ctx.session.execute(
+        select(Person.display_name, Person.platform, Person.platform_user_id, RoleGrant.role)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(or_(RoleGrant.chat_id.is_(None), RoleGrant.chat_id == ctx.chat.id))
+        .order_by(RoleGrant.role, Person.display_name)
+    )
+    lines: list[Rich] = [rich(bold("Roles here"))]
+    lines += [
+        rich(f"• {name} ({platform}:{ident}) — {role}") for name, platform, ident, role in rows
+    ]
+    lines += [rich(f"• {admin} — admin (from config)") for admin in ctx.config.roles.admins]
+    if ctx.config.roles.platform_admins_are_organisers:
+        lines.append(rich("This chat's own admins are organisers here too."))
+    return [ctx.reply(join(lines))]
+
+
+async def whoami(ctx: Context) -> list[Outgoing]:
+    user = ctx.event.user
+    return [
+        ctx.reply(
+            join(
+                [
+                    rich("You are ", bold(ctx.person.display_name or user.display_name)),
+                    rich(f"Id: {user.key}"),
+                    rich(f"Your role here: {ctx.role.label}"),
+                ]
+            )
+        )
+    ]
+
+
+def register(registry: Registry) -> None:
+    person = Param("person", "their display name in this chat, or platform:id", Kind.TEXT)
+    role = Param("role", "organiser, tulo or admin", Kind.CHOICE, choices=GRANTABLE)
+    registry.add(
+        Command("whoami", "Show who the bot thinks you are and your role", whoami, private=True)
+    )
+    registry.add(
+        Command(
+            "grant",
+            "Give someone a role",
+            grant,
+            (person, role),
+            example='/grant "Sam Jones" organiser',
+            role=Role.TULO,
+            details="Organiser applies to this chat; tulo and admin apply everywhere.",
+        )
+    )
+    registry.add(
+        Command(
+            "revoke",
+            "Take a role away",
+            revoke,
+            (person, role),
+            example='/revoke "Sam Jones" organiser',
+            role=Role.TULO,
+        )
+    )
+    registry.add(Command("roles", "List who holds which role here", roles))

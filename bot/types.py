@@ -1,0 +1,245 @@
+"""The platform-neutral vocabulary shared by the core and every adapter.
+
+Adapters turn platform updates into the *events* below and hand them to the core;
+the core answers with :class:`Outgoing` messages, which travel through the outbox
+and come back to an adapter as a :class:`Delivery`. Nothing here knows Telegram
+or Discord exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.text import Rich
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat as a platform names it: ``platform`` + its own id for the chat."""
+
+    platform: str
+    chat_id: str
+    title: str = ""
+    kind: ChatKind = ChatKind.GROUP
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person as a platform names them. ``is_chat_admin`` is the platform's own
+    view (Telegram chat administrator, Discord *Manage Server*), which may make
+    them an organiser of that chat."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    is_chat_admin: bool = False
+    platform_roles: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+# --- incoming events -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIn:
+    """``/name args`` typed (or a slash command picked) in a chat.
+
+    ``reply_handle`` is opaque to the core: an adapter that must answer through
+    something other than the chat (a Discord interaction) puts it here and gets it
+    back on the reply's :class:`Delivery`.
+    """
+
+    chat: ChatRef
+    user: UserRef
+    name: str
+    text: str = ""
+    reply_handle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonIn:
+    """A press on a button the bot sent; ``data`` is the button's compact data."""
+
+    chat: ChatRef
+    user: UserRef
+    data: str
+    reply_handle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    chat: ChatRef
+    user: UserRef
+
+
+@dataclass(frozen=True, slots=True)
+class BotAdded:
+    chat: ChatRef
+    user: UserRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BotRemoved:
+    chat: ChatRef
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMoved:
+    """The platform gave the chat a new id (Telegram group → supergroup)."""
+
+    chat: ChatRef
+    new_chat_id: str
+
+
+Event = CommandIn | ButtonIn | MemberJoined | BotAdded | BotRemoved | ChatMoved
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """What an adapter must do *now*, outside the outbox.
+
+    ``notice`` answers a button press (Telegram's answerCallbackQuery, Discord's
+    ephemeral interaction response): it is an acknowledgement the platform expects
+    within seconds and cannot be queued, so it bypasses the outbox. Messages the
+    event caused are already in the outbox when this is returned.
+    """
+
+    notice: str = ""
+
+
+# --- outgoing messages -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a message. ``data`` is compact and never user text: it must
+    fit Telegram's 64-byte ``callback_data`` and Discord's 100-char ``custom_id``."""
+
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > 64:
+            raise ValueError(f"button data over 64 bytes: {self.data!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    title: str = ""
+    address: str = ""
+
+    @property
+    def map_url(self) -> str:
+        return (
+            "https://www.openstreetmap.org/?mlat="
+            f"{self.latitude:.5f}&mlon={self.longitude:.5f}#map=17/"
+            f"{self.latitude:.5f}/{self.longitude:.5f}"
+        )
+
+
+class Emphasis(StrEnum):
+    """How prominently an adapter may show a message (Discord renders ANNOUNCEMENT
+    as an embed; Telegram and the console ignore it)."""
+
+    NORMAL = "normal"
+    ANNOUNCEMENT = "announcement"
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """What a message shows, and how: the part of a message the outbox stores.
+
+    ``private`` asks for an answer only the asker sees where the platform can
+    (Discord ephemeral replies); elsewhere it is an ordinary message.
+    """
+
+    text: Rich
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    location: Location | None = None
+    private: bool = False
+    emphasis: Emphasis = Emphasis.NORMAL
+    reply_handle: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text.to_json()}
+        if self.buttons:
+            data["buttons"] = [[[b.label, b.data] for b in row] for row in self.buttons]
+        if self.location:
+            loc = self.location
+            data["location"] = [loc.latitude, loc.longitude, loc.title, loc.address]
+        if self.private:
+            data["private"] = True
+        if self.emphasis is not Emphasis.NORMAL:
+            data["emphasis"] = self.emphasis.value
+        if self.reply_handle:
+            data["reply_handle"] = self.reply_handle
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Content:
+        location = data.get("location")
+        return cls(
+            text=Rich.from_json(data.get("text", [])),
+            buttons=tuple(
+                tuple(Button(label, value) for label, value in row)
+                for row in data.get("buttons", [])
+            ),
+            location=Location(*location) if location else None,
+            private=bool(data.get("private", False)),
+            emphasis=Emphasis(data.get("emphasis", Emphasis.NORMAL.value)),
+            reply_handle=str(data.get("reply_handle", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message the core wants in one chat.
+
+    ``dedupe_key`` makes enqueueing idempotent: a second message with the same key
+    is dropped by the outbox (a reminder occurrence, a broadcast copy per chat).
+    """
+
+    chat: ChatRef
+    content: Content
+    dedupe_key: str | None = None
+
+
+class Op(StrEnum):
+    SEND = "send"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row handed to an adapter to carry out.
+
+    ``message_ids`` is empty for a send, and holds the platform ids of the message
+    (or of each of its parts, when it was split) for an edit or a delete.
+    ``nonce`` is stable across retries of the same row, for platforms that can
+    de-duplicate with it (Discord).
+    """
+
+    op: Op
+    chat_id: str
+    content: Content
+    nonce: str
+    message_ids: tuple[str, ...] = field(default=())
+    attempt: int = 0

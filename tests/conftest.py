@@ -1,0 +1,60 @@
+"""Shared fixtures: databases on both backends, a fake clock, a console session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Base
+from tests.support.clock import FakeClock
+from tests.support.databases import create_postgres_database, drop_postgres_database
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url = create_postgres_database()
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+async def migrated(url: str) -> Database:
+    database = Database(url)
+    await upgrade(database)
+    if not database.is_sqlite:  # the PostgreSQL database is shared by the run: empty it
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with database.session() as session:
+            await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return database
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = await migrated(database_url)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
