@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run(config, console_only=True, interactive=interactive))
         else:
             asyncio.run(run(config, interactive=interactive))
+    except ConfigError as error:  # found only on connecting, e.g. a rejected token
+        print(f"organise-bot: config: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except OSError as error:  # e.g. the database file's folder does not exist

@@ -1,0 +1,179 @@
+"""The adapter's life-cycle: a PTB ``Application`` receiving updates by long
+polling or webhook, and the outbox's transport."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Bot, BotCommand, Update
+from telegram import error as tg
+from telegram.constants import BotCommandLimit, FloodLimit
+from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
+
+from adapters.base import EventHandler
+from adapters.telegram.incoming import PLATFORM, AdminCache, Incoming
+from adapters.telegram.outgoing import carry_out
+from adapters.telegram.redact import protect_token
+from bot.config import ConfigError, TelegramSettings
+from bot.delivery import Limit, Pacing, Scope, Transient
+from bot.types import Delivery
+
+log = logging.getLogger(__name__)
+
+# Only what we translate; chat_member (other people's membership changes) would
+# need admin rights and is not used.
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+
+# Telegram's FAQ, "My bot is hitting limits, how do I avoid this?"
+# (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+# in one chat "avoid sending more than one message per second"; bulk notifications
+# are limited to "30 messages per second or so"; and the bot "will not be able to
+# send more than 20 messages per minute to the same group". PTB's
+# telegram.constants.FloodLimit carries the same figures, so we take them from it.
+PACING = Pacing(
+    limits=(
+        Limit(FloodLimit.MESSAGES_PER_SECOND, 1.0, Scope.ALL),
+        Limit(FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP, 60.0, Scope.GROUP),
+        Limit(FloodLimit.MESSAGES_PER_SECOND_PER_CHAT, 1.0, Scope.CHAT),
+    ),
+    max_in_flight=32,
+)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class TelegramAdapter:
+    """Telegram for the core (events in) and the outbox (deliveries out).
+
+    ``commands`` — ``(name, description)`` pairs — fill Telegram's command menu at
+    each start. ``request_timeout`` bounds every Bot API call, so a hung request
+    becomes a :class:`~bot.delivery.Transient` the outbox can retry.
+    """
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        token: str,
+        settings: TelegramSettings,
+        commands: Sequence[tuple[str, str]] = (),
+        *,
+        request_timeout: float = 10.0,
+    ) -> None:
+        protect_token(token)
+        self._token = token
+        self._settings = settings
+        self._commands = tuple(commands)
+        self._timeout = request_timeout
+        self._app: AnyApplication | None = None
+
+    @property
+    def pacing(self) -> Pacing:
+        return PACING
+
+    async def start(self, on_event: EventHandler) -> None:
+        """Connect (getMe), push the command menu, and begin receiving updates;
+        returns once updates are flowing to ``on_event``."""
+        if self._app is not None:
+            raise RuntimeError("the Telegram adapter is already running")
+        app = self._build()
+        incoming = Incoming(on_event, AdminCache(app.bot))
+        app.add_handler(TypeHandler(Update, incoming.dispatch))
+        try:
+            await _initialize(app)
+            await self._push_commands(app.bot)
+            await app.start()
+            await self._listen(app.updater)
+        except BaseException:
+            await _shut_down(app)
+            raise
+        self._app = app
+
+    async def stop(self) -> None:
+        app, self._app = self._app, None
+        if app is not None:
+            await _shut_down(app)
+
+    async def deliver(self, delivery: Delivery) -> tuple[str, ...]:
+        """Carry out one outbox row, once: errors are mapped, never retried here."""
+        if self._app is None:
+            raise Transient("the Telegram adapter is not running")
+        return await carry_out(self._app.bot, delivery)
+
+    def _build(self) -> AnyApplication:
+        builder = (
+            ApplicationBuilder()
+            .token(self._token)
+            .job_queue(None)  # the core has its own scheduler
+            # One update at a time keeps each chat's events in order (a ChatMoved
+            # before the next command); on_event only enqueues, so it is quick.
+            .concurrent_updates(False)
+            .connection_pool_size(64)  # room for the outbox's concurrent sends
+            .pool_timeout(self._timeout)
+            .connect_timeout(self._timeout)
+            .read_timeout(self._timeout)
+            .write_timeout(self._timeout)
+        )
+        if self._settings.base_url:
+            builder = builder.base_url(self._settings.base_url)
+        if self._settings.base_file_url:
+            builder = builder.base_file_url(self._settings.base_file_url)
+        return builder.build()
+
+    async def _push_commands(self, bot: Bot) -> None:
+        """Fill Telegram's command menu. A failure only costs the menu, so it is
+        logged and the bot carries on."""
+        if not self._commands:
+            return
+        menu = [
+            BotCommand(name, description[: BotCommandLimit.MAX_DESCRIPTION])
+            for name, description in self._commands
+        ]
+        try:
+            await bot.set_my_commands(menu)
+        except tg.TelegramError as error:
+            log.warning("could not set the Telegram command menu: %s", error)
+
+    async def _listen(self, updater: Updater | None) -> None:
+        if updater is None:
+            raise RuntimeError("the PTB application was built without an updater")
+        settings = self._settings
+        if settings.mode != "webhook":
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            return
+        # A fresh secret each start: Telegram sends it back in a header with every
+        # update, and PTB's webhook server refuses requests without it.
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            allowed_updates=ALLOWED_UPDATES,
+            secret_token=secrets.token_urlsafe(32),
+        )
+
+
+async def _initialize(app: AnyApplication) -> None:
+    """``app.initialize()`` (which calls getMe), with a rejected token reported in
+    one sentence. PTB's own InvalidToken quotes the token, so it is dropped."""
+    try:
+        await app.initialize()
+    except tg.InvalidToken:
+        raise ConfigError(
+            "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (from @BotFather)"
+        ) from None
+
+
+async def _shut_down(app: AnyApplication) -> None:
+    """Undo as much of start() as happened, in reverse order. The bot is shut down
+    on its own too: a failed initialize leaves its HTTP clients open, and
+    ``app.shutdown()`` skips an application that never finished initializing."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    await app.bot.shutdown()

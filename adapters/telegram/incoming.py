@@ -1,0 +1,203 @@
+"""Telegram updates as core events.
+
+:class:`Incoming` is PTB's one update handler: it translates each update, hands
+the events to the core and, for a button press, answers Telegram with the core's
+notice. Nothing raised in here may stop the adapter, so failures are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from telegram import Bot, CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, Update, User
+from telegram import error as tg
+from telegram.constants import ChatType, MessageEntityType
+
+from adapters.base import EventHandler
+from bot.types import (
+    BotAdded,
+    BotRemoved,
+    ButtonIn,
+    ChatKind,
+    ChatMoved,
+    ChatRef,
+    CommandIn,
+    Event,
+    MemberJoined,
+    UserRef,
+)
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+BUTTON_FAILED = "Sorry, that button didn't work — try again."
+ADMIN_CACHE_SECONDS = 300.0
+GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+CHAT_KINDS: dict[str, ChatKind] = {
+    ChatType.PRIVATE: ChatKind.PRIVATE,
+    ChatType.CHANNEL: ChatKind.CHANNEL,
+}
+
+
+class Incoming:
+    """Updates → events → ``on_event``, one update at a time."""
+
+    def __init__(self, on_event: EventHandler, admins: AdminCache) -> None:
+        self._on_event = on_event
+        self._admins = admins
+
+    async def dispatch(self, update: Update, _context: object) -> None:
+        if update.callback_query is not None:
+            await self._on_button(update.callback_query)
+            return
+        try:
+            events = await self._translate(update)
+        except Exception:
+            log.exception("could not translate Telegram update %s", update.update_id)
+            return
+        for event in events:
+            try:
+                await self._on_event(event)
+            except Exception:
+                log.exception("handling %s from Telegram failed", type(event).__name__)
+
+    async def _translate(self, update: Update) -> list[Event]:
+        if update.my_chat_member is not None:
+            return await self._membership(update.my_chat_member)
+        if update.message is not None:
+            return await self._message(update.message)
+        return []
+
+    async def _message(self, message: Message) -> list[Event]:
+        chat = chat_ref(message.chat)
+        bot = message.get_bot()
+        if message.migrate_to_chat_id:
+            self._admins.forget(message.chat.id)
+            return [ChatMoved(chat, str(message.migrate_to_chat_id))]
+        if message.new_chat_members:
+            return [
+                MemberJoined(chat, await self._user_ref(member, message.chat))
+                for member in message.new_chat_members
+                if member.id != bot.id
+            ]
+        command = parse_command(message, bot.username)
+        if command is None or message.from_user is None:
+            return []
+        name, text = command
+        user = await self._user_ref(message.from_user, message.chat, message.sender_chat)
+        return [CommandIn(chat, user, name, text)]
+
+    async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
+        """The bot's own membership: joining a group is BotAdded, leaving or being
+        kicked is BotRemoved; promotions and the like are not events."""
+        if change.chat.type not in GROUP_TYPES:
+            return []
+        was, now = is_present(change.old_chat_member), is_present(change.new_chat_member)
+        chat = chat_ref(change.chat)
+        self._admins.forget(change.chat.id)
+        if now and not was:
+            return [BotAdded(chat, await self._user_ref(change.from_user, change.chat))]
+        if was and not now:
+            return [BotRemoved(chat)]
+        return []
+
+    async def _on_button(self, query: CallbackQuery) -> None:
+        """Hand the press to the core, then always answer it: Telegram shows a
+        spinner on the button until we do."""
+        notice = BUTTON_FAILED
+        try:
+            event = await self._button(query)
+            notice = "" if event is None else (await self._on_event(event)).notice
+        except Exception:
+            log.exception("handling a Telegram button press failed")
+        try:
+            await query.get_bot().answer_callback_query(query.id, text=notice or None)
+        except tg.TelegramError as error:
+            log.warning("could not answer a Telegram button press: %s", error)
+
+    async def _button(self, query: CallbackQuery) -> ButtonIn | None:
+        """``None`` for presses we cannot place: on inline-mode messages (no chat)
+        or game buttons (no data)."""
+        if query.message is None or query.data is None:
+            return None
+        user = await self._user_ref(query.from_user, query.message.chat)
+        return ButtonIn(chat_ref(query.message.chat), user, query.data)
+
+    async def _user_ref(self, user: User, chat: Chat, sender_chat: Chat | None = None) -> UserRef:
+        return UserRef(
+            platform=PLATFORM,
+            user_id=str(user.id),
+            display_name=user.full_name,
+            is_chat_admin=await self._is_admin(user, chat, sender_chat),
+        )
+
+    async def _is_admin(self, user: User, chat: Chat, sender_chat: Chat | None) -> bool:
+        """Only group chats have administrators. A message sent *as the group itself*
+        comes from an anonymous administrator — only admins can do that."""
+        if chat.type not in GROUP_TYPES:
+            return False
+        if sender_chat is not None and sender_chat.id == chat.id:
+            return True
+        return user.id in await self._admins.admins(chat.id)
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    """Groups and supergroups are both just groups to the core."""
+    kind = CHAT_KINDS.get(chat.type, ChatKind.GROUP)
+    return ChatRef(PLATFORM, str(chat.id), chat.effective_name or "", kind)
+
+
+def parse_command(message: Message, bot_username: str) -> tuple[str, str] | None:
+    """``(name, rest of the message)`` for a message that starts with a bot command
+    meant for us, else ``None``. ``/cmd@OtherBot`` is for another bot in the group."""
+    entities = message.entities
+    if not message.text or not entities or entities[0].type != MessageEntityType.BOT_COMMAND:
+        return None
+    if entities[0].offset != 0:
+        return None
+    head, *rest = message.text.split(maxsplit=1)
+    name, _, addressee = head[1:].partition("@")
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    return name.lower(), rest[0].strip() if rest else ""
+
+
+def is_present(member: ChatMember) -> bool:
+    if member.status in {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}:
+        return True
+    return member.status == ChatMember.RESTRICTED and bool(getattr(member, "is_member", False))
+
+
+class AdminCache:
+    """Who administers each group, fetched at most once per ``ttl`` seconds per chat:
+    is_chat_admin is needed on every command, getChatAdministrators is a slow call."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        ttl: float = ADMIN_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bot = bot
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def admins(self, chat_id: int) -> frozenset[int]:
+        cached = self._cache.get(chat_id)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        try:
+            members = await self._bot.get_chat_administrators(chat_id)
+        except tg.TelegramError as error:
+            # Not cached: the next message tries again.
+            log.warning("could not fetch administrators of Telegram chat %s: %s", chat_id, error)
+            return frozenset()
+        admins = frozenset(member.user.id for member in members)
+        self._cache[chat_id] = (self._clock() + self._ttl, admins)
+        return admins
+
+    def forget(self, chat_id: int) -> None:
+        self._cache.pop(chat_id, None)

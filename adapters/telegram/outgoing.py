@@ -1,0 +1,137 @@
+"""Deliveries as Bot API calls, and PTB's errors as the outbox's failures.
+
+Each function makes its calls once: the outbox owns retrying and pacing, so nothing
+here sleeps or tries again (nor is PTB's ``AIORateLimiter`` used, which would pause
+every request on one 429).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import error as tg
+from telegram.constants import ParseMode
+from telegram.warnings import PTBDeprecationWarning
+
+from adapters.telegram.render import keyboard, parts, to_html
+from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transient
+from bot.text import Rich
+from bot.types import Content, Delivery, Location, Op
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Bad requests that mean the chat itself is unreachable, not just this message.
+CHAT_GONE_PHRASES = ("chat not found", "chat was deactivated")
+
+
+async def carry_out(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
+    """Do one outbox row; return the message ids it concerns."""
+    try:
+        if delivery.op is Op.EDIT:
+            return await edit(bot, delivery)
+        if delivery.op is Op.DELETE:
+            return await delete(bot, delivery)
+        return await send(bot, delivery.chat_id, delivery.content)
+    except tg.TelegramError as error:
+        raise delivery_error(error) from error
+
+
+async def send(bot: Bot, chat_id: str, content: Content) -> tuple[str, ...]:
+    """Send the text in parts, the keyboard under the last one, then the location.
+    Returns every message id, so an edit or delete can find them all."""
+    texts = parts(content.text)
+    markup = keyboard(content)
+    sent: list[Message] = []
+    for index, part in enumerate(texts):
+        last = index == len(texts) - 1
+        sent.append(
+            await bot.send_message(
+                chat_id,
+                to_html(part),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup if last else None,
+            )
+        )
+    if content.location is not None:
+        sent.append(await send_location(bot, chat_id, content.location, None if texts else markup))
+    if not sent:
+        raise Permanent("nothing to send: the message has no text and no location")
+    return tuple(str(message.message_id) for message in sent)
+
+
+async def send_location(
+    bot: Bot, chat_id: str, location: Location, markup: InlineKeyboardMarkup | None
+) -> Message:
+    """A venue (a pin with a name and address) when we know both, else a bare pin."""
+    if location.title and location.address:
+        return await bot.send_venue(
+            chat_id,
+            location.latitude,
+            location.longitude,
+            location.title,
+            location.address,
+            reply_markup=markup,
+        )
+    return await bot.send_location(
+        chat_id, location.latitude, location.longitude, reply_markup=markup
+    )
+
+
+async def edit(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
+    """Replace the text (its first part) and keyboard of the first message. An
+    unchanged message is already what we want."""
+    if not delivery.message_ids:
+        raise Permanent("nothing to edit: no message id")
+    texts = parts(delivery.content.text) or [Rich()]
+    try:
+        await bot.edit_message_text(
+            to_html(texts[0]),
+            chat_id=delivery.chat_id,
+            message_id=int(delivery.message_ids[0]),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_markup=keyboard(delivery.content),
+        )
+    except tg.BadRequest as error:
+        if "message is not modified" not in str(error).lower():
+            raise
+    return delivery.message_ids
+
+
+async def delete(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
+    """Delete every part; one already gone is what we wanted anyway."""
+    for message_id in delivery.message_ids:
+        try:
+            await bot.delete_message(delivery.chat_id, int(message_id))
+        except tg.BadRequest as error:
+            if "message to delete not found" not in str(error).lower():
+                raise
+    return delivery.message_ids
+
+
+def delivery_error(error: tg.TelegramError) -> DeliveryError:
+    """PTB's error as the outbox's kind of failure. Permanent kinds are checked
+    before NetworkError because PTB's BadRequest subclasses NetworkError."""
+    reason = str(error)
+    if isinstance(error, tg.RetryAfter):
+        return RetryAfter(retry_seconds(error), reason)
+    if isinstance(error, tg.ChatMigrated):
+        return ChatMoved(str(error.new_chat_id))
+    if isinstance(error, tg.Forbidden):
+        return Permanent(reason, chat_gone=True)
+    if isinstance(error, tg.BadRequest):
+        gone = any(phrase in reason.lower() for phrase in CHAT_GONE_PHRASES)
+        return Permanent(reason, chat_gone=gone)
+    # TimedOut, NetworkError (5xx, connection), and anything unforeseen: try later.
+    return Transient(reason)
+
+
+def retry_seconds(error: tg.RetryAfter) -> float:
+    """``retry_after`` in seconds. PTB 22 warns that the attribute will become a
+    timedelta; accept either without the warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

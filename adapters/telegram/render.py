@@ -1,0 +1,58 @@
+"""Core messages in Telegram's terms: spans to HTML, long text to parts, buttons
+to an inline keyboard."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit
+
+from bot.text import Rich, Span, Style, split
+from bot.types import Content
+
+TAGS = {Style.BOLD: "b", Style.ITALIC: "i", Style.CODE: "code"}
+
+
+def to_html(text: Rich) -> str:
+    """Telegram HTML for spans. Every span's text is escaped, so user text such as
+    ``Smith & Sons <Depot>`` is always text, never markup."""
+    return "".join(span_html(span) for span in text.spans)
+
+
+def span_html(span: Span) -> str:
+    body = html.escape(span.text)
+    if not body:
+        return ""
+    if span.style is Style.LINK and span.url:
+        return f'<a href="{html.escape(span.url)}">{body}</a>'
+    tag = TAGS.get(span.style)
+    return f"<{tag}>{body}</{tag}>" if tag else body
+
+
+def visible_length(text: Rich) -> int:
+    """What Telegram counts against the 4,096 limit: the text after entity parsing,
+    in UTF-16 code units (the unit of its entity offsets). Counting UTF-16 is never
+    less than counting code points, so a part that fits here fits there."""
+    return len(str(text).encode("utf-16-le")) // 2
+
+
+def parts(text: Rich) -> list[Rich]:
+    """The message cut into sendable parts on line boundaries; blank parts are
+    dropped because Telegram rejects empty messages."""
+    return [
+        part
+        for part in split(text, MessageLimit.MAX_TEXT_LENGTH, visible_length)
+        if str(part).strip()
+    ]
+
+
+def keyboard(content: Content) -> InlineKeyboardMarkup | None:
+    if not content.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
+            for row in content.buttons
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Fakes of the platforms' servers, reached by the real client libraries over loopback."""

@@ -1,0 +1,530 @@
+"""A fake Telegram Bot API server, for tests and benchmarks.
+
+Real python-telegram-bot reaches it through ``ApplicationBuilder().base_url(...)``
+over real HTTP, so PTB's own request encoding, response parsing and error mapping
+all run: a scripted 429 comes back as PTB's real ``RetryAfter``. We fake at the
+edge and keep the library real.
+
+Usage::
+
+    async with FakeTelegramAPI() as api:
+        adapter = TelegramAdapter(api.token, TelegramSettings(base_url=api.base_url))
+        api.push(command_update("/help", private_chat(ADA), ADA))
+        ...
+        assert api.calls_to("sendMessage")[0]["text"] == "..."
+
+The server answers the methods the Telegram adapter uses with realistic JSON,
+records every call, and can be scripted to fail (``fail``/``fail_*``), to be slow
+(``delay``) or to enforce Telegram's flood limits (``enforce_limits=True``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import ClientSession, web
+
+JSON = dict[str, Any]
+Params = dict[str, Any]
+
+# Parameters PTB sends JSON-encoded inside form fields; everything else stays text.
+JSON_FIELDS = frozenset(
+    {"reply_markup", "link_preview_options", "allowed_updates", "commands", "scope", "entities"}
+)
+# Methods that put a message in a chat, which is what Telegram's flood limits count.
+SENDING_METHODS = frozenset({"sendMessage", "sendLocation", "sendVenue"})
+WAIT_SECONDS = 5.0  # how long wait_for_call waits before failing the test
+ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
+
+
+class ApiError(Exception):
+    """An error answer from the fake, shaped like the real Bot API's."""
+
+    def __init__(self, status: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+    def body(self) -> JSON:
+        body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: Params
+
+
+@dataclass
+class Failure:
+    """A scripted error for ``method`` (and ``chat_id`` when given), ``times`` times
+    (``None``: until removed)."""
+
+    method: str
+    error: ApiError
+    chat_id: str | None = None
+    times: int | None = 1
+
+    def matches(self, method: str, params: Params) -> bool:
+        if self.method != method:
+            return False
+        return self.chat_id is None or str(params.get("chat_id")) == self.chat_id
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's documented flood limits, as a client would hit them: 30 messages a
+    second overall, 20 a minute to one group, 1 a second to one chat."""
+
+    overall: tuple[int, float] = (30, 1.0)
+    per_group: tuple[int, float] = (20, 60.0)
+    per_chat: tuple[int, float] = (1, 1.0)
+    clock: Callable[[], float] = time.monotonic
+    _sent: dict[str, deque[float]] = field(default_factory=dict)
+
+    def check(self, chat_id: str) -> None:
+        """Record a message to ``chat_id``, or raise a 429 if it would break a limit."""
+        now = self.clock()
+        windows = [("*", *self.overall), (f"chat:{chat_id}", *self.per_chat)]
+        if chat_id.startswith("-"):
+            windows.append((f"group:{chat_id}", *self.per_group))
+        waits = [self._wait(key, count, period, now) for key, count, period in windows]
+        if max(waits) > 0:
+            raise retry_after_error(math.ceil(max(waits)))
+        for key, _count, _period in windows:
+            self._sent.setdefault(key, deque()).append(now)
+
+    def _wait(self, key: str, count: int, period: float, now: float) -> float:
+        sent = self._sent.setdefault(key, deque())
+        while sent and sent[0] <= now - period:
+            sent.popleft()
+        return sent[0] + period - now if len(sent) >= count else 0.0
+
+
+def retry_after_error(seconds: int) -> ApiError:
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+
+class FakeTelegramAPI:
+    """An aiohttp server on 127.0.0.1 (a free port) speaking enough Bot API for the
+    adapter. An async context manager: the server runs inside ``async with``."""
+
+    def __init__(
+        self,
+        token: str = "123456789:AAH-fake-token_for-tests",
+        *,
+        bot_username: str = "OrganiseBot",
+        enforce_limits: bool = False,
+        max_long_poll: float = 2.0,
+    ) -> None:
+        self.token = token
+        self.bot_user: JSON = {
+            "id": int(token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "Organise",
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[Call] = []
+        self.failures: list[Failure] = []
+        self.delays: dict[str, float] = {}
+        self.admins: dict[str, list[JSON]] = {}
+        self.limits = FloodLimits() if enforce_limits else None
+        self.webhook: Params = {}
+        self.max_long_poll = max_long_poll
+        self._updates: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1001)
+        self._changed = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- life-cycle ------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing = True
+        self._notify()  # wake pending long polls so the server can close at once
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # --- scripting ---------------------------------------------------------------------
+
+    def push(self, *updates: JSON) -> list[int]:
+        """Queue updates for getUpdates, numbering them; returns their update ids."""
+        ids = []
+        for update in updates:
+            numbered = {"update_id": next(self._update_ids), **update}
+            self._updates.append(numbered)
+            ids.append(numbered["update_id"])
+        self._notify()
+        return ids
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        parameters: JSON | None = None,
+        chat_id: int | str | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with an error."""
+        error = ApiError(status, description, parameters)
+        chat = None if chat_id is None else str(chat_id)
+        self.failures.append(Failure(method, error, chat, times))
+
+    def fail_retry_after(self, method: str, seconds: int, **where: Any) -> None:
+        self.fail(
+            method,
+            429,
+            f"Too Many Requests: retry after {seconds}",
+            parameters={"retry_after": seconds},
+            **where,
+        )
+
+    def fail_kicked(self, method: str, **where: Any) -> None:
+        self.fail(method, 403, "Forbidden: bot was kicked from the group chat", **where)
+
+    def fail_migrated(self, method: str, new_chat_id: int, **where: Any) -> None:
+        self.fail(
+            method,
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            parameters={"migrate_to_chat_id": new_chat_id},
+            **where,
+        )
+
+    def fail_chat_not_found(self, method: str, **where: Any) -> None:
+        self.fail(method, 400, "Bad Request: chat not found", **where)
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Make every ``method`` call take ``seconds`` before answering (for timeouts)."""
+        self.delays[method] = seconds
+
+    def set_admins(
+        self, chat_id: int | str, users: Iterable[JSON], owner: JSON | None = None
+    ) -> None:
+        members = [{"status": "administrator", "user": user, **ADMIN_RIGHTS} for user in users]
+        if owner is not None:
+            members.insert(0, {"status": "creator", "user": owner, "is_anonymous": False})
+        self.admins[str(chat_id)] = members
+
+    # --- assertions --------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Params]:
+        return [call.params for call in self.calls if call.method == method]
+
+    async def wait_for_call(
+        self, method: str, predicate: Callable[[Params], bool] = lambda _params: True
+    ) -> Params:
+        """Wait (at most ``WAIT_SECONDS``) until ``method`` has been called with
+        matching params; return them."""
+
+        def found() -> Params | None:
+            return next((p for p in self.calls_to(method) if predicate(p)), None)
+
+        async with asyncio.timeout(WAIT_SECONDS):
+            await self._until(lambda: found() is not None)
+        params = found()
+        assert params is not None
+        return params
+
+    async def post_webhook(self, update: JSON, secret: str | None = None) -> int:
+        """POST ``update`` to the webhook registered with setWebhook, as Telegram does,
+        with the registered secret unless ``secret`` overrides it; return the status."""
+        numbered = {"update_id": next(self._update_ids), **update}
+        token = self.webhook.get("secret_token", "") if secret is None else secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token}
+        async with (
+            ClientSession() as session,
+            session.post(self.webhook["url"], json=numbered, headers=headers) as response,
+        ):
+            return response.status
+
+    # --- the server --------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params = await _read_params(request)
+        self.calls.append(Call(method, params))
+        self._notify()
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
+        try:
+            self._scripted_failure(method, params)
+            if self.limits is not None and method in SENDING_METHODS:
+                self.limits.check(str(params["chat_id"]))
+            result = await self._answer(method, params)
+        except ApiError as error:
+            return web.json_response(error.body(), status=error.status)
+        return web.json_response({"ok": True, "result": result})
+
+    def _scripted_failure(self, method: str, params: Params) -> None:
+        for failure in self.failures:
+            if failure.matches(method, params):
+                if failure.times is not None:
+                    failure.times -= 1
+                    if failure.times <= 0:
+                        self.failures.remove(failure)
+                raise failure.error
+
+    async def _answer(self, method: str, params: Params) -> Any:
+        handlers: dict[str, Callable[[Params], Awaitable[Any]]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "sendLocation": self._send_location,
+            "sendVenue": self._send_venue,
+            "getChatAdministrators": self._get_chat_administrators,
+            "setWebhook": self._set_webhook,
+        }
+        if method in handlers:
+            return await handlers[method](params)
+        if method in {"answerCallbackQuery", "setMyCommands", "deleteMessage", "deleteWebhook"}:
+            return True
+        raise ApiError(404, "Not Found: method not found")
+
+    def _notify(self) -> None:
+        """Wake everyone waiting in ``_until`` to re-check their condition."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()`` holds, re-checking whenever something changes."""
+        while not condition():
+            await self._changed.wait()
+
+    async def _get_me(self, _params: Params) -> JSON:
+        return self.bot_user
+
+    async def _get_updates(self, params: Params) -> list[JSON]:
+        offset = int(params.get("offset", 0))
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        wait = min(float(params.get("timeout", 0)), self.max_long_poll)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await self._until(lambda: bool(self._updates) or self._closing)
+        return list(self._updates)
+
+    async def _send_message(self, params: Params) -> JSON:
+        message = self._message(params, text=params["text"])
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    async def _edit_message_text(self, params: Params) -> JSON:
+        message = self._message(params, text=params["text"])
+        message["message_id"] = int(params["message_id"])
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def _send_location(self, params: Params) -> JSON:
+        return self._message(params, location=_location(params))
+
+    async def _send_venue(self, params: Params) -> JSON:
+        location = _location(params)
+        venue = {"location": location, "title": params["title"], "address": params["address"]}
+        return self._message(params, location=location, venue=venue)
+
+    async def _get_chat_administrators(self, params: Params) -> list[JSON]:
+        chat_id = str(params["chat_id"])
+        if not chat_id.startswith("-"):
+            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return self.admins.get(chat_id, [])
+
+    async def _set_webhook(self, params: Params) -> bool:
+        self.webhook = params
+        return True
+
+    def _message(self, params: Params, **content: Any) -> JSON:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat_for_id(params["chat_id"]),
+            "from": self.bot_user,
+            **content,
+        }
+
+
+async def _read_params(request: web.Request) -> Params:
+    """Read a Bot API call's parameters the ways Telegram accepts them: query string,
+    form (what PTB sends, with JSON-encoded objects) or a JSON body."""
+    params: Params = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json())
+        return params
+    for key, value in (await request.post()).items():
+        params[key] = json.loads(value) if key in JSON_FIELDS and isinstance(value, str) else value
+    return params
+
+
+def _location(params: Params) -> JSON:
+    return {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+
+
+# --- update builders -----------------------------------------------------------------
+
+_message_ids = itertools.count(1)
+
+
+def user(user_id: int, first_name: str, last_name: str = "", username: str = "") -> JSON:
+    data: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if last_name:
+        data["last_name"] = last_name
+    if username:
+        data["username"] = username
+    return data
+
+
+def private_chat(person: JSON) -> JSON:
+    chat = {"id": person["id"], "type": "private", "first_name": person["first_name"]}
+    if "last_name" in person:
+        chat["last_name"] = person["last_name"]
+    return chat
+
+
+def group_chat(chat_id: int, title: str, kind: str = "supergroup") -> JSON:
+    return {"id": chat_id, "type": kind, "title": title}
+
+
+def chat_for_id(chat_id: int | str) -> JSON:
+    """The chat object the fake answers with when it only knows a chat's id."""
+    number = int(chat_id)
+    if number > 0:
+        return {"id": number, "type": "private", "first_name": "Someone"}
+    kind = "supergroup" if str(number).startswith("-100") else "group"
+    return group_chat(number, f"Chat {number}", kind)
+
+
+def message(chat: JSON, sender: JSON, **content: Any) -> JSON:
+    return {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": chat,
+        "from": sender,
+        **content,
+    }
+
+
+def text_update(text: str, chat: JSON, sender: JSON) -> JSON:
+    return {"message": message(chat, sender, text=text)}
+
+
+def command_update(text: str, chat: JSON, sender: JSON) -> JSON:
+    """A message starting with a bot command, with the entity Telegram attaches to it."""
+    command = text.split(maxsplit=1)[0]
+    entity = {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
+    return {"message": message(chat, sender, text=text, entities=[entity])}
+
+
+def callback_update(data: str, chat: JSON, sender: JSON, query_id: str = "") -> JSON:
+    """A press on an inline button under a message the bot sent."""
+    return {
+        "callback_query": {
+            "id": query_id or f"cq{next(_message_ids)}",
+            "from": sender,
+            "chat_instance": f"ci{chat['id']}",
+            "data": data,
+            "message": message(chat, {"id": 1, "is_bot": True, "first_name": "Bot"}, text="…"),
+        }
+    }
+
+
+def my_chat_member_update(
+    chat: JSON, by: JSON, bot: JSON, old_status: str, new_status: str
+) -> JSON:
+    """The bot's own membership of ``chat`` changing, done by ``by``."""
+    return {
+        "my_chat_member": {
+            "chat": chat,
+            "from": by,
+            "date": int(time.time()),
+            "old_chat_member": _member(bot, old_status),
+            "new_chat_member": _member(bot, new_status),
+        }
+    }
+
+
+def bot_added_update(chat: JSON, by: JSON, bot: JSON) -> JSON:
+    return my_chat_member_update(chat, by, bot, "left", "member")
+
+
+def bot_kicked_update(chat: JSON, by: JSON, bot: JSON) -> JSON:
+    return my_chat_member_update(chat, by, bot, "member", "kicked")
+
+
+def migrate_update(chat: JSON, sender: JSON, new_chat_id: int) -> JSON:
+    """The service message left in a group when it becomes a supergroup."""
+    return {"message": message(chat, sender, migrate_to_chat_id=new_chat_id)}
+
+
+def new_members_update(chat: JSON, sender: JSON, members: list[JSON]) -> JSON:
+    return {"message": message(chat, sender, new_chat_members=members)}
+
+
+def _member(person: JSON, status: str) -> JSON:
+    member: JSON = {"user": person, "status": status}
+    if status == "administrator":
+        member.update(ADMIN_RIGHTS)
+    if status == "kicked":
+        member["until_date"] = 0
+    return member
