@@ -1,0 +1,25 @@
+"""A fake Discord for tests: REST served locally, gateway payloads fed to discord.py."""
+
+from .discord_api import (
+    APP_ID,
+    TOKEN,
+    FakeDiscord,
+    FakeGuild,
+    Gateway,
+    Person,
+    Recorder,
+    quick_ready,
+    quick_retries,
+)
+
+__all__ = [
+    "APP_ID",
+    "TOKEN",
+    "FakeDiscord",
+    "FakeGuild",
+    "Gateway",
+    "Person",
+    "Recorder",
+    "quick_ready",
+    "quick_retries",
+]

@@ -1,0 +1,586 @@
+"""A fake Discord: the edge is fake, discord.py is real.
+
+:class:`FakeDiscord` serves Discord's REST API on ``127.0.0.1`` (port 0) and points
+discord.py at it by patching ``discord.http.Route.BASE``, the prefix every REST and
+webhook route is built on. It records each request, answers with realistic JSON
+(messages, interaction callbacks, command syncs) and can be scripted to fail with a
+429, 403, 404 or 5xx, so discord.py's own retry and error code runs as in production.
+
+Gateway events do not need a websocket: :class:`Gateway` hands payloads built here
+to the client's own ``ConnectionState`` parsers, which turn them into real models
+and dispatch the real events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+from aiohttp import web
+
+from bot.types import Event, EventResult
+
+TOKEN = "fake-bot-token"
+APP_ID = 900000000000000001  # a bot user's id is its application's id
+API_PREFIX = "/api/v10"
+WAIT = 5.0  # seconds a test waits for background work before failing
+
+MANAGE_GUILD = discord.Permissions(manage_guild=True).value
+CHAT = discord.Permissions(view_channel=True, send_messages=True, read_message_history=True).value
+
+ERRORS: dict[int, tuple[int, str]] = {
+    400: (50035, "Invalid Form Body"),
+    403: (50013, "Missing Permissions"),
+    404: (10003, "Unknown Channel"),
+    500: (0, "500: Internal Server Error"),
+    503: (0, "upstream connect error or disconnect/reset before headers"),
+}
+
+_ids = itertools.count(1)
+
+
+def snowflake(when: datetime | None = None) -> int:
+    """A unique Discord id; its top bits are its creation time, as on Discord."""
+    base = discord.utils.time_snowflake(when or datetime.now(UTC))
+    return base + next(_ids) % 4096
+
+
+def timestamp() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": name.lower().replace(" ", "_"),
+        "global_name": name,
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+    }
+
+
+BOT_USER = user_payload(APP_ID, "Organise Bot", bot=True)
+
+
+@dataclass
+class Person:
+    user_id: int
+    name: str
+    roles: tuple[str, ...] = ()
+    bot: bool = False
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return user_payload(self.user_id, self.name, bot=self.bot)
+
+
+@dataclass
+class FakeGuild:
+    """A server with named text channels and roles; builds its gateway payloads."""
+
+    name: str = "Branch 42"
+    channels: tuple[str, ...] = ("general", "picket-line")
+    roles: dict[str, int] = field(
+        default_factory=lambda: {"Organiser": 0, "TULO": 0, "Admin": MANAGE_GUILD}
+    )
+    system_channel: str | None = "general"
+    id: int = field(default_factory=snowflake)
+    channel_ids: dict[str, int] = field(init=False)
+    role_ids: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.channel_ids = {name: snowflake() for name in self.channels}
+        self.role_ids = {name: snowflake() for name in self.roles}
+
+    def member(self, person: Person, *, permissions: int | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "user": person.user,
+            "roles": [str(self.role_ids[name]) for name in person.roles],
+            "joined_at": timestamp(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": None,
+        }
+        if permissions is not None:  # interactions carry the member's resolved permissions
+            data["permissions"] = str(permissions)
+        return data
+
+    def channel(self, name: str) -> dict[str, Any]:
+        return {
+            "id": str(self.channel_ids[name]),
+            "type": 0,
+            "guild_id": str(self.id),
+            "name": name,
+            "position": self.channels.index(name),
+            "permission_overwrites": [],
+            "parent_id": None,
+            "nsfw": False,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+        }
+
+    def create(self) -> dict[str, Any]:
+        """GUILD_CREATE for a server the bot has just joined; no ``unavailable`` key,
+        which on Discord marks a known server coming back after an outage."""
+        everyone = {"id": str(self.id), "name": "@everyone", "permissions": str(CHAT)}
+        roles: list[dict[str, Any]] = [everyone] + [
+            {"id": str(self.role_ids[name]), "name": name, "permissions": str(value | CHAT)}
+            for name, value in self.roles.items()
+        ]
+        for position, role in enumerate(roles):
+            role.update(position=position, color=0, hoist=False, managed=False, mentionable=False)
+            role["flags"] = 0
+        system = self.channel_ids.get(self.system_channel or "")
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "owner_id": str(snowflake()),
+            "roles": roles,
+            "channels": [self.channel(name) for name in self.channels],
+            "threads": [],
+            "members": [self.member(Person(APP_ID, "Organise Bot", bot=True))],
+            "member_count": 2,
+            "system_channel_id": str(system) if system else None,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "large": False,
+            "premium_tier": 0,
+            "preferred_locale": "en-GB",
+            "joined_at": timestamp(),
+        }
+
+    def permissions(self, person: Person) -> int:
+        value = CHAT
+        for name in person.roles:
+            value |= self.roles[name]
+        return value
+
+
+def message_payload(channel_id: int, body: dict[str, Any], message_id: int) -> dict[str, Any]:
+    """A message as Discord returns it, echoing what was sent."""
+    return {
+        "id": str(message_id),
+        "channel_id": str(channel_id),
+        "type": 0,
+        "author": BOT_USER,
+        "content": body.get("content") or "",
+        "timestamp": timestamp(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body.get("embeds") or [],
+        "components": body.get("components") or [],
+        "pinned": False,
+        "flags": body.get("flags", 0),
+        "nonce": body.get("nonce"),
+    }
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # after /api/v10
+    query: dict[str, str]
+    body: Any
+    authorization: str
+
+
+@dataclass
+class _Failure:
+    status: int
+    method: str
+    path: re.Pattern[str]
+    times: int
+    retry_after: float
+    code: int | None
+
+
+Handler = Callable[[re.Match[str], Any], Awaitable[web.Response]]
+
+
+class FakeDiscord:
+    """The REST half of Discord; use as ``async with FakeDiscord() as fake``."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.created: list[dict[str, Any]] = []  # channel messages, as Discord returned them
+        self._failures: list[_Failure] = []
+        self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
+        self._interaction_channels: dict[str, int] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._old_base = discord.http.Route.BASE
+        self._old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        self.identify: dict[str, Any] | None = None  # what the client identified with
+        self.refuse_with: int | None = None  # a gateway close code, e.g. 4014
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+            ("GET", re.compile(r"/users/@me"), self._me),
+            ("GET", re.compile(r"/oauth2/applications/@me"), self._application),
+            ("POST", re.compile(r"/channels/(\d+)/messages"), self._create),
+            ("PATCH", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._edit),
+            ("DELETE", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._no_content),
+            ("POST", re.compile(r"/interactions/(\d+)/([^/]+)/callback"), self._callback),
+            ("POST", re.compile(r"/webhooks/(\d+)/([^/]+)"), self._followup),
+            ("PUT", re.compile(r"/applications/\d+(?:/guilds/\d+)?/commands"), self._sync),
+        ]
+
+    async def __aenter__(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        discord.http.Route.BASE = f"http://127.0.0.1:{port}{API_PREFIX}"
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
+            f"ws://127.0.0.1:{port}/gateway"
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        discord.http.Route.BASE = self._old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._old_gateway
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- scripting and inspection -------------------------------------------------------
+
+    def fail(
+        self,
+        status: int,
+        *,
+        method: str = "POST",
+        path: str = r"/channels/\d+/messages",
+        times: int = 1,
+        retry_after: float = 0.05,
+        code: int | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status``."""
+        pattern = re.compile(path)
+        self._failures.append(_Failure(status, method, pattern, times, retry_after, code))
+
+    def calls(self, method: str, path: str) -> list[Request]:
+        pattern = re.compile(path)
+        return [r for r in self.requests if r.method == method and pattern.fullmatch(r.path)]
+
+    def messages(self) -> list[Request]:
+        return self.calls("POST", r"/channels/\d+/messages")
+
+    def followups(self) -> list[Request]:
+        return self.calls("POST", r"/webhooks/\d+/[^/]+")
+
+    def callbacks(self) -> list[Request]:
+        return self.calls("POST", r"/interactions/\d+/[^/]+/callback")
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Until background work (discord.py dispatches events as tasks) made a request."""
+        async with asyncio.timeout(WAIT), self._changed:
+            await self._changed.wait_for(predicate)
+
+    # --- the server ------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        path = request.path.removeprefix(API_PREFIX)
+        raw = await request.text()
+        body = json.loads(raw) if raw else None
+        auth = request.headers.get("Authorization", "")
+        self.requests.append(Request(request.method, path, dict(request.query), body, auth))
+        async with self._changed:
+            self._changed.notify_all()
+        failure = self._scripted(request.method, path)
+        if failure is not None:
+            return _error(failure)
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if method == request.method and match:
+                return await handler(match, body)
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        """Just enough gateway to connect: HELLO, then READY (or a refusal) on IDENTIFY.
+        Frames go uncompressed, which discord.py accepts alongside zlib-stream."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        async for frame in socket:
+            payload = json.loads(frame.data)
+            if payload["op"] == 1:  # heartbeat
+                await socket.send_json({"op": 11})
+            elif payload["op"] == 2 and self.refuse_with is not None:
+                self.identify = payload["d"]
+                await socket.close(code=self.refuse_with)
+            elif payload["op"] == 2:
+                self.identify = payload["d"]
+                await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": _ready(request)})
+        return socket
+
+    def _scripted(self, method: str, path: str) -> _Failure | None:
+        for failure in self._failures:
+            if failure.times > 0 and failure.method == method and failure.path.fullmatch(path):
+                failure.times -= 1
+                return failure
+        return None
+
+    async def _me(self, match: re.Match[str], body: Any) -> web.Response:
+        return _json(BOT_USER)
+
+    async def _application(self, match: re.Match[str], body: Any) -> web.Response:
+        return _json(
+            {
+                "id": str(APP_ID),
+                "name": "Organise Bot",
+                "description": "",
+                "icon": None,
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": user_payload(snowflake(), "Branch Secretary"),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "team": None,
+                "summary": "",
+                "interactions_endpoint_url": None,
+            }
+        )
+
+    async def _create(self, match: re.Match[str], body: Any) -> web.Response:
+        """Honour ``enforce_nonce`` as Discord does: a repeat returns the first message."""
+        channel = match[1]
+        key = (channel, str(body.get("nonce")))
+        if body.get("enforce_nonce") and key in self._by_nonce:
+            return _json(self._by_nonce[key])
+        message = message_payload(int(channel), body, snowflake())
+        self.created.append(message)
+        if body.get("nonce"):
+            self._by_nonce[key] = message
+        return _json(message)
+
+    async def _edit(self, match: re.Match[str], body: Any) -> web.Response:
+        return _json(message_payload(int(match[1]), body, int(match[2])))
+
+    async def _no_content(self, match: re.Match[str], body: Any) -> web.Response:
+        return web.Response(status=204, headers={"Via": "1.1 google"})
+
+    async def _callback(self, match: re.Match[str], body: Any) -> web.Response:
+        flags = (body.get("data") or {}).get("flags", 0)
+        interaction = {
+            "id": match[1],
+            "type": body["type"],
+            "response_message_loading": body["type"] == 5,
+            "response_message_ephemeral": bool(flags & 64),
+        }
+        return _json({"interaction": interaction})
+
+    async def _followup(self, match: re.Match[str], body: Any) -> web.Response:
+        channel = self._interaction_channels.get(match[2], 0)
+        message = message_payload(channel, body, snowflake())
+        message["webhook_id"] = match[1]
+        return _json(message)
+
+    async def _sync(self, match: re.Match[str], body: Any) -> web.Response:
+        synced = [
+            {**command, "id": str(snowflake()), "application_id": str(APP_ID), "version": "1"}
+            for command in body
+        ]
+        return _json(synced)
+
+    # --- interaction payloads ---------------------------------------------------------
+
+    def slash(
+        self,
+        guild: FakeGuild,
+        channel: str,
+        person: Person,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        sub: str | None = None,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE for ``/name [sub] option:value…``."""
+        given = [_option(key, value) for key, value in (options or {}).items()]
+        if sub is not None:
+            given = [{"type": 1, "name": sub, "options": given}]
+        data = {"id": str(snowflake()), "name": name, "type": 1, "options": given}
+        return self._interaction(2, guild, channel, person, data)
+
+    def press(
+        self,
+        guild: FakeGuild,
+        channel: str,
+        person: Person,
+        message: dict[str, Any],
+        custom_id: str,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE for a press on a button of ``message``."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = self._interaction(3, guild, channel, person, data)
+        payload["message"] = message
+        return payload
+
+    def _interaction(
+        self, kind: int, guild: FakeGuild, channel: str, person: Person, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        token = f"interaction-token-{snowflake()}"
+        self._interaction_channels[token] = guild.channel_ids[channel]
+        return {
+            "id": str(snowflake()),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": "en-GB", "features": []},
+            "channel_id": str(guild.channel_ids[channel]),
+            "channel": guild.channel(channel),
+            "member": guild.member(person, permissions=guild.permissions(person)),
+            "data": data,
+            "locale": "en-GB",
+            "guild_locale": "en-GB",
+            "app_permissions": str(CHAT),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
+
+
+def _ready(request: web.Request) -> dict[str, Any]:
+    return {
+        "v": 10,
+        "user": BOT_USER,
+        "guilds": [],
+        "session_id": "fake-session",
+        "resume_gateway_url": f"ws://{request.host}/gateway",
+        "application": {"id": str(APP_ID), "flags": 0},
+    }
+
+
+def _option(name: str, value: Any) -> dict[str, Any]:
+    kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+    return {"name": name, "type": kind, "value": value}
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON as Discord sends it: discord.py parses a body only if its content type is
+    exactly ``application/json`` (aiohttp's helper would add a charset)."""
+    base = {"Content-Type": "application/json", "Via": "1.1 google"}
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers=base | (headers or {})
+    )
+
+
+def _error(failure: _Failure) -> web.Response:
+    if failure.status == 429:
+        body = {"message": "You are being rate limited.", "retry_after": failure.retry_after}
+        headers = {"Retry-After": str(math.ceil(failure.retry_after)), "X-RateLimit-Scope": "user"}
+        return _json({**body, "global": False}, 429, headers)
+    code, message = ERRORS[failure.status]
+    return _json({"message": message, "code": failure.code or code}, failure.status)
+
+
+class Gateway:
+    """Feeds gateway events to a logged-in client's own parsers, as its websocket would."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._parsers = client._connection.parsers
+
+    def send(self, event: str, data: dict[str, Any]) -> None:
+        self._parsers[event](data)
+
+    def guild_create(self, guild: FakeGuild) -> None:
+        self.send("GUILD_CREATE", guild.create())
+
+    def guild_delete(self, guild: FakeGuild) -> None:
+        self.send("GUILD_DELETE", {"id": str(guild.id), "unavailable": False})
+
+    def member_add(self, guild: FakeGuild, person: Person) -> None:
+        self.send("GUILD_MEMBER_ADD", {**guild.member(person), "guild_id": str(guild.id)})
+
+    def message(self, guild: FakeGuild, channel: str, person: Person, content: str) -> None:
+        body = {"content": content}
+        data = message_payload(guild.channel_ids[channel], body, snowflake())
+        member = guild.member(person)
+        del member["user"]
+        data.update(author=person.user, member=member, guild_id=str(guild.id))
+        self.send("MESSAGE_CREATE", data)
+
+
+class Recorder:
+    """An ``on_event`` that records each event and answers with ``result``.
+
+    ``before`` runs first on every event, to observe what had happened by then (was
+    the interaction already acknowledged?) or to raise like a failing core.
+    """
+
+    def __init__(
+        self,
+        result: EventResult | None = None,
+        before: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.events: list[Event] = []
+        self._result = result or EventResult()
+        self._before = before
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, event: Event) -> EventResult:
+        self.events.append(event)
+        async with self._changed:
+            self._changed.notify_all()
+        if self._before is not None:
+            self._before(event)
+        return self._result
+
+    def of(self, kind: type[Any]) -> Iterator[Any]:
+        return (event for event in self.events if isinstance(event, kind))
+
+    async def wait_for(self, kind: type[Any], count: int = 1) -> list[Any]:
+        async with asyncio.timeout(WAIT), self._changed:
+            await self._changed.wait_for(lambda: len(list(self.of(kind))) >= count)
+        return list(self.of(kind))
+
+
+class _QuickSleep:
+    """``asyncio`` as discord.py's HTTP client sees it, with waits capped at a tick."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def sleep(delay: float, result: Any = None) -> Any:
+        return await asyncio.sleep(min(delay, 0.01), result)
+
+
+def quick_retries(monkeypatch: Any) -> None:
+    """discord.py sleeps 1, 3, 5, 7 and 9 s between its five tries on a 500; keep its
+    retry loop but not the 25 s (use with pytest's ``monkeypatch``)."""
+    monkeypatch.setattr(discord.http, "asyncio", _QuickSleep())
+
+
+def quick_ready(client: discord.Client) -> None:
+    """After READY, discord.py waits ``guild_ready_timeout`` (2 s) for more servers;
+    the fake gateway sends none, so there is nothing to wait for."""
+    client._connection.guild_ready_timeout = 0
