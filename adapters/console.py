@@ -163,7 +163,10 @@ class ConsoleAdapter:
         content = delivery.content
         edited = delivery.op is Op.EDIT
         number = delivery.message_ids[0] if edited else str(next(self._message_ids))
-        head = f"[{delivery.chat_id}]"
+        where = (
+            f"@{delivery.chat_id}" if delivery.chat_kind is ChatKind.PRIVATE else delivery.chat_id
+        )
+        head = f"[{where}]"
         if edited:
             head += f" (message #{number} edited)"
         if content.private:
@@ -178,7 +181,7 @@ class ConsoleAdapter:
                 self._buttons.append(_Pressable(delivery.chat_id, button))
                 labels.append(f"[{len(self._buttons)}] {button.label}")
             lines.append("   ".join(labels))
-        indent = " " * (len(f"[{delivery.chat_id}]") + 1)
+        indent = " " * (len(where) + 3)
         self._print(head + " " + lines[0] + "".join(f"\n{indent}{line}" for line in lines[1:]))
         return (number,)
 

@@ -7,8 +7,11 @@ so the same wiring serves ``organise-bot run``, the console, Discord's
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.base import Adapter
 from bot.clock import Clock, SystemClock
@@ -16,7 +19,9 @@ from bot.commands import build_registry
 from bot.config import Config
 from bot.core import Core
 from bot.outbox import Outbox, Sender
-from bot.registry import Registry
+from bot.registry import DeliveredHook, Registry
+from bot.scheduler import Timer
+from bot.services import Services
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -38,18 +43,31 @@ class App:
         self.db = Database(config.database.url)
         self.outbox = Outbox(self.clock)
         self.registry = registry or build_registry()
-        self.core = Core(self.db, self.outbox, self.registry, config, self.clock)
+        # An injected clock means a test drives time: the timer then runs only
+        # when the test calls timer.run_due().
+        self.timer = Timer(self.clock, real_time=clock is None)
+        self.services = Services(
+            self.db, self.outbox, self.timer, config, self.clock, self.registry
+        )
+        self.core = Core(self.services)
         self.adapters = list(adapters)
         self.senders = {
-            a.platform: Sender(self.db, self.outbox, a, config.outbox, pace=pace)
-            for a in self.adapters
+            adapter.platform: Sender(self.db, self.outbox, adapter, config.outbox, pace=pace)
+            for adapter in self.adapters
         }
+        for sender in self.senders.values():
+            for hook in self.registry.delivered:
+                sender.after_delivery(functools.partial(_delivered, hook, self.services))
         self._started: list[Adapter] = []
 
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, start sending (rows left from before a restart go first), then listen."""
         if migrate:
             await upgrade(self.db)
+        for hook in self.registry.startup:
+            await hook(self.services)
+        self.timer.start()
+        await self.timer.run_due()  # what fell due while we were down
         for sender in self.senders.values():
             sender.start()
         for adapter in self.adapters:
@@ -64,6 +82,13 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
+        self.timer.stop()
         for sender in self.senders.values():
             await sender.stop()
         await self.db.close()
+
+
+async def _delivered(
+    hook: DeliveredHook, services: Services, session: AsyncSession, row_ids: list[int]
+) -> None:
+    await hook(session, services, row_ids)

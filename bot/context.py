@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Config
 from bot.registry import Registry, Role
+from bot.services import Services
 from bot.text import Rich, rich
 from bot.types import Button, ButtonIn, CommandIn, Content, Emphasis, Location, Outgoing
 from storage.models import Chat, Person
@@ -32,12 +33,22 @@ class Context:
     chat: Chat
     person: Person
     role: Role
-    config: Config
-    clock: Clock
-    registry: Registry
+    services: Services
     args: dict[str, Any] = field(default_factory=dict)
     # Personal answers (a command declared private) go only to the asker where possible.
     private: bool = False
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def registry(self) -> Registry:
+        return self.services.registry
 
     def reply(
         self,

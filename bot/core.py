@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Config
 from bot.context import Context, UserError
-from bot.outbox import BULK_LANE, REPLY_LANE, Outbox
+from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import ParseError, parse, suggest
-from bot.registry import ButtonAnswer, Registry
+from bot.registry import ButtonAnswer
 from bot.roles import effective_role
+from bot.services import Services
 from bot.text import Rich, rich
 from bot.types import (
     BotAdded,
@@ -34,7 +33,6 @@ from bot.types import (
     Outgoing,
 )
 from storage.chats import deactivate_chat, find_chat, move_chat, register_chat, register_person
-from storage.db import Database
 from storage.models import Chat, Person
 
 log = logging.getLogger(__name__)
@@ -52,14 +50,13 @@ STALE_BUTTON = "That button is from an old message and no longer works — try t
 
 
 class Core:
-    def __init__(
-        self, database: Database, outbox: Outbox, registry: Registry, config: Config, clock: Clock
-    ) -> None:
-        self.db = database
-        self.outbox = outbox
-        self.registry = registry
-        self.config = config
-        self.clock = clock
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.db = services.db
+        self.outbox = services.outbox
+        self.registry = services.registry
+        self.config = services.config
+        self.clock = services.clock
 
     async def handle(self, event: Event) -> EventResult:
         """Handle one event; safe to call concurrently."""
@@ -139,7 +136,7 @@ class Core:
         if chat is None or person is None:  # erased between the two transactions
             return [], EventResult()
         role = await effective_role(session, self.config, person, chat, event.user)
-        ctx = Context(session, event, chat, person, role, self.config, self.clock, self.registry)
+        ctx = Context(session, event, chat, person, role, self.services)
         if isinstance(event, CommandIn):
             return await self._command(ctx, event), EventResult()
         answer = await self._button(ctx, event)

@@ -215,7 +215,7 @@ class SenderStats:
     latencies: list[float] = field(default_factory=list)
 
 
-DeliveredHook = Callable[[AsyncSession, list[int]], Awaitable[None]]
+RecordedHook = Callable[[AsyncSession, list[int]], Awaitable[None]]
 
 
 class Sender:
@@ -249,10 +249,10 @@ class Sender:
         self._writer: asyncio.Task[None] | None = None
         self._last_renewal = 0.0
         self._stopping = False
-        self._after_delivery: list[DeliveredHook] = []
+        self._after_delivery: list[RecordedHook] = []
         outbox.on_enqueue(self._on_enqueue)
 
-    def after_delivery(self, hook: DeliveredHook) -> None:
+    def after_delivery(self, hook: RecordedHook) -> None:
         """Run ``hook(session, row_ids)`` in the transaction that records sent or
         failed rows (delivery receipts and live tallies build on this)."""
         self._after_delivery.append(hook)
@@ -459,6 +459,7 @@ class Sender:
                         nonce=f"ob{row.id}",
                         message_ids=message_ids,
                         attempt=row.attempts,
+                        chat_kind=ChatKind(chat.kind),
                     ),
                 )
             )

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 from bot.types import Outgoing
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.context import Context
+    from bot.services import Services
 
 
 class Role(IntEnum):
@@ -101,6 +104,8 @@ class Registry:
 
     commands: dict[str, Command] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    startup: list[StartupHook] = field(default_factory=list)
+    delivered: list[DeliveredHook] = field(default_factory=list)
 
     def add(self, command: Command) -> Command:
         if command.name in self.commands:
@@ -113,6 +118,16 @@ class Registry:
         if action in self.buttons or ":" in action:
             raise ValueError(f"bad or duplicate button action {action!r}")
         self.buttons[action] = handler
+
+    def on_start(self, hook: StartupHook) -> None:
+        """Run ``hook(services)`` at every start, after migrations and before any
+        adapter listens: features schedule their future work again from the tables."""
+        self.startup.append(hook)
+
+    def on_delivered(self, hook: DeliveredHook) -> None:
+        """Run ``hook(session, services, row_ids)`` in the transaction that records
+        outbox rows as sent or failed (delivery receipts build on it)."""
+        self.delivered.append(hook)
 
     def get(self, name: str) -> Command | None:
         return self.commands.get(name)
@@ -131,3 +146,5 @@ class ButtonAnswer:
 
 
 ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
+StartupHook = Callable[["Services"], Awaitable[None]]
+DeliveredHook = Callable[["AsyncSession", "Services", list[int]], Awaitable[None]]

@@ -234,7 +234,8 @@ class Delivery:
     ``message_ids`` is empty for a send, and holds the platform ids of the message
     (or of each of its parts, when it was split) for an edit or a delete.
     ``nonce`` is stable across retries of the same row, for platforms that can
-    de-duplicate with it (Discord).
+    de-duplicate with it (Discord). ``chat_kind`` PRIVATE means ``chat_id`` is a
+    person's id: the adapter opens its direct-message channel if it needs one.
     """
 
     op: Op
@@ -243,3 +244,4 @@ class Delivery:
     nonce: str
     message_ids: tuple[str, ...] = field(default=())
     attempt: int = 0
+    chat_kind: ChatKind = ChatKind.GROUP

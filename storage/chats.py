@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.types import ChatRef, UserRef
+from bot.types import ChatKind, ChatRef, UserRef
 from storage.models import Chat, ChatMember, ChatTag, OutboxRow, Person
 
 
@@ -132,3 +132,23 @@ async def remove_tags(session: AsyncSession, chat: Chat, tags: Iterable[str]) ->
         delete(ChatTag).where(ChatTag.chat_id == chat.id, ChatTag.tag.in_(list(tags)))
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    """The platform-neutral address of a stored chat, for an Outgoing."""
+    return ChatRef(chat.platform, chat.platform_chat_id, chat.title, ChatKind(chat.kind))
+
+
+async def direct_chat(session: AsyncSession, person: Person, now: datetime) -> ChatRef:
+    """The person's private chat with the bot, for personal reminders.
+
+    On every platform we address it by the person's own id (a Telegram private
+    chat's id is the user's id; the Discord adapter opens a DM channel for it).
+    Telegram only delivers if they have started the bot; if not, the platform
+    refuses, the outbox records why, and the chat is marked inactive.
+    """
+    ref = ChatRef(person.platform, person.platform_user_id, person.display_name, ChatKind.PRIVATE)
+    chat = await find_chat(session, ref.platform, ref.chat_id)
+    if chat is None:
+        await register_chat(session, ref, now)
+    return ref

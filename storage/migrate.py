@@ -26,7 +26,9 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return config
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
+async def upgrade(database: Database, revision: str = "heads") -> None:
+    """Each capability's migrations branch from the foundation's, so "heads"."""
+
     def run(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), revision)
 

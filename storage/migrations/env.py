@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import bot.commands  # noqa: F401 - imports every capability, and so all its models
 from storage.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,87 @@
+"""The timer: APScheduler wakes us at the right moment; the tables are the truth.
+
+Meetings, reminders and poll closings live in our own tables. A feature asks the
+timer to call it back at a time (:meth:`Timer.at`), keyed so that asking again
+replaces the earlier call. At start every feature schedules its future work again
+from its tables (``Registry.on_start``), and :meth:`Timer.run_due` runs what fell
+due while the bot was down. The job store is APScheduler's in-memory one: its
+SQLAlchemy store is synchronous, pickles jobs and must not be shared between
+processes (APScheduler's own FAQ), and we need none of that.
+
+Callbacks must be idempotent and claim their work in the database, because two
+bot processes may share one database and both be woken.
+
+With an injected clock (tests), nothing runs by itself: the test moves the clock
+and calls :meth:`run_due`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.clock import UTC, Clock
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[], Awaitable[None]]
+
+
+class Timer:
+    def __init__(self, clock: Clock, *, real_time: bool = True) -> None:
+        self.clock = clock
+        self.real_time = real_time
+        self._jobs: dict[str, tuple[datetime, Callback]] = {}
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        if self.real_time:
+            self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def at(self, key: str, when: datetime, callback: Callback) -> None:
+        """Call ``callback`` at ``when`` (at once if that has passed); replaces any
+        earlier call with the same key."""
+        self._jobs[key] = (when, callback)
+        if self.real_time:
+            self._scheduler.add_job(
+                self._fire,
+                DateTrigger(run_date=max(when, self.clock.now())),
+                args=[key],
+                id=key,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    def cancel(self, key: str) -> None:
+        if self._jobs.pop(key, None) is not None and self.real_time:
+            self._scheduler.remove_job(key)
+
+    def pending(self) -> dict[str, datetime]:
+        return {key: when for key, (when, _) in self._jobs.items()}
+
+    async def run_due(self) -> int:
+        """Run every callback whose time has come, by our clock; return how many."""
+        now = self.clock.now()
+        due = sorted((when, key) for key, (when, _) in self._jobs.items() if when <= now)
+        for _, key in due:
+            await self._fire(key)
+        return len(due)
+
+    async def _fire(self, key: str) -> None:
+        job = self._jobs.pop(key, None)
+        if job is None:
+            return
+        if self.real_time and self._scheduler.get_job(key):
+            self._scheduler.remove_job(key)
+        try:
+            await job[1]()
+        except Exception:
+            log.exception("timer job %s failed", key)
