@@ -124,7 +124,10 @@ class Core:
             return _Known(messages=[Outgoing(event.chat, Content(greeting))])
         person = await register_person(session, event.user, chat, now)
         if isinstance(event, MemberJoined):
-            return _Known()
+            welcome: list[Outgoing] = []
+            for hook in self.registry.joined:
+                welcome += await hook(session, self.services, chat, person)
+            return _Known(messages=welcome)
         return _Known(chat.id, person.id)
 
     async def _act(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bot.context import Context
     from bot.services import Services
+    from storage.models import Chat, Person
 
 
 class Role(IntEnum):
@@ -106,6 +107,7 @@ class Registry:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     startup: list[StartupHook] = field(default_factory=list)
     delivered: list[DeliveredHook] = field(default_factory=list)
+    joined: list[JoinedHook] = field(default_factory=list)
 
     def add(self, command: Command) -> Command:
         if command.name in self.commands:
@@ -129,6 +131,11 @@ class Registry:
         outbox rows as sent or failed (delivery receipts build on it)."""
         self.delivered.append(hook)
 
+    def on_member_joined(self, hook: JoinedHook) -> None:
+        """Run ``hook(session, services, chat, person)`` when someone joins a chat;
+        the messages it returns (a welcome) are sent."""
+        self.joined.append(hook)
+
     def get(self, name: str) -> Command | None:
         return self.commands.get(name)
 
@@ -148,3 +155,4 @@ class ButtonAnswer:
 ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
 StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[int]], Awaitable[None]]
+JoinedHook = Callable[["AsyncSession", "Services", "Chat", "Person"], Awaitable[list[Outgoing]]]

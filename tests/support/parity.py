@@ -1,0 +1,59 @@
+"""One script, every adapter, the same core answers.
+
+Each platform's parity test runs :data:`SCRIPT` as an admin called Alice in one
+group chat and compares the plain text of each answer with what the console gives
+(:func:`console_answers`). Only answers that do not name the platform are in the
+script, so the texts must be equal, line for line.
+"""
+
+from __future__ import annotations
+
+from bot.config import Config, RolesSettings
+from tests.support.config import make_config
+from tests.support.console import ConsoleSession
+
+SCRIPT = [
+    "/start",
+    "/help",
+    "/help grant",
+    "/hepl",
+    '/grant "Nobody Here" organiser',
+    "/tag region:cannock union:unison",
+    "/tags",
+    "/untag union:unison",
+    "/tags",
+    "/tag Region",
+]
+
+NAME = "Alice"
+
+
+def parity_config(url: str, admin: str) -> Config:
+    """Config for a parity run: ``admin`` (e.g. "telegram:1001") is the admin."""
+    config = make_config(url)
+    return Config(
+        database=config.database, outbox=config.outbox, roles=RolesSettings(admins=[admin])
+    )
+
+
+def plain(answer: str) -> str:
+    """An answer without the console's ``[chat]`` prefix and indentation."""
+    lines = answer.rstrip("\n").split("\n")
+    first = lines[0].split("] ", 1)[1].removeprefix("(only you) ")
+    return "\n".join([first, *(line.strip() for line in lines[1:])])
+
+
+async def console_answers(url: str) -> list[str]:
+    """The plain text of the console's answer to each line of :data:`SCRIPT`."""
+    answers = []
+    config = parity_config(url, f"console:{NAME.lower()}")
+    config = Config(
+        database=config.database,
+        outbox=config.outbox,
+        roles=config.roles,
+        console=type(config.console)(user=NAME),
+    )
+    async with ConsoleSession(config) as session:
+        for line in SCRIPT:
+            answers.append(plain(await session.say(line)))
+    return answers
