@@ -21,12 +21,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,27 +79,36 @@ class Outbox:
             return []
         chat_ids = await _chat_ids(session, messages)
         now = self.clock.now()
-        ids: list[int | None] = []
+        rows: list[dict[str, Any]] = []
         for message in messages:
             chat_id = chat_ids.get((message.chat.platform, message.chat.chat_id))
-            if chat_id is None:
+            if chat_id is not None:
+                rows.append(
+                    {
+                        "platform": message.chat.platform,
+                        "chat_id": chat_id,
+                        "op": Op.SEND.value,
+                        "lane": lane,
+                        "payload": message.content.to_payload(),
+                        "dedupe_key": message.dedupe_key,
+                        "status": Status.PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "message_ids": "",
+                        "error": "",
+                        "created_at": now,
+                    }
+                )
+        keyed = await _insert_keyed(session, [r for r in rows if r["dedupe_key"] is not None])
+        plain = await _insert_plain(session, [r for r in rows if r["dedupe_key"] is None])
+        ids: list[int | None] = []
+        for message in messages:
+            if (message.chat.platform, message.chat.chat_id) not in chat_ids:
                 ids.append(None)
-                continue
-            values = {
-                "platform": message.chat.platform,
-                "chat_id": chat_id,
-                "op": Op.SEND.value,
-                "lane": lane,
-                "payload": message.content.to_payload(),
-                "dedupe_key": message.dedupe_key,
-                "status": Status.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "message_ids": "",
-                "error": "",
-                "created_at": now,
-            }
-            ids.append(await _insert_ignoring_duplicates(session, values))
+            elif message.dedupe_key is None:
+                ids.append(next(plain))
+            else:
+                ids.append(keyed.pop(message.dedupe_key, None))
         return ids
 
     async def enqueue_edit(
@@ -174,16 +183,28 @@ async def _chat_ids(
     return found
 
 
-async def _insert_ignoring_duplicates(session: AsyncSession, values: dict[str, Any]) -> int | None:
+async def _insert_plain(session: AsyncSession, rows: list[dict[str, Any]]) -> Iterator[int]:
+    """One multi-row INSERT; ids come back in the order of ``rows``."""
+    if not rows:
+        return iter(())
+    statement = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
+    return iter(list(await session.scalars(statement, rows)))
+
+
+async def _insert_keyed(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert rows whose ``dedupe_key`` is new; return the new ids by key. A key that
+    already exists (a retried command, a second process) is skipped, not an error."""
+    if not rows:
+        return {}
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(OutboxRow)
-        .values(**values)
+        upsert(OutboxRow)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxRow.id)
+        .returning(OutboxRow.dedupe_key, OutboxRow.id)
     )
-    return await session.scalar(statement)
+    result = await session.execute(statement, rows)
+    return {key: row_id for key, row_id in result if key is not None}
 
 
 @dataclass
@@ -212,7 +233,6 @@ class SenderStats:
     failed: int = 0
     retried: int = 0
     rate_limited: int = 0
-    latencies: list[float] = field(default_factory=list)
 
 
 RecordedHook = Callable[[AsyncSession, list[int]], Awaitable[None]]
@@ -248,6 +268,7 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._last_renewal = 0.0
+        self._exhausted = False
         self._stopping = False
         self._after_delivery: list[RecordedHook] = []
         outbox.on_enqueue(self._on_enqueue)
@@ -300,45 +321,43 @@ class Sender:
     async def _run(self) -> None:
         poll = self.settings.poll_seconds
         while not self._stopping:
+            self._wake.clear()
+            self._exhausted = False  # woken or polled: look in the table again
             try:
                 await self._refill()
                 waited = await self._dispatch_ready()
             except Exception:
                 log.exception("%s sender: unexpected error; retrying shortly", self.platform)
                 waited = poll
-            if waited > 0:
-                self._wake.clear()
+            if waited > 0 and not self._wake.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(waited, poll))
 
     async def _dispatch_ready(self) -> float:
         """Dispatch every row that may go now; return how long until the next could."""
-        soonest = float(self.settings.poll_seconds)
         while self._buffer and not self._stopping:
+            if self._wake.is_set():  # something new, perhaps a reply: claim it now
+                self._wake.clear()
+                self._exhausted = False
+                await self._refill()
+            elif len(self._buffer) < self._low_water and not self._exhausted:
+                await self._refill()
             if len(self._in_flight) >= self.max_in_flight:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
             choice, soonest = self._pick()
             if choice is None:
                 return soonest
-            if choice.lane != REPLY_LANE and len(self._buffer) < self._low_water:
-                await self._refill()
-                choice, soonest = self._pick()
-                if choice is None:
-                    return soonest
             wait = self.pacer.wait_for(choice.chat_key, choice.is_group)
             if wait > 0:
                 await asyncio.sleep(wait)
-                if self._wake.is_set():
-                    self._wake.clear()
-                    await self._refill()
                 continue
             self._buffer.remove(choice)
             self.pacer.record(choice.chat_key, choice.is_group)
             task = asyncio.create_task(self._send(choice))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
-        return 0.0 if self._buffer else soonest
+        return 0.0 if self._buffer else float(self.settings.poll_seconds)
 
     def _pick(self) -> tuple[_Claimed | None, float]:
         """The first row (replies first, then oldest) whose chat is not held back by
@@ -374,16 +393,17 @@ class Sender:
     # --- claiming ----------------------------------------------------------------
 
     async def _refill(self) -> None:
-        space = self._capacity - len(self._buffer)
-        claimed = await self._claim(REPLY_LANE, self._capacity)
-        if space > len(claimed):
-            claimed += await self._claim(None, space - len(claimed))
+        """Claim due rows, replies first, into the buffer. A few are claimed even
+        when the buffer is full, so a reply never waits for a broadcast to drain."""
+        limit = max(self._capacity - len(self._buffer), self.max_in_flight)
+        claimed = await self._claim(limit)
+        self._exhausted = len(claimed) < limit
         if claimed:
             self._buffer.extend(claimed)
             self._buffer.sort(key=lambda c: (c.lane, c.id))
         await self._renew_leases()
 
-    async def _claim(self, lane: int | None, limit: int) -> list[_Claimed]:
+    async def _claim(self, limit: int) -> list[_Claimed]:
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         due = or_(
@@ -397,8 +417,6 @@ class Sender:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        if lane is not None:
-            candidates = candidates.where(OutboxRow.lane == lane)
         held = [c.id for c in self._buffer]
         if held:
             candidates = candidates.where(OutboxRow.id.not_in(held))
@@ -428,13 +446,13 @@ class Sender:
         now = self.clock.now()
         for row, chat in rows:
             if not chat.active:
-                _finish(row, now, Status.FAILED, error=f"chat inactive: {chat.inactive_reason}")
+                _fail(row, f"chat inactive: {chat.inactive_reason}")
                 continue
             message_ids: tuple[str, ...] = ()
             if row.target_id is not None:
                 target = targets.get(row.target_id)
                 if target is None or target.status == Status.FAILED:
-                    _finish(row, now, Status.FAILED, error="the message to change was never sent")
+                    _fail(row, "the message to change was never sent")
                     continue
                 if target.status != Status.SENT:
                     row.status, row.next_attempt_at, row.lease_until = (
@@ -524,22 +542,39 @@ class Sender:
                 self._outcome_ready.set()
 
     async def _flush_outcomes(self) -> None:
+        """Record a batch of outcomes in one transaction: successes with one bulk
+        UPDATE (the common case, thousands a second), failures row by row."""
         if not self._outcomes:
             return
         batch, self._outcomes = self._outcomes, []
+        sent = [o for o in batch if o.error is None]
+        failed = [o for o in batch if o.error is not None]
+        now = self.clock.now()
         try:
             async with self.db.session() as session:
-                rows = {
-                    row.id: row
-                    for row in await session.scalars(
-                        select(OutboxRow).where(OutboxRow.id.in_([o.claimed.id for o in batch]))
+                if sent:
+                    await session.execute(
+                        update(OutboxRow),
+                        [
+                            {
+                                "id": o.claimed.id,
+                                "status": Status.SENT,
+                                "sent_at": now,
+                                "lease_until": None,
+                                "message_ids": ",".join(
+                                    o.message_ids or o.claimed.delivery.message_ids
+                                ),
+                                "error": "",
+                            }
+                            for o in sent
+                        ],
                     )
-                }
-                done = [
-                    rows[o.claimed.id].id
-                    for o in batch
-                    if o.claimed.id in rows and await self._apply(session, rows[o.claimed.id], o)
-                ]
+                    self.stats.sent += len(sent)
+                done = [o.claimed.id for o in sent]
+                for outcome in failed:
+                    row = await session.get(OutboxRow, outcome.claimed.id)
+                    if row is not None and await self._apply_failure(session, row, outcome):
+                        done.append(row.id)
                 await session.flush()
                 for hook in self._after_delivery:
                     await hook(session, done)
@@ -547,19 +582,16 @@ class Sender:
             self._outcomes = batch + self._outcomes
             raise
         self._progress.set()
-        if any(o.error is not None for o in batch):
+        if failed:
             self._wake.set()
 
-    async def _apply(self, session: AsyncSession, row: OutboxRow, outcome: _Outcome) -> bool:
-        """Record one outcome; return whether the row is now finished (sent or failed)."""
+    async def _apply_failure(
+        self, session: AsyncSession, row: OutboxRow, outcome: _Outcome
+    ) -> bool:
+        """Record one failure; return whether the row is now finished (failed)."""
         now = self.clock.now()
         error = outcome.error
-        if error is None:
-            ids = outcome.message_ids or tuple(filter(None, row.message_ids.split(",")))
-            _finish(row, now, Status.SENT, message_ids=",".join(ids))
-            self.stats.sent += 1
-            self.stats.latencies.append((now - row.created_at).total_seconds())
-            return True
+        assert error is not None
         if isinstance(error, RetryAfter):
             self.stats.rate_limited += 1
             when = now + timedelta(seconds=error.seconds)
@@ -573,7 +605,7 @@ class Sender:
         if isinstance(error, Permanent) or row.attempts + 1 >= self.settings.max_attempts:
             if isinstance(error, Permanent) and error.chat_gone:
                 await deactivate_chat(session, outcome.claimed.chat_row, error.reason)
-            _finish(row, now, Status.FAILED, error=error.reason)
+            _fail(row, error.reason)
             self.stats.failed += 1
             return True
         row.attempts += 1
@@ -596,13 +628,9 @@ class Sender:
         )
 
 
-def _finish(
-    row: OutboxRow, now: datetime, status: str, *, message_ids: str = "", error: str = ""
-) -> None:
-    row.status = status
+def _fail(row: OutboxRow, error: str) -> None:
+    row.status = Status.FAILED
     row.lease_until = None
-    row.sent_at = now if status == Status.SENT else row.sent_at
-    row.message_ids = message_ids or row.message_ids
     row.error = error
 
 
