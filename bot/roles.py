@@ -9,7 +9,9 @@ are organisers there too. Admins grant any role; TULOs grant organiser.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
@@ -73,61 +75,59 @@ def _check_can_grant(ctx: Context, role: Role) -> None:
         raise UserError("Only admins can grant or revoke that role (TULOs can grant organiser).")
 
 
-def _scope(role: Role, chat: Chat) -> int | None:
-    return None if role in GLOBAL_ROLES else chat.id
+@dataclass(frozen=True)
+class _Change:
+    """The role change a /grant or /revoke asks for, checked and resolved."""
+
+    person: Person
+    role: Role
+    chat_id: int | None  # None: the role holds everywhere
+
+    @property
+    def where(self) -> str:
+        return "everywhere" if self.chat_id is None else "in this chat"
+
+    def matches(self) -> list[ColumnElement[bool]]:
+        return [
+            RoleGrant.person_id == self.person.id,
+            RoleGrant.role == self.role.label,
+            RoleGrant.chat_id.is_(None)
+            if self.chat_id is None
+            else RoleGrant.chat_id == self.chat_id,
+        ]
+
+    def says(self, ctx: Context, state: str) -> list[Outgoing]:
+        name = bold(self.person.display_name)
+        return [ctx.reply(rich(name, f" {state} {self.role.label} {self.where}."))]
 
 
-def _where(role: Role) -> str:
-    return "everywhere" if role in GLOBAL_ROLES else "in this chat"
-
-
-async def grant(ctx: Context) -> list[Outgoing]:
+async def _change(ctx: Context) -> _Change:
     role = Role[ctx.args["role"].upper()]
     _check_can_grant(ctx, role)
     person = await _resolve(ctx, ctx.args["person"])
-    scope = _scope(role, ctx.chat)
-    existing = await ctx.session.scalar(
-        select(RoleGrant.id).where(
-            RoleGrant.person_id == person.id,
-            RoleGrant.role == role.label,
-            RoleGrant.chat_id.is_(None) if scope is None else RoleGrant.chat_id == scope,
-        )
-    )
-    if existing is not None:
-        return [
-            ctx.reply(rich(bold(person.display_name), f" is already {role.label} {_where(role)}."))
-        ]
+    return _Change(person, role, None if role in GLOBAL_ROLES else ctx.chat.id)
+
+
+async def grant(ctx: Context) -> list[Outgoing]:
+    change = await _change(ctx)
+    if await ctx.session.scalar(select(RoleGrant.id).where(*change.matches())) is not None:
+        return change.says(ctx, "is already")
     ctx.session.add(
         RoleGrant(
-            person_id=person.id,
-            role=role.label,
-            chat_id=scope,
+            person_id=change.person.id,
+            role=change.role.label,
+            chat_id=change.chat_id,
             granted_by=ctx.person.id,
             created_at=ctx.clock.now(),
         )
     )
-    return [ctx.reply(rich(bold(person.display_name), f" is now {role.label} {_where(role)}."))]
+    return change.says(ctx, "is now")
 
 
 async def revoke(ctx: Context) -> list[Outgoing]:
-    role = Role[ctx.args["role"].upper()]
-    _check_can_grant(ctx, role)
-    person = await _resolve(ctx, ctx.args["person"])
-    scope = _scope(role, ctx.chat)
-    result = await ctx.session.execute(
-        delete(RoleGrant).where(
-            RoleGrant.person_id == person.id,
-            RoleGrant.role == role.label,
-            RoleGrant.chat_id.is_(None) if scope is None else RoleGrant.chat_id == scope,
-        )
-    )
-    if not getattr(result, "rowcount", 0):
-        return [
-            ctx.reply(rich(bold(person.display_name), f" was not {role.label} {_where(role)}."))
-        ]
-    return [
-        ctx.reply(rich(bold(person.display_name), f" is no longer {role.label} {_where(role)}."))
-    ]
+    change = await _change(ctx)
+    result = await ctx.session.execute(delete(RoleGrant).where(*change.matches()))
+    return change.says(ctx, "is no longer" if getattr(result, "rowcount", 0) else "was not")
 
 
 async def roles(ctx: Context) -> list[Outgoing]:
