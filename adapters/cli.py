@@ -34,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
     interactive = sys.stdin.isatty()
+    # In the console, log lines would tangle with the conversation: warnings only.
+    serving_platforms = args.command == "run" and (config.telegram_token or config.discord_token)
     logging.basicConfig(
-        level=logging.WARNING if args.command == "console" else logging.INFO,
+        level=logging.INFO if serving_platforms else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
