@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import foundation
+from bench import foundation, meetings
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     await foundation.main()
+    await meetings.main()
 
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot import general, privacy, roles, tags
+from bot import general, meetings, privacy, roles, tags
 from bot.registry import Registry
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (general, roles, tags, privacy):
+    for module in (general, roles, tags, privacy, meetings):
         module.register(registry)
     return registry

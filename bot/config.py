@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -19,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_PATH = Path("config.toml")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ConfigError(Exception):
@@ -56,6 +58,35 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class AlertsSettings:
+    """Announcements (bot/alerts): previews, receipts, reminders and the digest."""
+
+    # An announcement reaching more chats than this first shows the sender a preview
+    # with the chat count and a Confirm button.
+    confirm_above_chats: int = 20
+    # The sender's live delivery receipt is edited at most this often.
+    receipt_edit_seconds: float = 2.0
+    # "I'll be there" presses update the count on every copy at most this often.
+    count_edit_seconds: float = 2.0
+    # Local time of the personal picket reminder on the picket's day (an hour before
+    # the start instead, if that is earlier).
+    reminder_time: str = "07:00"
+    # The weekly digest's default day and local time (/digest on [day] [HH:MM]).
+    digest_day: str = "monday"
+    digest_time: str = "08:00"
+
+    def __post_init__(self) -> None:
+        for name in ("reminder_time", "digest_time"):
+            value = getattr(self, name)
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+                raise ConfigError(f'alerts.{name} should be a time like "07:00", not {value!r}')
+        if self.digest_day not in WEEKDAYS:
+            raise ConfigError(f"alerts.digest_day should be one of {', '.join(WEEKDAYS)}")
+        if min(self.confirm_above_chats, self.receipt_edit_seconds, self.count_edit_seconds) < 0:
+            raise ConfigError("alerts numbers should not be negative")
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     # "auto": the console runs when no other platform has a token.
     enabled: str = "auto"
@@ -84,6 +115,13 @@ class DiscordSettings:
 
 
 @dataclass(frozen=True)
+class MeetingsSettings:
+    # A reminder that fell due while the bot was down is sent at start (marked late)
+    # if it is at most this many minutes overdue; older ones are skipped and logged.
+    reminder_grace_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -92,6 +130,8 @@ class Config:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
     # Secrets, from the environment only.
     telegram_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)
@@ -209,3 +249,5 @@ def _check(config: Config) -> None:
             raise ConfigError(f'roles.admins entry {entry!r} should look like "telegram:123456"')
     if config.outbox.max_attempts < 1:
         raise ConfigError("outbox.max_attempts should be at least 1")
+    if config.meetings.reminder_grace_minutes < 0:
+        raise ConfigError("meetings.reminder_grace_minutes should be 0 or more")

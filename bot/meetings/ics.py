@@ -1,0 +1,92 @@
+"""Calendar files (RFC 5545, via icalendar) and "add to Google Calendar" links.
+
+Events carry their wall time with a TZID (``DTSTART;TZID=Europe/London:…T193000``)
+and the series' RRULE, so a phone calendar repeats them at 19:30 local through the
+clock changes, exactly as the bot does; skipped dates are EXDATEs. The VTIMEZONE
+is generated from zoneinfo for a few years only — calendars know the zone by its
+name, and the full table since 1970 would not fit in a chat message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from icalendar import Calendar, Event, vRecur
+
+from bot.meetings.recurrence import schedule_of
+from storage.meetings import Meeting
+
+DURATION = timedelta(minutes=90)
+PRODID = "-//organise-bot//meetings//EN"
+VTIMEZONE_YEARS = 3
+
+
+def event(meeting: Meeting, skips: Collection[datetime]) -> Event:
+    schedule = schedule_of(meeting)
+    start = schedule.start.astimezone(schedule.zone)
+    item = Event()
+    item.add("uid", f"meeting-{meeting.id}@organise-bot")
+    item.add("dtstamp", meeting.created_at)
+    item.add("sequence", meeting.revision)
+    item.add("summary", meeting.title)
+    item.add("dtstart", start)
+    item.add("dtend", start + DURATION)
+    if meeting.place:
+        item.add("location", meeting.place)
+    if meeting.link:
+        item.add("url", meeting.link)
+    notes = []
+    if meeting.link:
+        notes.append(f"Online: {meeting.link}")
+    if meeting.agenda:
+        notes.append(f"Agenda: {meeting.agenda}")
+    if notes:
+        item.add("description", "\n".join(notes))
+    if schedule.rule:
+        item.add("rrule", vRecur.from_ical(schedule.rule))
+        for skipped in sorted(skips):
+            item.add("exdate", skipped.astimezone(schedule.zone))
+    return item
+
+
+def calendar(
+    meetings: Sequence[tuple[Meeting, Collection[datetime]]], name: str, today: date
+) -> str:
+    """A whole calendar file for these meetings (and their skipped dates)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for meeting, skips in meetings:
+        cal.add_component(event(meeting, skips))
+    first = min((m.starts_at.date() for m, _ in meetings), default=today)
+    cal.add_missing_timezones(
+        first_date=min(first, today) - timedelta(days=1),
+        last_date=today + timedelta(days=366 * VTIMEZONE_YEARS),
+    )
+    text: bytes = cal.to_ical()
+    return text.decode().replace("\r\n", "\n").strip()
+
+
+def file_name(title: str) -> str:
+    """``GC meeting`` → ``gc-meeting.ics``."""
+    words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
+    return "-".join(words)[:40].strip("-") + ".ics" if words else "meeting.ics"
+
+
+def google_link(meeting: Meeting, occurrence: datetime) -> str:
+    """An "add to Google Calendar" address: one tap on a phone, no file needed."""
+    end = occurrence + DURATION
+    query = {
+        "action": "TEMPLATE",
+        "text": meeting.title,
+        "dates": f"{occurrence:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}",
+        "ctz": meeting.zone,
+        "location": meeting.place,
+        "details": "\n".join(filter(None, [meeting.link, meeting.agenda])),
+    }
+    if meeting.rule:
+        query["recur"] = f"RRULE:{meeting.rule}"
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)

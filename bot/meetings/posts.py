@@ -1,0 +1,146 @@
+"""Posted copies of a meeting card, and keeping every copy current.
+
+Each copy is remembered in ``meeting_posts`` under the dedupe key of its outbox
+row. The key is how we find the row again to edit it — whether the copy was queued
+by a command (the core enqueues what a handler returns) or by the reminder timer —
+and for reminders it is deterministic, so the same copy can never be queued twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Context
+from bot.meetings import settings
+from bot.meetings.recurrence import schedule_of
+from bot.meetings.render import (
+    cancelled_state,
+    card,
+    moved_state,
+    occurrence_code,
+    skipped_state,
+)
+from bot.services import Services
+from bot.text import Rich
+from bot.types import Content, Outgoing
+from storage.chats import chat_ref
+from storage.meetings import (
+    Meeting,
+    MeetingStatus,
+    PostKind,
+    add_posts,
+    counts_for,
+    posts_of,
+    skips_of,
+)
+from storage.models import Chat
+
+
+def post_key(
+    meeting: Meeting, occurrence: datetime, chat_id: int, kind: PostKind, offset: int = 0
+) -> str:
+    """Reminder copies: one per (meeting, occurrence, offset, chat), ever.
+    Announcements: one per chat for each revision (a move posts a fresh card)."""
+    stem = f"mtg:{meeting.id}:{occurrence_code(occurrence)}"
+    if kind is PostKind.REMINDER:
+        return f"{stem}:r{offset}:c{chat_id}"
+    return f"{stem}:a{meeting.revision}:c{chat_id}"
+
+
+def copy_row(
+    meeting: Meeting,
+    occurrence: datetime,
+    chat_id: int,
+    kind: PostKind,
+    *,
+    offset: int = 0,
+    late: bool = False,
+) -> dict[str, Any]:
+    """The ``meeting_posts`` row of a copy about to be queued; queue the copy under
+    its ``dedupe_key``. Rows are saved in bulk (:func:`storage.meetings.add_posts`)."""
+    return {
+        "meeting_id": meeting.id,
+        "occurrence": occurrence,
+        "chat_id": chat_id,
+        "kind": kind.value,
+        "offset_minutes": offset,
+        "late": late,
+        "dedupe_key": post_key(meeting, occurrence, chat_id, kind, offset),
+    }
+
+
+async def announce(
+    ctx: Context,
+    meeting: Meeting,
+    occurrence: datetime,
+    chats: Iterable[Chat],
+    kind: PostKind = PostKind.ANNOUNCEMENT,
+) -> list[Outgoing]:
+    """A card with RSVP buttons in every chat; in the chat that asked, it is the reply."""
+    chats = list(chats)
+    zones = await settings.zones(ctx.session, ctx.config, [chat.id for chat in chats])
+    counts = (await counts_for(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
+    rows = [copy_row(meeting, occurrence, chat.id, kind) for chat in chats]
+    await add_posts(ctx.session, rows)
+    return [
+        to_chat(ctx, chat, card(meeting, occurrence, zones[chat.id], counts, kind=kind), key)
+        for chat, key in zip(chats, (row["dedupe_key"] for row in rows), strict=True)
+    ]
+
+
+def to_chat(ctx: Context, chat: Chat, content: Content, key: str | None = None) -> Outgoing:
+    """A message for ``chat`` — the command's own reply when it is the asking chat,
+    so it goes on the reply lane (and answers a Discord interaction)."""
+    if chat.id == ctx.chat.id:
+        reply = ctx.reply(content.text, buttons=content.buttons, private=False)
+        return replace(reply, dedupe_key=key)
+    return Outgoing(chat_ref(chat), content, key)
+
+
+async def refresh(
+    session: AsyncSession,
+    services: Services,
+    meeting: Meeting,
+    occurrences: Iterable[datetime],
+) -> None:
+    """Re-render every copy of these occurrences — new counts, or cancelled, skipped
+    or moved — and queue the edits (the outbox coalesces edits of one message)."""
+    posts = await posts_of(session, meeting.id, occurrences)
+    if not posts:
+        return
+    zones = await settings.zones(session, services.config, {post.chat_id for post, _ in posts})
+    counts = await counts_for(session, {(meeting.id, post.occurrence) for post, _ in posts})
+    skips = (await skips_of(session, [meeting.id]))[meeting.id]
+    now = services.clock.now()
+    for post, row_id in posts:
+        zone = zones[post.chat_id]
+        content = card(
+            meeting,
+            post.occurrence,
+            zone,
+            counts[(meeting.id, post.occurrence)],
+            kind=PostKind(post.kind),
+            offset=post.offset_minutes,
+            late=post.late,
+            state=_state(meeting, post.occurrence, skips, zone, now),
+        )
+        await services.outbox.enqueue_edit(session, row_id, content)
+
+
+def _state(
+    meeting: Meeting, occurrence: datetime, skips: set[datetime], zone: ZoneInfo, now: datetime
+) -> Rich | None:
+    if meeting.status == MeetingStatus.CANCELLED.value:
+        return cancelled_state()
+    schedule = schedule_of(meeting)
+    if occurrence in skips:
+        return skipped_state(schedule.next(occurrence, skips), zone)
+    if not schedule.is_occurrence(occurrence):
+        return moved_state(schedule.next(now, skips), zone)
+    return None
