@@ -2,6 +2,8 @@
 
 This is where platform libraries meet the core: the Telegram and Discord adapters
 are imported only when their token is set, so a console-only run needs neither.
+With Discord, discord.py's client runs the application (``adapters.discord.
+create_bot``'s wiring): logging it in starts everything, closing it stops everything.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
+from typing import Any
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter, next_line
@@ -31,7 +35,7 @@ def platform_adapters(config: Config, registry: Registry) -> list[Adapter]:
     if config.discord_token:
         from adapters.discord import DiscordAdapter
 
-        adapters.append(DiscordAdapter(config.discord_token, config.discord, list(registry)))
+        adapters.append(DiscordAdapter(config.discord, list(registry)))
     return adapters
 
 
@@ -49,12 +53,26 @@ async def run(config: Config, *, console_only: bool = False, interactive: bool =
     if console is not None:
         adapters.append(console)
     app = App(config, adapters, registry=registry)
-    await app.start()
-    try:
+    async with _running(app) as stopped:
         if console is not None:
             await drive_console(app, console, interactive)
         else:
-            await _until_signalled()
+            await _until_signalled(stopped)
+
+
+@contextlib.asynccontextmanager
+async def _running(app: App) -> AsyncIterator[asyncio.Future[None]]:
+    """Start the app and stop it on the way out; the future ends if it stops by itself
+    (Discord refused the bot for good)."""
+    if any(adapter.platform == "discord" for adapter in app.adapters):
+        from adapters.discord import connected, host
+
+        async with connected(host(app), app.config.discord_token) as gateway:
+            yield gateway
+        return
+    await app.start()
+    try:
+        yield asyncio.get_running_loop().create_future()
     finally:
         await app.stop()
 
@@ -78,10 +96,15 @@ async def drive_console(app: App, console: ConsoleAdapter, interactive: bool) ->
             log.warning("the console's messages took over 30 s to deliver")
 
 
-async def _until_signalled() -> None:
+async def _until_signalled(stopped: asyncio.Future[None]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    signalled = asyncio.create_task(stop.wait())
+    either: set[asyncio.Future[Any]] = {signalled, stopped}
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    if stopped.done():
+        stopped.result()  # raises why it stopped

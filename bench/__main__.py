@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import foundation, meetings
+from bench import discord, foundation, meetings
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     await foundation.main()
     await meetings.main()
+    await discord.main()
 
 
 if __name__ == "__main__":

@@ -72,6 +72,9 @@ class Limit:
 class Pacing:
     limits: tuple[Limit, ...] = ()
     max_in_flight: int = 8
+    # How far behind its schedule the all-chats spacing may catch up (bot.pacing);
+    # 0 keeps at least the spacing between any two sends.
+    catch_up_seconds: float = 0.0
 
 
 UNPACED = Pacing()

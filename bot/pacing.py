@@ -5,6 +5,13 @@ wait, and calls :meth:`Pacer.record` when it sends one. Limits over *all* chats
 are enforced as an even spacing (30/s → one every 33 ms) so that a reply never
 waits behind a burst; limits per chat or per group are sliding windows (20 per
 minute to a group may go at once, then wait), exactly as the platforms count them.
+
+A platform whose pacing sets ``catch_up_seconds`` gets the spacing as a schedule
+rather than a gap: a send the event loop made late (a timer firing a millisecond
+after its time, a slow database write) is made up by the next ones, for up to that
+long behind, where a gap would lose every late wake-up for good — a twentieth of
+the rate at 50 messages/s. A sliding window over all chats is then checked as
+well, so catching up never passes the limit itself.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from bot.delivery import Pacing, Scope
 # just under a limit instead of bouncing off it.
 SLACK_FACTOR = 1.01
 SLACK_SECONDS = 0.005
+# Sends that catch up go out close together and reach the platform unevenly; the
+# window over all chats leaves this much more room, so it never counts one too many.
+JITTER_SECONDS = 0.02
+ALL_CHATS = ""
 
 
 @dataclass
@@ -49,12 +60,16 @@ class Pacer:
         self._monotonic = monotonic
         self._spacing = 0.0
         self._next_any = 0.0
+        self._catch_up = pacing.catch_up_seconds
+        self._all: list[_Window] = []
         self._chat: list[_Window] = []
         self._group: list[_Window] = []
         for limit in pacing.limits:
             seconds = limit.per_seconds * SLACK_FACTOR + SLACK_SECONDS
             if limit.scope is Scope.ALL:
                 self._spacing = max(self._spacing, seconds / limit.count)
+                if self._catch_up:
+                    self._all.append(_Window(limit.count, seconds + JITTER_SECONDS))
             else:
                 target = self._chat if limit.scope is Scope.CHAT else self._group
                 target.append(_Window(limit.count, seconds))
@@ -64,6 +79,8 @@ class Pacer:
         """Seconds until a message to ``chat`` may go (0 means now)."""
         now = self._monotonic()
         wait = max(self._next_any - now, 0.0)
+        for window in self._all:
+            wait = max(wait, window.wait(ALL_CHATS, now))
         for window in self._windows(is_group):
             wait = max(wait, window.wait(chat, now))
         return wait
@@ -79,7 +96,12 @@ class Pacer:
 
     def record(self, chat: str, is_group: bool) -> None:
         now = self._monotonic()
-        self._next_any = max(self._next_any, now) + self._spacing if self._spacing else now
+        if self._spacing:
+            self._next_any = max(self._next_any, now - self._catch_up) + self._spacing
+        else:
+            self._next_any = now
+        for window in self._all:
+            window.record(ALL_CHATS, now)
         for window in self._windows(is_group):
             window.record(chat, now)
         if now - self._last_cleanup > 60:

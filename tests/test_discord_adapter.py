@@ -14,13 +14,16 @@ from typing import Any
 
 import discord
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from adapters.discord import DiscordAdapter, ReplyHandle
+from adapters.discord import INVITE_PERMISSIONS, PACING, DiscordAdapter, ReplyHandle, invite_url
 from adapters.discord.render import MESSAGE_LIMIT
 from bot.clock import UTC
 from bot.commands import build_registry
 from bot.config import DiscordSettings
 from bot.delivery import Permanent, RetryAfter, Transient
+from bot.pacing import Pacer
 from bot.parse import parse
 from bot.registry import Command, Kind, Param
 from bot.text import Rich, bold, code, italic, link, rich
@@ -48,7 +51,6 @@ from tests.fakes_discord import (
     Gateway,
     Person,
     Recorder,
-    quick_ready,
     quick_retries,
 )
 from tests.support.clock import FakeClock
@@ -109,7 +111,7 @@ async def make(fake: FakeDiscord) -> AsyncIterator[Make]:
         commands: Sequence[Command] = REGISTRY,
         clock: FakeClock | None = None,
     ) -> tuple[DiscordAdapter, Gateway]:
-        adapter = DiscordAdapter(TOKEN, settings or DiscordSettings(), commands, clock=clock)
+        adapter = DiscordAdapter(settings or DiscordSettings(), commands, clock=clock)
         adapter.attach(on_event or Recorder())
         await adapter.client.login(TOKEN)
         made.append(adapter)
@@ -117,7 +119,7 @@ async def make(fake: FakeDiscord) -> AsyncIterator[Make]:
 
     yield build
     for adapter in made:
-        await adapter.stop()
+        await adapter.client.close()
 
 
 def send(text: Rich | str, chat_id: int = 123, **content: Any) -> Delivery:
@@ -128,35 +130,39 @@ def send(text: Rich | str, chat_id: int = 123, **content: Any) -> Delivery:
 # --- life-cycle: start and stop --------------------------------------------------------
 
 
-async def test_start_logs_in_syncs_and_returns_once_ready(fake: FakeDiscord) -> None:
-    adapter = DiscordAdapter(TOKEN, DiscordSettings(guilds=[42]), REGISTRY)
-    quick_ready(adapter.client)
-
-    await adapter.start(Recorder())
-    try:
-        assert adapter.client.is_ready()
-        assert fake.identify is not None
-        assert fake.identify["token"] == TOKEN
-        wanted = discord.Intents(
-            guilds=True, members=True, guild_messages=True, message_content=True
-        )
-        assert fake.identify["intents"] == wanted.value
-        assert len(fake.calls("PUT", rf"/applications/{APP_ID}/guilds/42/commands")) == 1
-    finally:
-        await adapter.stop()
-    assert adapter.client.is_closed()
-
-
-async def test_missing_privileged_intents_stop_start_with_a_clear_log(
-    fake: FakeDiscord, caplog: pytest.LogCaptureFixture
-) -> None:
-    adapter = DiscordAdapter(TOKEN, DiscordSettings(), ())
-    fake.refuse_with = 4014  # "Disallowed intent(s)"
-
-    with pytest.raises(ConnectionError):
+async def test_start_listens_and_publishes_once_logged_in(fake: FakeDiscord) -> None:
+    adapter = DiscordAdapter(DiscordSettings(guilds=[42]), REGISTRY)
+    with pytest.raises(RuntimeError, match="not logged in"):
         await adapter.start(Recorder())
-    await adapter.stop()
-    assert "enable the Server Members intent" in caplog.text
+
+    await adapter.client.login(TOKEN)
+    recorder = Recorder()
+    await adapter.start(recorder)
+    try:
+        assert len(fake.calls("PUT", rf"/applications/{APP_ID}/guilds/42/commands")) == 1
+        gateway = Gateway(adapter.client)
+        gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
+        await recorder.wait_for(CommandIn)
+
+        await adapter.stop()  # stops listening; the client's owner closes the client
+        assert not adapter.client.is_closed()
+        gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
+        await fake.wait_for(lambda: len(fake.followups()) == 1)
+        assert fake.answers[-1].text == "Sorry, something went wrong — try again."
+        assert len(recorder.events) == 1
+    finally:
+        await adapter.client.close()
+
+
+def test_invite_link_asks_for_exactly_what_the_bot_uses() -> None:
+    client = DiscordAdapter(DiscordSettings()).client
+    client._connection.application_id = APP_ID
+    url = invite_url(client)
+    assert url == (
+        f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
+        "&permissions=274877926400"
+    )
+    assert INVITE_PERMISSIONS.value == 274877926400
 
 
 # --- slash commands ---------------------------------------------------------------------
@@ -193,7 +199,7 @@ async def test_slash_tree_is_generated_from_the_registry(make: Make, fake: FakeD
 
 def test_every_registered_command_makes_a_valid_slash_command() -> None:
     registry = list(build_registry())
-    adapter = DiscordAdapter(TOKEN, DiscordSettings(), registry)
+    adapter = DiscordAdapter(DiscordSettings(), registry)
     tree = adapter.client.tree
 
     payloads = [command.to_dict(tree) for command in tree.get_commands()]
@@ -268,7 +274,7 @@ async def test_slash_command_is_acknowledged_then_becomes_typed_text(
         "discord", str(GUILD_ADMIN.user_id), "Ada Organiser", True, ("Organiser", "Admin")
     )
     handle = ReplyHandle.decode(event.reply_handle)
-    assert handle == ReplyHandle(APP_ID, int(payload["id"]), payload["token"])
+    assert handle == ReplyHandle(APP_ID, int(payload["id"]), payload["token"], True)
     parsed = parse(REGISTRY[0], event.text)  # the core reads it back as typed
     assert parsed.args == {
         "question": "Strike ballot?",
@@ -357,6 +363,84 @@ async def test_expired_interaction_token_falls_back_to_the_channel(
     assert [r.body["content"] for r in fake.messages()] == ["You are Bob"]
 
 
+async def test_private_answer_to_a_public_command_clears_the_placeholder(
+    make: Make, fake: FakeDiscord
+) -> None:
+    recorder = Recorder()
+    adapter, gateway = await make(recorder)
+    guild = FakeGuild()
+    gateway.send("INTERACTION_CREATE", fake.slash(guild, "general", MEMBER, "help"))
+    (event,) = await recorder.wait_for(CommandIn)
+    assert fake.callbacks()[0].body == {"type": 5}  # a "thinking…" everyone sees
+
+    error = send("No such command", private=True, reply_handle=event.reply_handle)
+    await adapter.deliver(error)
+
+    original = rf"/webhooks/{APP_ID}/[^/]+/messages/@original"
+    assert len(fake.calls("GET", original)) == len(fake.calls("DELETE", original)) == 1
+    (answer,) = fake.answers
+    assert (answer.text, answer.ephemeral, answer.replaced_placeholder) == (
+        "No such command",
+        True,
+        False,
+    )
+
+
+async def test_private_answer_after_a_public_one_keeps_the_public_one(
+    make: Make, fake: FakeDiscord
+) -> None:
+    recorder = Recorder()
+    adapter, gateway = await make(recorder)
+    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "help"))
+    (event,) = await recorder.wait_for(CommandIn)
+
+    await adapter.deliver(send("For everyone", reply_handle=event.reply_handle))
+    await adapter.deliver(send("Just for you", private=True, reply_handle=event.reply_handle))
+
+    assert fake.calls("DELETE", rf"/webhooks/{APP_ID}/[^/]+/messages/@original") == []
+    shown = [(a.text, a.ephemeral, a.replaced_placeholder) for a in fake.answers]
+    assert shown == [("For everyone", False, True), ("Just for you", True, False)]
+
+
+async def test_private_command_answer_replaces_its_private_placeholder(
+    make: Make, fake: FakeDiscord
+) -> None:
+    recorder = Recorder()
+    adapter, gateway = await make(recorder)
+    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
+    (event,) = await recorder.wait_for(CommandIn)
+
+    await adapter.deliver(send("You are Bob", private=True, reply_handle=event.reply_handle))
+
+    assert fake.calls("GET", rf"/webhooks/{APP_ID}/[^/]+/messages/@original") == []
+    (answer,) = fake.answers
+    assert (answer.ephemeral, answer.replaced_placeholder) == (True, True)
+
+
+async def test_unknown_slash_command_is_explained_by_the_core(
+    make: Make, fake: FakeDiscord
+) -> None:
+    recorder = Recorder()
+    _, gateway = await make(recorder)
+    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "hepl"))
+
+    (event,) = await recorder.wait_for(CommandIn)
+    assert (event.name, event.text) == ("hepl", "")
+    assert fake.callbacks()[0].body == {"type": 5, "data": {"flags": 64}}
+
+
+async def test_slash_command_in_dms_is_the_persons_direct_chat(
+    make: Make, fake: FakeDiscord
+) -> None:
+    recorder = Recorder()
+    _, gateway = await make(recorder)
+    gateway.send("INTERACTION_CREATE", fake.slash_in_dm(MEMBER, "whoami"))
+
+    (event,) = await recorder.wait_for(CommandIn)
+    assert event.chat.chat_id == event.user.user_id == str(MEMBER.user_id)
+    assert event.chat.kind is ChatKind.PRIVATE
+
+
 # --- text commands ---------------------------------------------------------------------
 
 
@@ -392,7 +476,7 @@ async def test_button_press_after_restart(make: Make, fake: FakeDiscord) -> None
     rows = ((Button("Yes", "vote:7:0"), Button("No", "vote:7:1")),)
     await before.deliver(send("Strike?", guild.channel_ids["general"], buttons=rows))
     (old_message,) = fake.created
-    await before.stop()
+    await before.client.close()
 
     acknowledged: list[int] = []
     recorder = Recorder(
@@ -494,6 +578,41 @@ async def test_removal_from_a_server_removes_each_channel(make: Make) -> None:
 
 
 # --- deliveries -----------------------------------------------------------------------------
+
+
+async def test_direct_message_opens_the_dm_channel_once(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    person = MEMBER.user_id
+    reminder = Delivery(
+        Op.SEND, str(person), Content(rich("Meeting at 7")), "n1", chat_kind=ChatKind.PRIVATE
+    )
+
+    first = await adapter.deliver(reminder)
+    second = await adapter.deliver(reminder)
+
+    (opened,) = fake.calls("POST", r"/users/@me/channels")
+    assert opened.body == {"recipient_id": person}
+    dm = fake.dm_channels[person]
+    assert [r.path for r in fake.messages()] == [f"/channels/{dm}/messages"] * 2
+    assert first == second  # the same nonce: a retry returns the first message
+
+    edit = Delivery(
+        Op.EDIT, str(person), Content(rich("Moved")), "n", first, chat_kind=ChatKind.PRIVATE
+    )
+    await adapter.deliver(edit)
+    assert len(fake.calls("PATCH", rf"/channels/{dm}/messages/{first[0]}")) == 1
+
+
+async def test_person_who_takes_no_dms_is_a_chat_gone(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    fake.fail(403, code=50007)  # "Cannot send messages to this user"
+    reminder = Delivery(
+        Op.SEND, str(MEMBER.user_id), Content(rich("Hi")), "n", chat_kind=ChatKind.PRIVATE
+    )
+
+    with pytest.raises(Permanent) as raised:
+        await adapter.deliver(reminder)
+    assert raised.value.chat_gone
 
 
 async def test_user_text_is_escaped_and_can_ping_no_one(make: Make, fake: FakeDiscord) -> None:
@@ -675,3 +794,43 @@ async def test_token_is_never_logged(
     adapter, _ = await make()
     await adapter.deliver(send("hi"))
     assert caplog.text and TOKEN not in caplog.text
+
+
+# --- pacing -----------------------------------------------------------------------------------
+
+
+def paced_sends(late: list[float], chats: int) -> list[tuple[float, str]]:
+    """When a sender following Discord's pacing sends, if each wake-up is late by
+    ``late[n]`` (a busy loop, a slow database write), writing to ``chats`` channels."""
+    now = 0.0
+    pacer = Pacer(PACING, monotonic=lambda: now)
+    sent = []
+    for n, lateness in enumerate(late):
+        chat = str(n % chats)
+        now += pacer.wait_for(chat, True) + lateness
+        while (wait := pacer.wait_for(chat, True)) > 0:  # the sender asks again on waking
+            now += wait
+        pacer.record(chat, True)
+        sent.append((now, chat))
+    return sent
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    late=st.lists(st.sampled_from([0.0, 0.0, 0.001, 0.002, 0.01, 0.05, 0.3]), max_size=300),
+    chats=st.integers(1, 40),
+)
+def test_pacing_never_passes_discords_limits(late: list[float], chats: int) -> None:
+    sent = paced_sends(late, chats)
+
+    times = [when for when, _ in sent]
+    assert all(last - first > 1.0 for first, last in zip(times, times[50:], strict=False))
+    for chat in {chat for _, chat in sent}:
+        mine = [when for when, to in sent if to == chat]
+        assert all(last - first > 5.0 for first, last in zip(mine, mine[5:], strict=False))
+
+
+def test_pacing_makes_up_for_late_wake_ups() -> None:
+    sent = paced_sends([0.002] * 1000, chats=1000)  # every wake-up 2 ms late
+
+    assert len(sent) / sent[-1][0] >= 0.95 * 50  # messages per second

@@ -5,17 +5,21 @@ Everything arrives as a core event — slash commands and ``!`` text commands as
 joins as life-cycle events. The core's failures are logged here, and apologised
 for where someone waits, rather than left to discord.py's generic error log.
 Everything leaves through :meth:`DiscordAdapter.deliver` (``outgoing``).
+
+The connection is not the adapter's: whoever owns the :class:`OrganiseClient` logs
+it in and connects it (``bot.start(token)``; see ``factory``), and the client starts
+the application — and so this adapter — from its ``setup_hook``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from adapters.base import EventHandler
@@ -39,6 +43,9 @@ from bot.types import (
     UserRef,
 )
 
+if TYPE_CHECKING:
+    from bot.app import App
+
 log = logging.getLogger(__name__)
 
 Listener = Callable[..., Coroutine[Any, Any, None]]
@@ -52,6 +59,14 @@ MAX_RATELIMIT_WAIT = 30.0
 
 BUTTON_FAILED = "Sorry, that button didn't work — try again."
 COMMAND_FAILED = "Sorry, something went wrong — try again."
+
+# What the bot does in a channel: read it and its events, post (in threads too) and
+# show announcements as embeds. Editing and deleting its own messages, answering
+# interactions and ephemeral messages need no permission. docs/discord.md explains it.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True
+)
+INVITE_SCOPES = ("bot", "applications.commands")
 
 
 def intents(settings: DiscordSettings) -> discord.Intents:
@@ -76,6 +91,10 @@ class OrganiseClient(commands.Bot):
     Text commands are read by the adapter, not by ``discord.ext.commands``, so the
     core parses one syntax. There is no member cache and no chunking at start: events
     carry the members we need, and downloading every member of every server is slow.
+
+    Once given an application (:meth:`host`), the client runs it: ``setup_hook`` —
+    after login, before the gateway connects — starts it, and :meth:`close` stops it
+    before the HTTP session closes, so sends in flight still finish.
     """
 
     def __init__(self, settings: DiscordSettings) -> None:
@@ -89,6 +108,22 @@ class OrganiseClient(commands.Bot):
             max_messages=None,
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
         )
+        self.app: App | None = None
+        self._app_running = False
+
+    def host(self, app: App) -> None:
+        self.app = app
+
+    async def setup_hook(self) -> None:
+        if self.app is not None:
+            self._app_running = True
+            await self.app.start()
+
+    async def close(self) -> None:
+        if self.app is not None and self._app_running:
+            self._app_running = False
+            await self.app.stop()
+        await super().close()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Replaces ``ext.commands``' own command processing (see the class docstring)."""
@@ -99,20 +134,19 @@ class DiscordAdapter:
 
     def __init__(
         self,
-        token: str,
         settings: DiscordSettings,
         commands: Sequence[Command] = (),
         *,
         clock: Clock | None = None,
     ) -> None:
-        self._token = token
         self._settings = settings
         self._on_event: EventHandler | None = None
-        self._gateway: asyncio.Task[None] | None = None
+        self._listening = False
         self.client = OrganiseClient(settings)
         self._sender = Sender(self.client, clock or SystemClock())
         for command in commands:
             self.client.tree.add_command(slash.build(command, self._on_slash))
+        self.client.tree.error(self._on_tree_error)
 
     @property
     def platform(self) -> str:
@@ -125,10 +159,10 @@ class DiscordAdapter:
     # --- life-cycle ---------------------------------------------------------------
 
     def attach(self, on_event: EventHandler) -> None:
-        """Wire the event handlers without connecting.
+        """Wire the event handlers and start listening, without connecting.
 
-        Tests feed gateway payloads to an attached client; an application that logs
-        in by itself calls this, then :meth:`sync_commands` from its ``setup_hook``.
+        :meth:`start` does this for the application; tests call it directly to feed
+        gateway payloads to a client that is only logged in.
         """
         if self._on_event is None:
             listeners: dict[str, Listener] = {
@@ -142,25 +176,23 @@ class DiscordAdapter:
             for name, listener in listeners.items():
                 self.client.add_listener(listener, name)
         self._on_event = on_event
+        self._listening = True
 
     async def start(self, on_event: EventHandler) -> None:
-        """Log in, publish slash commands, connect, and return once the gateway is ready."""
+        """Listen, and publish the slash commands. The client must be logged in: the
+        application starts from the client's ``setup_hook`` (``factory.create_bot``)."""
+        if self.client.user is None:
+            raise RuntimeError(
+                "the Discord client is not logged in: start it with bot.start(token) "
+                "(see adapters.discord.create_bot), which starts the application"
+            )
         self.attach(on_event)
-        await self.client.login(self._token)
         await self.sync_commands()
-        self._gateway = asyncio.create_task(self.client.connect(), name="discord-gateway")
-        self._gateway.add_done_callback(_gateway_stopped)
-        ready = asyncio.create_task(self.client.wait_until_ready())
-        await asyncio.wait({ready, self._gateway}, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
-            raise ConnectionError("the Discord gateway stopped before it was ready; see the log")
+        log.info("invite the Discord bot with %s", invite_url(self.client))
 
     async def stop(self) -> None:
-        await self.client.close()
-        if self._gateway is not None:
-            await asyncio.gather(self._gateway, return_exceptions=True)
-            self._gateway = None
+        """Stop listening; the connection is closed by the client's owner."""
+        self._listening = False
 
     async def sync_commands(self) -> None:
         """Publish the slash commands to each of ``settings.guilds`` (they show at once,
@@ -181,8 +213,10 @@ class DiscordAdapter:
     # --- events in ------------------------------------------------------------------
 
     async def _dispatch(self, event: Event) -> EventResult:
-        if self._on_event is None:
-            raise RuntimeError("DiscordAdapter.attach() was not called")
+        """Hand an event to the core; while stopping (or before the application has
+        started) it is dropped — a slash command then gets the generic apology."""
+        if self._on_event is None or not self._listening:
+            raise RuntimeError("the Discord adapter is not listening")
         return await self._on_event(event)
 
     async def _notify(self, event: Event) -> None:
@@ -199,6 +233,16 @@ class DiscordAdapter:
         chat = self._interaction_chat(interaction)
         event = CommandIn(chat, user_ref(interaction.user), name, text, handle)
         await self._answer(interaction, event, COMMAND_FAILED)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """A slash command this version does not have — Discord's menu can lag behind
+        an update — goes to the core, which says so and suggests the right one."""
+        if isinstance(error, app_commands.CommandNotFound) and not interaction.response.is_done():
+            await self._on_slash(interaction, error.name, "", True)
+            return
+        log.error("a Discord slash command failed", exc_info=error)
 
     async def _on_interaction(self, interaction: discord.Interaction) -> None:
         """Every button press, on any message the bot ever sent, lands here by custom_id."""
@@ -228,10 +272,12 @@ class DiscordAdapter:
             log.warning("could not answer a Discord interaction: %s", error)
 
     def _interaction_chat(self, interaction: discord.Interaction) -> ChatRef:
+        if interaction.guild_id is None:
+            return direct_ref(interaction.user)
         channel: Any = interaction.channel
         if channel is None:
             channel = self.client.get_partial_messageable(interaction.channel_id or 0)
-        return chat_ref(channel, private=interaction.guild_id is None)
+        return chat_ref(channel)
 
     async def _on_message(self, message: discord.Message) -> None:
         """``!help poll`` is ``/help poll``: the same text goes to the core."""
@@ -242,7 +288,7 @@ class DiscordAdapter:
         if not words:
             return
         text = words[1] if len(words) > 1 else ""
-        chat = chat_ref(message.channel, private=message.guild is None)
+        chat = chat_ref(message.channel) if message.guild else direct_ref(message.author)
         await self._notify(CommandIn(chat, user_ref(message.author), words[0].lower(), text))
 
     async def _on_guild_join(self, guild: discord.Guild) -> None:
@@ -277,13 +323,26 @@ async def _acknowledge(interaction: discord.Interaction, *, thinking: bool, ephe
     except discord.HTTPException as error:
         log.warning("could not acknowledge a Discord interaction: %s", error)
         return ""
-    return ReplyHandle(interaction.application_id, interaction.id, interaction.token).encode()
+    placeholder = thinking and not ephemeral
+    handle = ReplyHandle(interaction.application_id, interaction.id, interaction.token, placeholder)
+    return handle.encode()
 
 
-def chat_ref(channel: Any, *, private: bool = False) -> ChatRef:
+def invite_url(client: discord.Client) -> str:
+    """The link a server admin opens to add the bot, with exactly the permissions it uses."""
+    return discord.utils.oauth_url(
+        client.application_id or 0, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES
+    )
+
+
+def direct_ref(user: discord.abc.User) -> ChatRef:
+    """A direct message is addressed by the person's own id, as ``storage.chats.
+    direct_chat`` addresses it: one private chat per person, whichever side began it."""
+    return ChatRef(PLATFORM, str(user.id), user.display_name, ChatKind.PRIVATE)
+
+
+def chat_ref(channel: Any) -> ChatRef:
     """A text channel or thread is a group chat titled ``#name (Server)``."""
-    if private:
-        return ChatRef(PLATFORM, str(channel.id), "Direct message", ChatKind.PRIVATE)
     name = getattr(channel, "name", None) or str(channel.id)
     guild = getattr(channel, "guild", None)
     title = f"#{name} ({guild.name})" if guild is not None and guild.name else f"#{name}"
@@ -306,16 +365,3 @@ def welcome_channel(guild: discord.Guild) -> discord.TextChannel | None:
         if channel is not None and (me is None or channel.permissions_for(me).send_messages):
             return channel
     return None
-
-
-def _gateway_stopped(task: asyncio.Task[None]) -> None:
-    if task.cancelled() or task.exception() is None:
-        return
-    error = task.exception()
-    if isinstance(error, discord.PrivilegedIntentsRequired):
-        log.error(
-            "Discord refused the gateway: enable the Server Members intent (and Message "
-            "Content, for ! commands) under Bot → Privileged Gateway Intents"
-        )
-    else:
-        log.error("the Discord gateway stopped: %r", error)

@@ -2,8 +2,8 @@
 the outbox's three kinds of failure.
 
 Only the REST layer is used (``PartialMessageable``, partial messages, the
-interaction webhook), so delivering needs no gateway cache and works for any
-channel id the outbox holds, including after a restart.
+interaction webhook, a person's DM channel), so delivering needs no gateway cache
+and works for any channel id the outbox holds, including after a restart.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import discord
 from adapters.discord import render
 from bot.clock import Clock
 from bot.delivery import DeliveryError, Limit, Pacing, Permanent, RetryAfter, Scope, Transient
-from bot.types import Delivery, Op
+from bot.types import ChatKind, Delivery, Op
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,13 @@ log = logging.getLogger(__name__)
 # (https://discord.com/developers/docs/topics/rate-limits#global-rate-limit). Per-channel
 # message limits are per-route buckets the API reveals only in headers; about 5 messages
 # per 5 s per channel is what bots observe. discord.py waits out each bucket itself.
-PACING = Pacing(limits=(Limit(50, 1.0, Scope.ALL), Limit(5, 5.0, Scope.CHAT)), max_in_flight=32)
+# At 50/s sends are 20 ms apart, so late timers alone would cost 5% of the rate: the
+# schedule catches up (bot.pacing), and a 429 that slips through discord.py retries.
+PACING = Pacing(
+    limits=(Limit(50, 1.0, Scope.ALL), Limit(5, 5.0, Scope.CHAT)),
+    max_in_flight=32,
+    catch_up_seconds=0.1,
+)
 
 # Interaction tokens last 15 minutes
 # (https://discord.com/developers/docs/interactions/receiving-and-responding); the margin
@@ -43,22 +49,29 @@ EXPIRED = {401, 404}  # what an interaction token past its 15 minutes gets
 
 @dataclass(frozen=True, slots=True)
 class ReplyHandle:
-    """What a followup to an interaction needs; travels through the outbox as text."""
+    """What a followup to an interaction needs; travels through the outbox as text.
+
+    ``public_placeholder`` says the interaction was deferred with a "thinking…"
+    message everyone sees. Discord turns the first followup into that message, with
+    its visibility, so a private answer (an error, say) must clear it first.
+    """
 
     application_id: int
     interaction_id: int
     token: str
+    public_placeholder: bool = False
 
     def encode(self) -> str:
-        return f"{self.application_id}:{self.interaction_id}:{self.token}"
+        placeholder = int(self.public_placeholder)
+        return f"{self.application_id}:{self.interaction_id}:{placeholder}:{self.token}"
 
     @classmethod
     def decode(cls, text: str) -> ReplyHandle | None:
-        application_id, _, rest = text.partition(":")
-        interaction_id, _, token = rest.partition(":")
-        if not (application_id.isdigit() and interaction_id.isdigit() and token):
+        application_id, interaction_id, placeholder, token = (text.split(":", 3) + [""] * 3)[:4]
+        numbers = (application_id, interaction_id)
+        if not (all(n.isdigit() for n in numbers) and placeholder in {"0", "1"} and token):
             return None
-        return cls(int(application_id), int(interaction_id), token)
+        return cls(int(application_id), int(interaction_id), token, placeholder == "1")
 
     def fresh(self, now: datetime) -> bool:
         """The interaction's id says when it was made, so no time is stored."""
@@ -98,7 +111,7 @@ class Sender:
             view = render.view(content.buttons) if index == len(pieces) - 1 else None
             message: discord.Message | None = None
             if handle is not None:
-                message = await self._followup(handle, part, view, private=content.private)
+                message = await self._followup(handle, delivery, part, view)
                 handle = handle if message is not None else None
             if message is None:
                 message = await self._channel_send(delivery, index, part, view)
@@ -115,7 +128,7 @@ class Sender:
         """A channel message; the nonce with ``enforce_nonce`` (which discord.py adds
         whenever a nonce is given) makes Discord return the first message, not a second
         one, when this send is retried — by discord.py on a 5xx or by the outbox."""
-        channel = self._channel(delivery.chat_id)
+        channel = await self._channel(delivery)
         extra: dict[str, Any] = {} if view is None else {"view": view}
         return await channel.send(
             **part.body(),
@@ -125,21 +138,27 @@ class Sender:
         )
 
     async def _followup(
-        self, handle: ReplyHandle, part: render.Part, view: discord.ui.View | None, *, private: bool
+        self,
+        handle: ReplyHandle,
+        delivery: Delivery,
+        part: render.Part,
+        view: discord.ui.View | None,
     ) -> discord.WebhookMessage | None:
         """Answer the interaction; ``None`` if its token has lapsed.
 
-        The first followup replaces the "thinking…" placeholder, whose visibility was
-        fixed when the command was deferred (ephemeral for a private command). Webhooks
-        take no nonce, so a retried followup can repeat; the 15-minute window bounds it.
+        The first followup replaces the "thinking…" placeholder and keeps its
+        visibility, fixed when the command was deferred (ephemeral for a private
+        command). A private answer to a public command therefore deletes a placeholder
+        still thinking, and goes as a new, ephemeral message. Webhooks take no nonce,
+        so a retried followup can repeat; the 15-minute window bounds it.
         """
-        # What Interaction.followup builds: an application webhook (type 3) may send
-        # ephemeral messages. It needs no live Interaction, so it works after a restart.
-        data: Any = {"id": handle.application_id, "type": 3, "token": handle.token}
-        webhook = discord.Webhook.from_state(data=data, state=self._client._connection)
+        interaction = self._interaction(handle, delivery.chat_id)
+        private = delivery.content.private
         extra: dict[str, Any] = {} if view is None else {"view": view}
         try:
-            return await webhook.send(
+            if private and handle.public_placeholder:
+                await _clear_placeholder(interaction)
+            return await interaction.followup.send(
                 **part.body(),
                 **extra,
                 ephemeral=private,
@@ -152,13 +171,33 @@ class Sender:
             log.info("a Discord interaction expired; replying in the channel instead")
             return None
 
+    def _interaction(self, handle: ReplyHandle, chat_id: str) -> discord.Interaction:
+        """A stand-in for the interaction being answered, built from its handle.
+
+        Its followup webhook and original response need only the application id and
+        the token, so answering works without the live object, even after a restart.
+        """
+        data: Any = {
+            "id": str(handle.interaction_id),
+            "application_id": str(handle.application_id),
+            "type": discord.InteractionType.application_command.value,
+            "token": handle.token,
+            "version": 1,
+            "attachment_size_limit": 0,
+        }
+        interaction = discord.Interaction(data=data, state=self._client._connection)
+        # original_response() wants a channel to attach the message it fetches to.
+        channel = self._client.get_partial_messageable(_snowflake(chat_id))
+        interaction.channel = channel  # type: ignore[assignment]
+        return interaction
+
     async def _edit(self, delivery: Delivery) -> None:
         if not delivery.message_ids:
             raise Permanent("nothing to edit: no message id")
         pieces = render.parts(delivery.content)
         if len(pieces) > 1:
             log.warning("an edit longer than one Discord message was cut to its first part")
-        channel = self._channel(delivery.chat_id)
+        channel = await self._channel(delivery)
         message = channel.get_partial_message(_snowflake(delivery.message_ids[0]))
         await message.edit(
             **pieces[0].body(),
@@ -167,7 +206,7 @@ class Sender:
         )
 
     async def _delete(self, delivery: Delivery) -> None:
-        channel = self._channel(delivery.chat_id)
+        channel = await self._channel(delivery)
         for message_id in delivery.message_ids:
             try:
                 await channel.get_partial_message(_snowflake(message_id)).delete()
@@ -175,8 +214,25 @@ class Sender:
                 if error.code != UNKNOWN_MESSAGE:  # already deleted is deleted
                     raise
 
-    def _channel(self, chat_id: str) -> discord.PartialMessageable:
-        return self._client.get_partial_messageable(_snowflake(chat_id))
+    async def _channel(self, delivery: Delivery) -> discord.PartialMessageable | discord.DMChannel:
+        """The channel to post in. A private chat is addressed by the person's own id
+        (``storage.chats.direct_chat``): their DM channel is opened once, then reused
+        from discord.py's cache. A person who does not take DMs answers 403 on the
+        send, which marks their direct chat inactive like any refusing chat."""
+        chat_id = _snowflake(delivery.chat_id)
+        if delivery.chat_kind is ChatKind.PRIVATE:
+            return await self._client.create_dm(discord.Object(id=chat_id))
+        return self._client.get_partial_messageable(chat_id)
+
+
+async def _clear_placeholder(interaction: discord.Interaction) -> None:
+    """Delete the public "thinking…" message if no answer has replaced it yet."""
+    try:
+        original = await interaction.original_response()
+        if original.flags.loading:
+            await interaction.delete_original_response()
+    except discord.NotFound:
+        pass  # already gone: the followup is a new message anyway
 
 
 def _snowflake(text: str) -> int:

@@ -3,6 +3,7 @@
 from .discord_api import (
     APP_ID,
     TOKEN,
+    Answer,
     FakeDiscord,
     FakeGuild,
     Gateway,
@@ -15,6 +16,7 @@ from .discord_api import (
 __all__ = [
     "APP_ID",
     "TOKEN",
+    "Answer",
     "FakeDiscord",
     "FakeGuild",
     "Gateway",

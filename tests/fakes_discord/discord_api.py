@@ -3,8 +3,14 @@
 :class:`FakeDiscord` serves Discord's REST API on ``127.0.0.1`` (port 0) and points
 discord.py at it by patching ``discord.http.Route.BASE``, the prefix every REST and
 webhook route is built on. It records each request, answers with realistic JSON
-(messages, interaction callbacks, command syncs) and can be scripted to fail with a
-429, 403, 404 or 5xx, so discord.py's own retry and error code runs as in production.
+(messages, DM channels, interaction callbacks and followups, command syncs) and can
+be scripted to fail with a 429, 403, 404 or 5xx, so discord.py's own retry and error
+code runs as in production. With ``enforce_limits=True`` it answers 429 as Discord
+does past 50 requests a second, or 5 messages per 5 s to one channel (benchmarks).
+
+Interaction answers are kept as a person would see them (:attr:`FakeDiscord.answers`):
+the first followup after a "thinking…" deferral *replaces* that placeholder and
+takes its visibility, whatever the followup asked for — Discord's rule.
 
 Gateway events do not need a websocket: :class:`Gateway` hands payloads built here
 to the client's own ``ConnectionState`` parsers, which turn them into real models
@@ -18,6 +24,8 @@ import itertools
 import json
 import math
 import re
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,13 +43,16 @@ TOKEN = "fake-bot-token"
 APP_ID = 900000000000000001  # a bot user's id is its application's id
 API_PREFIX = "/api/v10"
 WAIT = 5.0  # seconds a test waits for background work before failing
+EPHEMERAL = 1 << 6  # message flags
+LOADING = 1 << 7
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 CHAT = discord.Permissions(view_channel=True, send_messages=True, read_message_history=True).value
 
 ERRORS: dict[int, tuple[int, str]] = {
     400: (50035, "Invalid Form Body"),
-    403: (50013, "Missing Permissions"),
+    401: (0, "401: Unauthorized"),
+    403: (50013, "Missing Permissions"),  # 50007 for a person who takes no DMs
     404: (10003, "Unknown Channel"),
     500: (0, "500: Internal Server Error"),
     503: (0, "upstream connect error or disconnect/reset before headers"),
@@ -54,6 +65,12 @@ def snowflake(when: datetime | None = None) -> int:
     """A unique Discord id; its top bits are its creation time, as on Discord."""
     base = discord.utils.time_snowflake(when or datetime.now(UTC))
     return base + next(_ids) % 4096
+
+
+def aim_discord_py(port: int) -> None:
+    """Point discord.py's REST routes and gateway at a fake listening on ``port``."""
+    discord.http.Route.BASE = f"http://127.0.0.1:{port}{API_PREFIX}"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{port}/gateway")
 
 
 def timestamp() -> str:
@@ -74,7 +91,7 @@ def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any
 BOT_USER = user_payload(APP_ID, "Organise Bot", bot=True)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Person:
     user_id: int
     name: str
@@ -199,6 +216,56 @@ def message_payload(channel_id: int, body: dict[str, Any], message_id: int) -> d
     }
 
 
+@dataclass
+class Answer:
+    """A message answering an interaction, as the person who acted sees it."""
+
+    token: str
+    body: dict[str, Any]
+    ephemeral: bool
+    replaced_placeholder: bool
+    message: dict[str, Any]  # as Discord returned it (a button press carries it back)
+
+    @property
+    def text(self) -> str:
+        embeds = self.body.get("embeds") or []
+        return self.body.get("content") or (embeds[0]["description"] if embeds else "")
+
+
+class Limits:
+    """Discord's limits as a client meets them: 50 requests a second in all
+    (interaction answers are exempt) and about 5 messages per 5 s to one channel;
+    sliding windows, so the fake is never more lenient than Discord."""
+
+    def __init__(
+        self, overall: tuple[int, float] = (50, 1.0), per_channel: tuple[int, float] = (5, 5.0)
+    ) -> None:
+        self.overall = overall
+        self.per_channel = per_channel
+        self.refused = 0  # 429s given
+        self._sent: dict[str, deque[float]] = {}
+
+    def check(self, method: str, path: str) -> tuple[float, bool] | None:
+        """Record a request, or return (seconds to wait, global?) for a 429."""
+        if path.startswith(("/interactions/", "/webhooks/", "/_fake/")):
+            return None
+        now = time.monotonic()
+        windows = [("*", *self.overall)]
+        channel = re.fullmatch(r"/channels/(\d+)/messages", path)
+        if method == "POST" and channel:
+            windows.append((channel[1], *self.per_channel))
+        for key, count, period in windows:
+            sent = self._sent.setdefault(key, deque())
+            while sent and sent[0] <= now - period:
+                sent.popleft()
+            if len(sent) >= count:
+                self.refused += 1
+                return sent[0] + period - now, key == "*"
+        for key, _count, _period in windows:
+            self._sent[key].append(now)
+        return None
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -224,9 +291,13 @@ Handler = Callable[[re.Match[str], Any], Awaitable[web.Response]]
 class FakeDiscord:
     """The REST half of Discord; use as ``async with FakeDiscord() as fake``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, enforce_limits: bool = False) -> None:
         self.requests: list[Request] = []
         self.created: list[dict[str, Any]] = []  # channel messages, as Discord returned them
+        self.answers: list[Answer] = []  # interaction answers, as people see them
+        self.dm_channels: dict[int, int] = {}  # person's id → their DM channel's id
+        self.limits = Limits() if enforce_limits else None
+        self._placeholders: dict[str, dict[str, Any]] = {}  # token → the original response
         self._failures: list[_Failure] = []
         self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._interaction_channels: dict[str, int] = {}
@@ -234,17 +305,22 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self._old_base = discord.http.Route.BASE
         self._old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        self.port = 0
         self.identify: dict[str, Any] | None = None  # what the client identified with
         self.refuse_with: int | None = None  # a gateway close code, e.g. 4014
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/users/@me"), self._me),
             ("GET", re.compile(r"/oauth2/applications/@me"), self._application),
+            ("POST", re.compile(r"/users/@me/channels"), self._open_dm),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._create),
             ("PATCH", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._edit),
             ("DELETE", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._no_content),
             ("POST", re.compile(r"/interactions/(\d+)/([^/]+)/callback"), self._callback),
             ("POST", re.compile(r"/webhooks/(\d+)/([^/]+)"), self._followup),
+            ("GET", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/@original"), self._original),
+            ("DELETE", re.compile(r"/webhooks/\d+/([^/]+)/messages/@original"), self._unthink),
             ("PUT", re.compile(r"/applications/\d+(?:/guilds/\d+)?/commands"), self._sync),
+            ("GET", re.compile(r"/_fake/stats"), self._stats),
         ]
 
     async def __aenter__(self) -> FakeDiscord:
@@ -255,11 +331,8 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = self._runner.addresses[0][1]
-        discord.http.Route.BASE = f"http://127.0.0.1:{port}{API_PREFIX}"
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
-            f"ws://127.0.0.1:{port}/gateway"
-        )
+        self.port = self._runner.addresses[0][1]
+        aim_discord_py(self.port)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -297,6 +370,10 @@ class FakeDiscord:
     def callbacks(self) -> list[Request]:
         return self.calls("POST", r"/interactions/\d+/[^/]+/callback")
 
+    def texts(self) -> list[str]:
+        """The text of each channel message, in order."""
+        return [m["content"] or m["embeds"][0]["description"] for m in self.created]
+
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         """Until background work (discord.py dispatches events as tasks) made a request."""
         async with asyncio.timeout(WAIT), self._changed:
@@ -315,6 +392,9 @@ class FakeDiscord:
         failure = self._scripted(request.method, path)
         if failure is not None:
             return _error(failure)
+        refused = self.limits.check(request.method, path) if self.limits else None
+        if refused is not None:
+            return _rate_limited(*refused)
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
             if method == request.method and match:
@@ -367,6 +447,20 @@ class FakeDiscord:
             }
         )
 
+    async def _stats(self, match: re.Match[str], body: Any) -> web.Response:
+        """Counts for a benchmark talking to this fake in another process."""
+        refused = self.limits.refused if self.limits else 0
+        return _json({"refused": refused, "created": len(self.created)})
+
+    async def _open_dm(self, match: re.Match[str], body: Any) -> web.Response:
+        """A person's DM channel: the same one every time, as on Discord."""
+        person = int(body["recipient_id"])
+        channel = self.dm_channels.setdefault(person, snowflake())
+        recipient = user_payload(person, f"Person {person}")
+        return _json(
+            {"id": str(channel), "type": 1, "last_message_id": None, "recipients": [recipient]}
+        )
+
     async def _create(self, match: re.Match[str], body: Any) -> web.Response:
         """Honour ``enforce_nonce`` as Discord does: a repeat returns the first message."""
         channel = match[1]
@@ -387,19 +481,46 @@ class FakeDiscord:
 
     async def _callback(self, match: re.Match[str], body: Any) -> web.Response:
         flags = (body.get("data") or {}).get("flags", 0)
+        if body["type"] == 5:  # "thinking…", shown until the first followup replaces it
+            channel = self._interaction_channels.get(match[2], 0)
+            placeholder = message_payload(channel, {"flags": LOADING | flags}, snowflake())
+            self._placeholders[match[2]] = placeholder
         interaction = {
             "id": match[1],
             "type": body["type"],
             "response_message_loading": body["type"] == 5,
-            "response_message_ephemeral": bool(flags & 64),
+            "response_message_ephemeral": bool(flags & EPHEMERAL),
         }
         return _json({"interaction": interaction})
 
     async def _followup(self, match: re.Match[str], body: Any) -> web.Response:
-        channel = self._interaction_channels.get(match[2], 0)
-        message = message_payload(channel, body, snowflake())
+        token = match[2]
+        channel = self._interaction_channels.get(token, 0)
+        placeholder = self._placeholders.get(token)
+        replaces = placeholder is not None and bool(placeholder["flags"] & LOADING)
+        if replaces:
+            assert placeholder is not None
+            ephemeral = bool(placeholder["flags"] & EPHEMERAL)
+            message = message_payload(channel, body, int(placeholder["id"]))
+            message["flags"] = EPHEMERAL if ephemeral else 0
+            self._placeholders[token] = message
+        else:
+            ephemeral = bool(body.get("flags", 0) & EPHEMERAL)
+            message = message_payload(channel, body, snowflake())
         message["webhook_id"] = match[1]
+        self.answers.append(Answer(token, body, ephemeral, replaces, message))
         return _json(message)
+
+    async def _original(self, match: re.Match[str], body: Any) -> web.Response:
+        original = self._placeholders.get(match[2])
+        if original is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return _json({**original, "webhook_id": match[1]})
+
+    async def _unthink(self, match: re.Match[str], body: Any) -> web.Response:
+        if self._placeholders.pop(match[1], None) is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return web.Response(status=204, headers={"Via": "1.1 google"})
 
     async def _sync(self, match: re.Match[str], body: Any) -> web.Response:
         synced = [
@@ -426,6 +547,30 @@ class FakeDiscord:
             given = [{"type": 1, "name": sub, "options": given}]
         data = {"id": str(snowflake()), "name": name, "type": 1, "options": given}
         return self._interaction(2, guild, channel, person, data)
+
+    def slash_in_dm(self, person: Person, name: str) -> dict[str, Any]:
+        """An INTERACTION_CREATE for ``/name`` typed in the person's DMs with the bot."""
+        channel = self.dm_channels.setdefault(person.user_id, snowflake())
+        token = f"interaction-token-{snowflake()}"
+        self._interaction_channels[token] = channel
+        data = {"id": str(snowflake()), "name": name, "type": 1, "options": []}
+        return {
+            "id": str(snowflake()),
+            "application_id": str(APP_ID),
+            "type": 2,
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel),
+            "channel": {"id": str(channel), "type": 1, "recipients": [person.user]},
+            "user": person.user,
+            "data": data,
+            "locale": "en-GB",
+            "app_permissions": str(CHAT),
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(APP_ID)},
+            "context": 1,
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
 
     def press(
         self,
@@ -493,11 +638,19 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
+def _rate_limited(retry_after: float, is_global: bool = False) -> web.Response:
+    body = {"message": "You are being rate limited.", "retry_after": retry_after}
+    headers = {"Retry-After": str(math.ceil(retry_after))}
+    if is_global:
+        headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+    else:
+        headers["X-RateLimit-Scope"] = "user"
+    return _json({**body, "global": is_global}, 429, headers)
+
+
 def _error(failure: _Failure) -> web.Response:
     if failure.status == 429:
-        body = {"message": "You are being rate limited.", "retry_after": failure.retry_after}
-        headers = {"Retry-After": str(math.ceil(failure.retry_after)), "X-RateLimit-Scope": "user"}
-        return _json({**body, "global": False}, 429, headers)
+        return _rate_limited(failure.retry_after)
     code, message = ERRORS[failure.status]
     return _json({"message": message, "code": failure.code or code}, failure.status)
 
