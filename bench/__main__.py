@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import discord, foundation, meetings
+from bench import alerts, discord, foundation, meetings
 
 
 async def main() -> None:
@@ -13,6 +13,7 @@ async def main() -> None:
     await foundation.main()
     await meetings.main()
     await discord.main()
+    await alerts.main()
 
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot import general, meetings, privacy, roles, tags
+from bot import alerts, general, meetings, privacy, roles, tags
 from bot.registry import Registry
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (general, roles, tags, privacy, meetings):
+    for module in (general, roles, tags, privacy, alerts, meetings):
         module.register(registry)
     return registry

@@ -1,0 +1,524 @@
+"""One announcement, many chats: targeting, preview and confirm, copies, receipts, audit.
+
+Every announcement (a picket alert, a strike, a ballot, a plain ``/alert send``)
+goes through :func:`announce`. It picks chats with :func:`bot.targeting.resolve`
+(organisers reach only chats they organise), and beyond
+``[alerts] confirm_above_chats`` shows the sender a preview with the chat count
+and a Confirm button first. Each copy is an outbox row with a per-(announcement,
+chat) dedupe key, and the row ids are kept (:class:`BroadcastCopy`) so that a
+correction or a cancel can edit every copy — before or after a restart.
+
+The sender gets *one* message, edited in place: the preview, then the live receipt
+(``Delivered 734/1000 · 3 failed``), then a final summary naming the chats that
+failed and why. The receipt follows the outbox through ``Registry.on_delivered``
+— the hook runs in the very transaction that records copies as sent or failed —
+and is edited at most every ``receipt_edit_seconds`` (the outbox also coalesces
+pending edits); a timer catches the last changes of a burst, so the final summary
+comes at most that long after the last copy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from bot.alerts.render import CANCELLED, receipt_text
+from bot.context import Context, UserError
+from bot.outbox import BULK_LANE, REPLY_LANE
+from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
+from bot.services import Services
+from bot.tags import TAG
+from bot.targeting import parse_target, resolve
+from bot.text import Rich, bold, join, rich
+from bot.types import Button, Content, Emphasis, Outgoing
+from storage.alerts import (
+    AlertAudit,
+    Broadcast,
+    BroadcastStatus,
+    add_copies,
+    broadcasts_for_rows,
+    broadcasts_of,
+    live_copy_rows,
+    progress,
+    unfinished_receipts,
+)
+from storage.chats import chat_ref
+from storage.models import Chat, OutboxRow
+
+SEND_ACTION = "alert-send"
+DROP_ACTION = "alert-drop"
+STALE = "That button is from an old message and no longer works."
+DOING = "send announcements"
+# After the last edit, check again this often in case the final copies finished
+# without a delivery hook (a chat that went inactive fails its waiting rows at once).
+SWEEP_SECONDS = 30.0
+MAX_ALERT = 3000
+_WAKE = "alerts.wake"
+
+
+class Subject(StrEnum):
+    ALERT = "alert"
+    PICKET = "picket"
+    STRIKE = "strike"
+    BALLOT = "ballot"
+
+
+class Action(StrEnum):
+    SEND = "send"
+    CORRECT = "correct"
+    CANCEL = "cancel"
+    DROP = "drop"
+
+
+def wake_after_commit(session: AsyncSession, services: Services, platforms: Iterable[str]) -> None:
+    """Wake the senders of ``platforms`` once this transaction commits.
+
+    Rows we enqueue ourselves (to learn their ids) are not among the messages a
+    handler returns, so the core would not wake anyone for them; waking before the
+    commit would let a sender look before the rows are visible.
+    """
+    pending: set[str] | None = session.info.get(_WAKE)
+    if pending is None:
+        pending = session.info[_WAKE] = set()
+
+        def wake(_session: Session) -> None:
+            services.outbox.notify(session.info.pop(_WAKE, set()))
+
+        event.listen(session.sync_session, "after_commit", wake, once=True)
+    pending.update(platforms)
+
+
+def target_text(raw: str) -> str:
+    """The normalised tag expression; several bare tags mean all of them."""
+    words = raw.lower().split()
+    if len(words) > 1 and all(TAG.match(word) for word in words):
+        raw = " and ".join(words)
+    return parse_target(raw).text
+
+
+def title(broadcast: Broadcast) -> str:
+    if broadcast.kind == Subject.ALERT:
+        return f"Alert #{broadcast.id}"
+    return f"Alert #{broadcast.id} ({broadcast.kind} #{broadcast.subject_id})"
+
+
+def may_change(ctx: Context, owner_id: int | None, what: str) -> None:
+    if ctx.role >= Role.TULO or owner_id == ctx.person.id:
+        return
+    raise UserError(f"Only whoever sent {what}, a TULO or an admin can change it.")
+
+
+def audit(ctx: Context, action: Action, broadcast: Broadcast, detail: str, chat_count: int) -> None:
+    subject = f"{broadcast.kind} #{broadcast.subject_id}"
+    ctx.session.add(
+        AlertAudit(
+            at=ctx.clock.now(),
+            actor_id=ctx.person.id,
+            action=action.value,
+            broadcast_id=broadcast.id,
+            subject=subject,
+            detail=detail,
+            target=broadcast.target,
+            chat_count=chat_count,
+        )
+    )
+
+
+# --- sending ---------------------------------------------------------------------------
+
+
+async def announce(
+    ctx: Context, subject: Subject, subject_id: int | None, target: str, content: Content
+) -> Broadcast:
+    """Announce ``content`` to the chats ``target`` picks, or preview it first."""
+    chats = await resolve(ctx, target, DOING)
+    broadcast = Broadcast(
+        kind=subject.value,
+        subject_id=subject_id,
+        target=target,
+        status=BroadcastStatus.PREVIEW,
+        cancelled=False,
+        payload=content.to_payload(),
+        sender_id=ctx.person.id,
+        chat_count=len(chats),
+        receipt_shown="",
+        receipt_final=False,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(broadcast)
+    await ctx.session.flush()
+    if subject_id is None:
+        broadcast.subject_id = broadcast.id
+    if len(chats) <= ctx.config.alerts.confirm_above_chats:
+        await _send(ctx, broadcast, chats)
+        return broadcast
+    where = ", ".join(
+        f"{n:,} on {p}" for p, n in sorted(Counter(c.platform for c in chats).items())
+    )
+    preview = join(
+        [
+            content.text,
+            rich(""),
+            rich(
+                bold(f"{title(broadcast)} is ready."),
+                f" It goes to {len(chats):,} chats matching {target} ({where}). Send it?",
+            ),
+        ]
+    )
+    buttons = (
+        (
+            Button(f"Send to {len(chats):,} chats", f"{SEND_ACTION}:{broadcast.id}"),
+            Button("Don't send", f"{DROP_ACTION}:{broadcast.id}"),
+        ),
+    )
+    [broadcast.receipt_row_id] = await ctx.services.outbox.enqueue(
+        ctx.session,
+        [Outgoing(ctx.event.chat, Content(preview, buttons, reply_handle=ctx.event.reply_handle))],
+        REPLY_LANE,
+    )
+    wake_after_commit(ctx.session, ctx.services, [ctx.event.chat.platform])
+    return broadcast
+
+
+async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
+    """Put one copy per chat in the outbox, and the receipt in the sender's chat."""
+    session, services, now = ctx.session, ctx.services, ctx.clock.now()
+    content = Content.from_payload(broadcast.payload)
+    rows = await services.outbox.enqueue(
+        session,
+        [
+            Outgoing(chat_ref(chat), content, dedupe_key=f"broadcast:{broadcast.id}:{chat.id}")
+            for chat in chats
+        ],
+        BULK_LANE,
+    )
+    await add_copies(
+        session, broadcast.id, [(c.id, row) for c, row in zip(chats, rows, strict=True)]
+    )
+    broadcast.status, broadcast.sent_at, broadcast.chat_count = (
+        BroadcastStatus.SENT,
+        now,
+        len(chats),
+    )
+    done = await progress(session, broadcast.id, failures=True)
+    text = receipt_text(title(broadcast), broadcast.target, done)
+    if broadcast.receipt_row_id is None:
+        reply = Content(text, reply_handle=ctx.event.reply_handle)
+        [broadcast.receipt_row_id] = await services.outbox.enqueue(
+            session, [Outgoing(ctx.event.chat, reply)], REPLY_LANE
+        )
+    else:
+        await services.outbox.enqueue_edit(
+            session, broadcast.receipt_row_id, Content(text), REPLY_LANE
+        )
+    broadcast.receipt_at, broadcast.receipt_shown = now, str(text)
+    broadcast.receipt_final = done.finished
+    audit(ctx, Action.SEND, broadcast, str(content.text), len(chats))
+    wake_after_commit(session, services, {c.platform for c in chats} | {ctx.event.chat.platform})
+
+
+async def _own_preview(ctx: Context, argument: str) -> Broadcast | str:
+    """The announcement a preview button is about, or why it can't be used."""
+    broadcast = await ctx.session.get(Broadcast, int(argument)) if argument.isdigit() else None
+    if broadcast is None:
+        return STALE
+    if broadcast.sender_id != ctx.person.id:
+        return "Only the person who wrote this announcement can send or drop it."
+    return broadcast
+
+
+async def confirm(ctx: Context, argument: str) -> ButtonAnswer:
+    broadcast = await _own_preview(ctx, argument)
+    if isinstance(broadcast, str):
+        return ButtonAnswer(broadcast)
+    # Claim the preview in one statement, so a double press sends once.
+    claimed = await ctx.session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status == BroadcastStatus.PREVIEW)
+        .values(status=BroadcastStatus.SENT)
+    )
+    if not getattr(claimed, "rowcount", 0):
+        return ButtonAnswer(f"{title(broadcast)} was already sent or dropped.")
+    chats = await resolve(ctx, broadcast.target, DOING)
+    await _send(ctx, broadcast, chats)
+    return ButtonAnswer(f"Sending to {len(chats):,} chats — the message above keeps count.")
+
+
+async def drop(ctx: Context, argument: str) -> ButtonAnswer:
+    broadcast = await _own_preview(ctx, argument)
+    if isinstance(broadcast, str):
+        return ButtonAnswer(broadcast)
+    if broadcast.status != BroadcastStatus.PREVIEW:
+        return ButtonAnswer(f"{title(broadcast)} was already sent or dropped.")
+    broadcast.status = BroadcastStatus.DROPPED
+    await _edit_receipt(
+        ctx.session, ctx.services, broadcast, rich(f"{title(broadcast)}: not sent.")
+    )
+    audit(ctx, Action.DROP, broadcast, "not sent after the preview", 0)
+    return ButtonAnswer("Not sent.")
+
+
+# --- corrections and cancels -----------------------------------------------------------
+
+
+async def restyle(
+    session: AsyncSession, services: Services, broadcast: Broadcast, content: Content
+) -> int:
+    """Show ``content`` on every live copy (and in the sender's preview, if still
+    waiting); returns how many copies are being edited. Unchanged content costs
+    nothing, so a timer may call this freely."""
+    payload = content.to_payload()
+    if payload == broadcast.payload:
+        return 0
+    broadcast.payload = payload
+    if broadcast.status != BroadcastStatus.SENT:
+        return 0
+    rows = await live_copy_rows(session, broadcast.id)
+    for row_id, _platform in rows:
+        await services.outbox.enqueue_edit(session, row_id, content)
+    wake_after_commit(session, services, {platform for _row, platform in rows})
+    return len(rows)
+
+
+async def change_subject(
+    ctx: Context, subject: Subject, subject_id: int, content: Content, action: Action, detail: str
+) -> int:
+    """Correct or cancel every announcement of a picket, strike or alert: every copy
+    is edited to ``content``; a preview not yet sent is dropped on a cancel.
+    Returns the number of chats whose copies are being edited."""
+    chats = 0
+    for broadcast in await broadcasts_of(ctx.session, subject.value, subject_id):
+        if broadcast.status == BroadcastStatus.DROPPED:
+            continue
+        if broadcast.status == BroadcastStatus.PREVIEW and action is Action.CANCEL:
+            broadcast.status = BroadcastStatus.DROPPED
+            text = rich(f"{title(broadcast)}: not sent — cancelled.")
+            await _edit_receipt(ctx.session, ctx.services, broadcast, text)
+        edited = await restyle(ctx.session, ctx.services, broadcast, content)
+        if action is Action.CANCEL:
+            broadcast.cancelled = True
+        audit(ctx, action, broadcast, detail, edited)
+        chats += edited
+    return chats
+
+
+# --- the live receipt -----------------------------------------------------------------
+
+
+async def _edit_receipt(
+    session: AsyncSession, services: Services, broadcast: Broadcast, text: Rich
+) -> None:
+    if broadcast.receipt_row_id is None or str(text) == broadcast.receipt_shown:
+        return
+    await services.outbox.enqueue_edit(session, broadcast.receipt_row_id, Content(text), REPLY_LANE)
+    broadcast.receipt_shown = str(text)
+    row = await session.get(OutboxRow, broadcast.receipt_row_id)
+    if row is not None:
+        wake_after_commit(session, services, [row.platform])
+
+
+def _timer_key(broadcast_id: int) -> str:
+    return f"alert-receipt:{broadcast_id}"
+
+
+def _arm(services: Services, broadcast_id: int, when: datetime, *, no_later: bool) -> None:
+    """(Re)arm the receipt timer; with ``no_later`` an earlier pending call stays."""
+    key = _timer_key(broadcast_id)
+    pending = services.timer.pending().get(key)
+    if no_later and pending is not None and pending <= when:
+        return
+
+    async def fire() -> None:
+        async with services.db.session() as session:
+            await refresh_receipt(session, services, broadcast_id)
+
+    services.timer.at(key, when, fire)
+
+
+def _due(services: Services, broadcast: Broadcast | None) -> bool:
+    """Whether the receipt may be edited now; if only later, a timer is armed for then."""
+    if broadcast is None or broadcast.status != BroadcastStatus.SENT or broadcast.receipt_final:
+        return False
+    last = broadcast.receipt_at
+    later = last + timedelta(seconds=services.config.alerts.receipt_edit_seconds) if last else None
+    if later is not None and services.clock.now() < later:
+        _arm(services, broadcast.id, later, no_later=True)
+        return False
+    return True
+
+
+async def refresh_receipt(session: AsyncSession, services: Services, broadcast_id: int) -> None:
+    """Bring the sender's receipt up to date, at most every ``receipt_edit_seconds``
+    (the final summary too). Within that time a delivery only makes sure a timer
+    looks again when it is over, so recording a burst of copies costs one primary-key
+    read each, not a count of the whole announcement: these hooks run in the outbox's
+    own transactions, which every sender and command wait for on SQLite."""
+    if not _due(services, await session.get(Broadcast, broadcast_id)):
+        return
+    # Locked before counting: two platforms' senders may record the last copies at
+    # once, and each must count after the other's commit, or neither would see the end.
+    broadcast = await session.get(
+        Broadcast, broadcast_id, with_for_update=True, populate_existing=True
+    )
+    if broadcast is None or not _due(services, broadcast):
+        return
+    now = services.clock.now()
+    done = await progress(session, broadcast_id, failures=False)
+    if done.finished:
+        done = await progress(session, broadcast_id, failures=True)
+        broadcast.receipt_final = True
+        services.timer.cancel(_timer_key(broadcast_id))
+    else:
+        _arm(services, broadcast_id, now + timedelta(seconds=SWEEP_SECONDS), no_later=False)
+    broadcast.receipt_at = now
+    text = receipt_text(title(broadcast), broadcast.target, done, cancelled=broadcast.cancelled)
+    await _edit_receipt(session, services, broadcast, text)
+
+
+async def on_delivered(session: AsyncSession, services: Services, row_ids: list[int]) -> None:
+    """Copies were recorded sent or failed: their receipts are refreshed, unless a
+    timer will do it within the throttle anyway — then this costs no more reads."""
+    soon = services.clock.now() + timedelta(seconds=services.config.alerts.receipt_edit_seconds)
+    planned = services.timer.pending()
+    for broadcast_id in await broadcasts_for_rows(session, row_ids):
+        when = planned.get(_timer_key(broadcast_id))
+        if when is None or when > soon:
+            await refresh_receipt(session, services, broadcast_id)
+
+
+async def resume_receipts(services: Services) -> None:
+    """At start: receipts left unfinished by the last run are brought up to date."""
+    async with services.db.session() as session:
+        unfinished = await unfinished_receipts(session)
+    for broadcast_id in unfinished:
+        _arm(services, broadcast_id, services.clock.now(), no_later=False)
+
+
+# --- /alert -------------------------------------------------------------------------------
+
+
+async def _owned(ctx: Context, broadcast_id: int) -> Broadcast:
+    broadcast = await ctx.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise UserError(
+            f"There is no alert #{broadcast_id}. The receipt shows each alert's number."
+        )
+    may_change(ctx, broadcast.sender_id, f"alert #{broadcast_id}")
+    return broadcast
+
+
+def alert_content(text: str) -> Content:
+    return Content(rich(text), emphasis=Emphasis.ANNOUNCEMENT)
+
+
+async def send_alert(ctx: Context) -> list[Outgoing]:
+    text = ctx.args["text"].strip()
+    if len(text) > MAX_ALERT:
+        raise UserError(f"That alert is {len(text):,} characters; keep it under {MAX_ALERT:,}.")
+    await announce(ctx, Subject.ALERT, None, target_text(ctx.args["target"]), alert_content(text))
+    return []
+
+
+async def status(ctx: Context) -> list[Outgoing]:
+    broadcast = await _owned(ctx, ctx.args["id"])
+    if broadcast.status == BroadcastStatus.PREVIEW:
+        return [ctx.reply(f"{title(broadcast)} is waiting for its Send button.")]
+    if broadcast.status == BroadcastStatus.DROPPED:
+        return [ctx.reply(f"{title(broadcast)} was not sent.")]
+    done = await progress(ctx.session, broadcast.id, failures=True)
+    return [
+        ctx.reply(
+            receipt_text(title(broadcast), broadcast.target, done, cancelled=broadcast.cancelled)
+        )
+    ]
+
+
+async def _plain_alert(ctx: Context) -> Broadcast:
+    broadcast = await _owned(ctx, ctx.args["id"])
+    if broadcast.kind != Subject.ALERT:
+        raise UserError(
+            f"Alert #{broadcast.id} announces {broadcast.kind} #{broadcast.subject_id}: use "
+            f"/{broadcast.kind} correct or /{broadcast.kind} cancel, so the "
+            f"{broadcast.kind} itself changes too."
+        )
+    if broadcast.cancelled:
+        raise UserError(f"Alert #{broadcast.id} is already cancelled.")
+    return broadcast
+
+
+async def correct_alert(ctx: Context) -> list[Outgoing]:
+    broadcast = await _plain_alert(ctx)
+    text = ctx.args["text"].strip()
+    if len(text) > MAX_ALERT:
+        raise UserError(f"That alert is {len(text):,} characters; keep it under {MAX_ALERT:,}.")
+    content = alert_content(text)
+    chats = await change_subject(ctx, Subject.ALERT, broadcast.id, content, Action.CORRECT, text)
+    return [ctx.reply(f"Alert #{broadcast.id} corrected: updating its copies in {chats:,} chats.")]
+
+
+async def cancel_alert(ctx: Context) -> list[Outgoing]:
+    broadcast = await _plain_alert(ctx)
+    old = Content.from_payload(broadcast.payload)
+    content = Content(rich(bold(f"{CANCELLED} — ")) + old.text, emphasis=old.emphasis)
+    reason = ctx.args.get("reason", "")
+    chats = await change_subject(ctx, Subject.ALERT, broadcast.id, content, Action.CANCEL, reason)
+    return [ctx.reply(f"Alert #{broadcast.id} cancelled: marking its copies in {chats:,} chats.")]
+
+
+TARGET_HELP = "which chats: tags joined with and / or / not, or all, e.g. region:west-midlands"
+
+
+def register(registry: Registry) -> None:
+    number = Param("id", "the alert's number, shown on its receipt", Kind.INT)
+    registry.add(
+        Command(
+            "alert",
+            "Send an announcement to many chats and follow its delivery",
+            subcommands=(
+                Command(
+                    "send",
+                    "Send a message to every chat the target picks",
+                    send_alert,
+                    (Param("target", TARGET_HELP), Param("text", "the message", Kind.REST)),
+                    role=Role.ORGANISER,
+                ),
+                Command(
+                    "status",
+                    "Show an alert's delivery receipt",
+                    status,
+                    (number,),
+                    role=Role.ORGANISER,
+                ),
+                Command(
+                    "correct",
+                    "Replace an alert's text in every chat",
+                    correct_alert,
+                    (number, Param("text", "the corrected message", Kind.REST)),
+                    role=Role.ORGANISER,
+                ),
+                Command(
+                    "cancel",
+                    "Mark an alert CANCELLED in every chat",
+                    cancel_alert,
+                    (number, Param("reason", "why, for the record", Kind.REST, required=False)),
+                    role=Role.ORGANISER,
+                ),
+            ),
+            example='/alert send "region:west-midlands and union:unison" Rally at 12, Victoria Sq',
+            role=Role.ORGANISER,
+            details=(
+                "More than [alerts] confirm_above_chats chats: you see a preview and a Send "
+                "button first. Your receipt counts deliveries as they happen."
+            ),
+        )
+    )
+    registry.button(SEND_ACTION, confirm)
+    registry.button(DROP_ACTION, drop)
+    registry.on_delivered(on_delivered)
+    registry.on_start(resume_receipts)

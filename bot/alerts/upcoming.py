@@ -1,0 +1,118 @@
+"""What is coming up for one chat: strikes, ballots closing, pickets and meetings.
+
+/strikes, the weekly digest and the welcome all show the same thing, so it is
+gathered here once. An item concerns a chat when its tag expression matches the
+chat's tags (a private chat sees everything: it has no tags, and it is one person
+asking). Meetings come from the meetings capability through
+:func:`meeting_lines`, the one place they plug in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.alerts.render import ballot_line, picket_line, strike_line
+from bot.context import UserError
+from bot.meetings.upcoming import meeting_lines
+from bot.targeting import parse_target
+from bot.text import Rich, bold, rich
+from bot.types import ChatKind
+from storage.alerts import (
+    disputes_by_id,
+    open_ballots,
+    pledge_counts,
+    upcoming_pickets,
+    upcoming_strikes,
+)
+from storage.chats import chat_tags
+from storage.models import Chat
+
+
+class Relevance:
+    """Whether a tag expression concerns a chat; expressions are parsed once each."""
+
+    def __init__(self, tags: frozenset[str] | None) -> None:
+        self.tags = tags
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, target: str) -> bool:
+        if self.tags is None:
+            return True
+        if target not in self._known:
+            try:
+                self._known[target] = parse_target(target).matches(self.tags)
+            except UserError:  # stored expressions were checked when typed
+                self._known[target] = False
+        return self._known[target]
+
+
+async def relevance(session: AsyncSession, chat: Chat) -> Relevance:
+    if chat.kind == ChatKind.PRIVATE.value:
+        return Relevance(None)
+    return Relevance(frozenset(await chat_tags(session, chat)))
+
+
+@dataclass
+class Upcoming:
+    strikes: list[Rich] = field(default_factory=list)
+    ballots: list[Rich] = field(default_factory=list)
+    pickets: list[Rich] = field(default_factory=list)
+    meetings: list[Rich] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.strikes, self.ballots, self.pickets, self.meetings))
+
+    def sections(self) -> list[Rich]:
+        out: list[Rich] = []
+        for heading, lines in (
+            ("Strikes", self.strikes),
+            ("Ballots", self.ballots),
+            ("Pickets", self.pickets),
+            ("Meetings", self.meetings),
+        ):
+            if lines:
+                out += [rich(bold(heading)), *lines]
+        return out
+
+
+async def upcoming(
+    session: AsyncSession,
+    chat: Chat,
+    start: datetime,
+    until: datetime,
+    zone: ZoneInfo,
+    *,
+    only_pickets: bool = False,
+    meetings: bool = True,
+    limit: int | None = None,
+) -> Upcoming:
+    """Everything in ``[start, until)`` that concerns ``chat``, soonest first; at
+    most ``limit`` of each kind. ``only_pickets`` leaves out strikes and ballots,
+    ``meetings=False`` the meetings."""
+    concerns = await relevance(session, chat)
+    today = start.astimezone(zone).date()
+    found = Upcoming()
+    pickets = [p for p in await upcoming_pickets(session, start, until) if concerns(p.target)]
+    pickets = pickets[:limit]
+    counts = await pledge_counts(session, [p.id for p in pickets])
+    found.pickets = [picket_line(p, counts.get(p.id, 0), zone, today) for p in pickets]
+    if meetings:
+        found.meetings = (await meeting_lines(session, chat, start, until, zone))[:limit]
+    if only_pickets:
+        return found
+    strikes = [s for s in await upcoming_strikes(session, start, until) if concerns(s.target)]
+    ballots = await open_ballots(session, today, until.astimezone(zone).date())
+    disputes = await disputes_by_id(
+        session, [s.dispute_id for s in strikes] + [b.dispute_id for b in ballots]
+    )
+    found.strikes = [strike_line(s, disputes[s.dispute_id], zone, today) for s in strikes][:limit]
+    found.ballots = [
+        ballot_line(b, disputes[b.dispute_id], today)
+        for b in ballots
+        if concerns(disputes[b.dispute_id].target)
+    ][:limit]
+    return found

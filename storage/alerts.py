@@ -1,0 +1,458 @@
+"""Tables and queries for disputes, ballots, strikes, pickets and their announcements.
+
+An *announcement* (a :class:`Broadcast`) is one message copied to many chats; each
+copy remembers the outbox row that carries it (:class:`BroadcastCopy`), so a
+correction or a cancel can edit every copy — whether it was sent before or after a
+restart — and the sender's receipt can count what was delivered. Personal rows
+(an "I'll be there", a reminder sent) hang off ``people.id`` with ON DELETE
+CASCADE so ``/forgetme`` erases them; rows that merely name an actor (who created a
+dispute, who sent an announcement) keep the fact and lose the name (SET NULL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, UTCDateTime
+
+# --- the subjects of announcements ---------------------------------------------------
+
+
+class Dispute(Base):
+    """A dispute between a union and an employer; ``target`` is the tag expression
+    of the chats it concerns (where its news goes, and where /strikes shows it)."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    union_name: Mapped[str] = mapped_column(String(64))
+    employer: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(300))
+    target: Mapped[str] = mapped_column(String(500))
+    is_open: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Ballot(Base):
+    """An industrial action ballot: dates and electorate first, the result later."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    opens: Mapped[date] = mapped_column(Date)
+    closes: Mapped[date] = mapped_column(Date)
+    eligible: Mapped[int] = mapped_column(Integer)
+    # Important public services (TUA 2016 s.3): the 40%-of-all-eligible rule applied.
+    public_service: Mapped[bool] = mapped_column(default=False)
+    turnout: Mapped[int | None] = mapped_column(Integer)
+    yes_votes: Mapped[int | None] = mapped_column(Integer)
+    no_votes: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Strike(Base):
+    __tablename__ = "strikes"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    all_day: Mapped[bool] = mapped_column(default=False)
+    target: Mapped[str] = mapped_column(String(500))
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Picket(Base):
+    __tablename__ = "pickets"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    site: Mapped[str] = mapped_column(String(200))
+    entrance: Mapped[str] = mapped_column(String(200), default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    target: Mapped[str] = mapped_column(String(500))
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    corrected: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PicketPledge(Base):
+    """Someone pressed "I'll be there"."""
+
+    __tablename__ = "picket_pledges"
+
+    picket_id: Mapped[int] = mapped_column(
+        ForeignKey("pickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PicketReminder(Base):
+    """The claim that a person's reminder for a picket was sent: at most one, ever,
+    even with two bot processes woken together."""
+
+    __tablename__ = "picket_reminders"
+
+    picket_id: Mapped[int] = mapped_column(
+        ForeignKey("pickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- announcements -------------------------------------------------------------------
+
+
+class BroadcastStatus:
+    PREVIEW = "preview"  # waiting for the sender's Confirm
+    DROPPED = "dropped"  # the sender chose not to send
+    SENT = "sent"  # copies are in the outbox
+
+
+class Broadcast(Base):
+    """One announcement to many chats. ``payload`` is its current content (what a
+    correction or a new count edits every copy to); ``receipt_row_id`` is the outbox
+    row of the sender's preview-then-receipt message, edited in place."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_subject", "kind", "subject_id"), NO_ID_REUSE)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int | None] = mapped_column(BigId)
+    target: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    chat_count: Mapped[int] = mapped_column(Integer, default=0)
+    receipt_row_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_shown: Mapped[str] = mapped_column(Text, default="")
+    receipt_final: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BroadcastCopy(Base):
+    """One chat's copy: the outbox row that sends it (``None`` if the outbox refused
+    it, e.g. the chat had become inactive)."""
+
+    __tablename__ = "broadcast_copies"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), index=True
+    )
+
+
+class AlertAudit(Base):
+    """Every announcement, correction and cancel: who, when, what, where, how many."""
+
+    __tablename__ = "alert_audit"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(500))
+    chat_count: Mapped[int] = mapped_column(Integer)
+
+
+# --- the weekly digest -----------------------------------------------------------------
+
+
+class DigestSetting(Base):
+    """A chat that asked for the weekly digest, and when (local weekday 0 = Monday)."""
+
+    __tablename__ = "digest_settings"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)
+    at_time: Mapped[str] = mapped_column(String(5))
+
+
+class DigestClaim(Base):
+    """The claim that a chat's digest for an ISO week (``2026-W10``) was sent."""
+
+    __tablename__ = "digest_claims"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- queries -------------------------------------------------------------------------
+
+
+async def claim(session: AsyncSession, model: type[Base], **values: Any) -> bool:
+    """Insert a claim row unless its key exists; True if this call made it.
+
+    Two processes woken for the same reminder both try; the database's unique key
+    lets exactly one through, without an error for the other.
+    """
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(upsert(model).values(**values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def open_disputes(session: AsyncSession) -> list[Dispute]:
+    return list(
+        await session.scalars(select(Dispute).where(Dispute.is_open.is_(True)).order_by(Dispute.id))
+    )
+
+
+async def upcoming_strikes(session: AsyncSession, now: datetime, until: datetime) -> list[Strike]:
+    """Strikes of open disputes not yet over and starting before ``until``."""
+    return list(
+        await session.scalars(
+            select(Strike)
+            .join(Dispute, Dispute.id == Strike.dispute_id)
+            .where(
+                Dispute.is_open.is_(True),
+                Strike.cancelled.is_(False),
+                Strike.ends_at > now,
+                Strike.starts_at < until,
+            )
+            .order_by(Strike.starts_at, Strike.id)
+        )
+    )
+
+
+async def upcoming_pickets(session: AsyncSession, now: datetime, until: datetime) -> list[Picket]:
+    return list(
+        await session.scalars(
+            select(Picket)
+            .join(Dispute, Dispute.id == Picket.dispute_id)
+            .where(
+                Dispute.is_open.is_(True),
+                Picket.cancelled.is_(False),
+                Picket.ends_at > now,
+                Picket.starts_at < until,
+            )
+            .order_by(Picket.starts_at, Picket.id)
+        )
+    )
+
+
+async def open_ballots(session: AsyncSession, today: date, until: date) -> list[Ballot]:
+    """Ballots of open disputes that have not closed and close by ``until``."""
+    return list(
+        await session.scalars(
+            select(Ballot)
+            .join(Dispute, Dispute.id == Ballot.dispute_id)
+            .where(Dispute.is_open.is_(True), Ballot.closes >= today, Ballot.closes <= until)
+            .order_by(Ballot.closes, Ballot.id)
+        )
+    )
+
+
+async def disputes_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Dispute]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Dispute).where(Dispute.id.in_(wanted)))
+    return {dispute.id: dispute for dispute in rows}
+
+
+async def pledge_count(session: AsyncSession, picket_id: int) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(PicketPledge).where(PicketPledge.picket_id == picket_id)
+    )
+    return int(count or 0)
+
+
+async def pledge_counts(session: AsyncSession, picket_ids: Sequence[int]) -> dict[int, int]:
+    if not picket_ids:
+        return {}
+    rows = await session.execute(
+        select(PicketPledge.picket_id, func.count())
+        .where(PicketPledge.picket_id.in_(picket_ids))
+        .group_by(PicketPledge.picket_id)
+    )
+    return {picket_id: count for picket_id, count in rows}
+
+
+async def unreminded_pledges(session: AsyncSession, picket_id: int) -> list[int]:
+    """People who pledged and have no reminder claim yet."""
+    reminded = select(PicketReminder.person_id).where(PicketReminder.picket_id == picket_id)
+    return list(
+        await session.scalars(
+            select(PicketPledge.person_id).where(
+                PicketPledge.picket_id == picket_id, PicketPledge.person_id.not_in(reminded)
+            )
+        )
+    )
+
+
+async def broadcasts_of(session: AsyncSession, kind: str, subject_id: int) -> list[Broadcast]:
+    return list(
+        await session.scalars(
+            select(Broadcast)
+            .where(Broadcast.kind == kind, Broadcast.subject_id == subject_id)
+            .order_by(Broadcast.id)
+        )
+    )
+
+
+async def add_copies(
+    session: AsyncSession, broadcast_id: int, copies: Sequence[tuple[int, int | None]]
+) -> None:
+    """Record ``(chat id, outbox row id)`` for each copy, in one statement."""
+    if copies:
+        await session.execute(
+            insert(BroadcastCopy),
+            [
+                {"broadcast_id": broadcast_id, "chat_id": chat_id, "outbox_id": row_id}
+                for chat_id, row_id in copies
+            ],
+        )
+
+
+async def live_copy_rows(session: AsyncSession, broadcast_id: int) -> list[tuple[int, str]]:
+    """``(outbox row, platform)`` of the copies that were (or may still be)
+    delivered: what an edit should reach. Failed copies are in no chat to edit."""
+    rows = await session.execute(
+        select(OutboxRow.id, OutboxRow.platform)
+        .join(BroadcastCopy, BroadcastCopy.outbox_id == OutboxRow.id)
+        .where(BroadcastCopy.broadcast_id == broadcast_id, OutboxRow.status != "failed")
+        .order_by(OutboxRow.id)
+    )
+    return [(row_id, platform) for row_id, platform in rows]
+
+
+async def broadcasts_for_rows(session: AsyncSession, row_ids: Sequence[int]) -> list[int]:
+    """The announcements some of whose copies these outbox rows are."""
+    found: set[int] = set()
+    for start in range(0, len(row_ids), 500):
+        found.update(
+            await session.scalars(
+                select(BroadcastCopy.broadcast_id)
+                .where(BroadcastCopy.outbox_id.in_(row_ids[start : start + 500]))
+                .distinct()
+            )
+        )
+    return sorted(found)
+
+
+@dataclass
+class Progress:
+    """How an announcement's delivery stands, from the outbox itself."""
+
+    total: int = 0
+    sent: int = 0
+    failed: int = 0
+    failures: list[tuple[Chat, str]] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.sent + self.failed >= self.total
+
+
+async def progress(session: AsyncSession, broadcast_id: int, *, failures: bool) -> Progress:
+    """Counts by outbox status; with ``failures``, also which chats failed and why
+    (the outbox row's error, else the chat's own reason for being inactive)."""
+    rows = await session.execute(
+        select(OutboxRow.status, func.count())
+        .select_from(BroadcastCopy)
+        .outerjoin(OutboxRow, OutboxRow.id == BroadcastCopy.outbox_id)
+        .where(BroadcastCopy.broadcast_id == broadcast_id)
+        .group_by(OutboxRow.status)
+    )
+    result = Progress()
+    for status, count in rows:
+        result.total += count
+        if status == "sent":
+            result.sent += count
+        elif status in (None, "failed"):
+            result.failed += count
+    if failures and result.failed:
+        failed = await session.execute(
+            select(Chat, OutboxRow.error)
+            .select_from(BroadcastCopy)
+            .join(Chat, Chat.id == BroadcastCopy.chat_id)
+            .outerjoin(OutboxRow, OutboxRow.id == BroadcastCopy.outbox_id)
+            .where(
+                BroadcastCopy.broadcast_id == broadcast_id,
+                (OutboxRow.status == "failed") | OutboxRow.id.is_(None),
+            )
+            .order_by(Chat.id)
+        )
+        result.failures = [
+            (chat, error or chat.inactive_reason or "not sent") for chat, error in failed
+        ]
+    return result
+
+
+async def unfinished_receipts(session: AsyncSession) -> list[int]:
+    """Announcements whose sender has not yet had the final summary."""
+    return list(
+        await session.scalars(
+            select(Broadcast.id).where(
+                Broadcast.status == BroadcastStatus.SENT, Broadcast.receipt_final.is_(False)
+            )
+        )
+    )
