@@ -111,7 +111,10 @@ class Core:
         if isinstance(event, BotRemoved | ChatMoved):
             chat = await find_chat(session, event.chat.platform, event.chat.chat_id)
             if chat is not None and isinstance(event, BotRemoved):
-                await deactivate_chat(session, chat.id, "the bot was removed from the chat")
+                reason = "the bot was removed from the chat"
+                failed = await deactivate_chat(session, chat.id, reason)
+                for delivered in self.registry.delivered:
+                    await delivered(session, self.services, failed)
             elif chat is not None and isinstance(event, ChatMoved):
                 await move_chat(session, chat.id, event.new_chat_id)
             return _Known()

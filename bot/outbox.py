@@ -443,16 +443,19 @@ class Sender:
         rows = [(row, chat) for row, chat in result]
         targets = await self._targets(session, [row.target_id for row, _ in rows if row.target_id])
         ready: list[_Claimed] = []
+        failed: list[int] = []
         now = self.clock.now()
         for row, chat in rows:
             if not chat.active:
                 _fail(row, f"chat inactive: {chat.inactive_reason}")
+                failed.append(row.id)
                 continue
             message_ids: tuple[str, ...] = ()
             if row.target_id is not None:
                 target = targets.get(row.target_id)
                 if target is None or target.status == Status.FAILED:
                     _fail(row, "the message to change was never sent")
+                    failed.append(row.id)
                     continue
                 if target.status != Status.SENT:
                     row.status, row.next_attempt_at, row.lease_until = (
@@ -481,7 +484,14 @@ class Sender:
                     ),
                 )
             )
+        if failed:
+            await session.flush()
+            await self._run_hooks(session, failed)
         return ready
+
+    async def _run_hooks(self, session: AsyncSession, finished: list[int]) -> None:
+        for hook in self._after_delivery:
+            await hook(session, finished)
 
     async def _targets(self, session: AsyncSession, ids: list[int]) -> dict[int, OutboxRow]:
         if not ids:
@@ -573,11 +583,10 @@ class Sender:
                 done = [o.claimed.id for o in sent]
                 for outcome in failed:
                     row = await session.get(OutboxRow, outcome.claimed.id)
-                    if row is not None and await self._apply_failure(session, row, outcome):
-                        done.append(row.id)
+                    if row is not None:
+                        done += await self._apply_failure(session, row, outcome)
                 await session.flush()
-                for hook in self._after_delivery:
-                    await hook(session, done)
+                await self._run_hooks(session, done)
         except BaseException:
             self._outcomes = batch + self._outcomes
             raise
@@ -587,8 +596,9 @@ class Sender:
 
     async def _apply_failure(
         self, session: AsyncSession, row: OutboxRow, outcome: _Outcome
-    ) -> bool:
-        """Record one failure; return whether the row is now finished (failed)."""
+    ) -> list[int]:
+        """Record one failure; return the rows it finished (failed): this one, and
+        the chat's other pending rows if the chat is gone."""
         now = self.clock.now()
         error = outcome.error
         assert error is not None
@@ -597,22 +607,23 @@ class Sender:
             when = now + timedelta(seconds=error.seconds)
             _retry(row, when, error.reason)
             await self._hold_back(session, outcome.claimed.chat_row, when)
-            return False
+            return []
         if isinstance(error, ChatMoved):
             await move_chat(session, outcome.claimed.chat_row, error.new_chat_id)
             _retry(row, now, error.reason)
-            return False
+            return []
         if isinstance(error, Permanent) or row.attempts + 1 >= self.settings.max_attempts:
-            if isinstance(error, Permanent) and error.chat_gone:
-                await deactivate_chat(session, outcome.claimed.chat_row, error.reason)
             _fail(row, error.reason)
             self.stats.failed += 1
-            return True
+            if isinstance(error, Permanent) and error.chat_gone:
+                gone = await deactivate_chat(session, outcome.claimed.chat_row, error.reason)
+                return [row.id, *gone]
+            return [row.id]
         row.attempts += 1
         self.stats.retried += 1
         delay = min(self.settings.backoff_cap_seconds, 2.0**row.attempts) * random.uniform(0.5, 1.0)
         _retry(row, now + timedelta(seconds=delay), error.reason)
-        return False
+        return []
 
     async def _hold_back(self, session: AsyncSession, chat_row: int, until: datetime) -> None:
         """After a "retry after", the chat's other claimed rows wait as long, rather

@@ -83,16 +83,19 @@ async def members_named(session: AsyncSession, chat: Chat, name: str) -> list[Pe
     return [p for p in people if p.display_name.casefold() == wanted]
 
 
-async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> None:
-    """Nothing more is sent to a chat that removed the bot: pending rows fail now."""
+async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> list[int]:
+    """Nothing more is sent to a chat that removed the bot: its pending outbox rows
+    fail now. Returns their ids, so delivery receipts can count them."""
     await session.execute(
         update(Chat).where(Chat.id == chat_id).values(active=False, inactive_reason=reason[:256])
     )
-    await session.execute(
+    failed = await session.scalars(
         update(OutboxRow)
         .where(OutboxRow.chat_id == chat_id, OutboxRow.status == "pending")
         .values(status="failed", error=f"chat inactive: {reason}")
+        .returning(OutboxRow.id)
     )
+    return list(failed)
 
 
 async def move_chat(session: AsyncSession, chat_id: int, new_platform_id: str) -> None:

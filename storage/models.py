@@ -150,7 +150,10 @@ class OutboxRow(Base):
     op: Mapped[str] = mapped_column(String(8), default="send")
     lane: Mapped[int] = mapped_column(default=1)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    target_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    # Indexed: an edit looks for a pending edit of the same target.
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), index=True
+    )
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
