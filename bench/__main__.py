@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import alerts, discord, foundation, meetings
+from bench import alerts, discord, foundation, meetings, telegram
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     await foundation.main()
+    await telegram.main()
     await meetings.main()
     await discord.main()
     await alerts.main()

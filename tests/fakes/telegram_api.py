@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any, Self
 
@@ -76,10 +77,13 @@ class ApiError(Exception):
         return body
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
+    """One request; ``status`` is the HTTP status answered (0 while in progress)."""
+
     method: str
     params: Params
+    status: int = 0
 
 
 @dataclass
@@ -130,6 +134,58 @@ class FloodLimits:
 
 def retry_after_error(seconds: int) -> ApiError:
     return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+
+# Telegram's HTML parse mode: these tags only, and only these named entities
+# (https://core.telegram.org/bots/api#html-style).
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
+    | {"tg-emoji", "code", "pre", "blockquote"}
+)
+HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+
+class _TelegramHTML(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            raise _parse_error(f'Unsupported start tag "{tag}"')
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            raise _parse_error(f'Unmatched end tag "{tag}"')
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in HTML_ENTITIES:
+            raise _parse_error(f'Unsupported HTML entity "&{name};"')
+        self.text.append(HTML_ENTITIES[name])
+
+    def handle_charref(self, name: str) -> None:
+        self.text.append(chr(int(name[1:], 16) if name[:1] in "xX" else int(name)))
+
+
+def _parse_error(problem: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {problem}")
+
+
+def visible_text(html: str) -> str:
+    """What a member sees of a message sent in HTML parse mode: tags dropped,
+    entities decoded. Raises :class:`ApiError` (400 "can't parse entities") for
+    markup Telegram would refuse, e.g. an unescaped ``<Depot>``."""
+    parser = _TelegramHTML()
+    parser.feed(html)
+    parser.close()
+    if parser.open:
+        raise _parse_error(f'Unclosed start tag "{parser.open[-1]}"')
+    return "".join(parser.text)
 
 
 class FakeTelegramAPI:
@@ -265,23 +321,38 @@ class FakeTelegramAPI:
 
     # --- assertions --------------------------------------------------------------------
 
-    def calls_to(self, method: str) -> list[Params]:
-        return [call.params for call in self.calls if call.method == method]
+    def calls_to(self, method: str, after: int = 0) -> list[Params]:
+        """The params of each call of ``method``, oldest first, from ``calls[after:]``."""
+        return [call.params for call in self.calls[after:] if call.method == method]
+
+    def mark(self) -> int:
+        """A position in :attr:`calls`: pass it as ``after`` to look only at later calls."""
+        return len(self.calls)
 
     async def wait_for_call(
-        self, method: str, predicate: Callable[[Params], bool] = lambda _params: True
+        self,
+        method: str,
+        predicate: Callable[[Params], bool] = lambda _params: True,
+        *,
+        after: int = 0,
+        within: float = WAIT_SECONDS,
     ) -> Params:
-        """Wait (at most ``WAIT_SECONDS``) until ``method`` has been called with
-        matching params; return them."""
+        """Wait (at most ``within`` seconds) until ``method`` has been called with
+        matching params (since the ``after`` mark); return the first such call."""
 
         def found() -> Params | None:
-            return next((p for p in self.calls_to(method) if predicate(p)), None)
+            return next((p for p in self.calls_to(method, after) if predicate(p)), None)
 
-        async with asyncio.timeout(WAIT_SECONDS):
-            await self._until(lambda: found() is not None)
+        await self.wait_until(lambda: found() is not None, within)
         params = found()
         assert params is not None
         return params
+
+    async def wait_until(self, condition: Callable[[], bool], within: float = WAIT_SECONDS) -> None:
+        """Wait (at most ``within`` seconds) until ``condition()`` holds; it is
+        checked again whenever a call arrives or is answered."""
+        async with asyncio.timeout(within):
+            await self._until(condition)
 
     async def post_webhook(self, update: JSON, secret: str | None = None) -> int:
         """POST ``update`` to the webhook registered with setWebhook, as Telegram does,
@@ -304,7 +375,8 @@ class FakeTelegramAPI:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         params = await _read_params(request)
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
         self._notify()
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
@@ -314,8 +386,14 @@ class FakeTelegramAPI:
                 self.limits.check(str(params["chat_id"]))
             result = await self._answer(method, params)
         except ApiError as error:
+            self._answered(call, error.status)
             return web.json_response(error.body(), status=error.status)
+        self._answered(call, 200)
         return web.json_response({"ok": True, "result": result})
+
+    def _answered(self, call: Call, status: int) -> None:
+        call.status = status
+        self._notify()
 
     def _scripted_failure(self, method: str, params: Params) -> None:
         for failure in self.failures:
@@ -366,13 +444,13 @@ class FakeTelegramAPI:
         return list(self._updates)
 
     async def _send_message(self, params: Params) -> JSON:
-        message = self._message(params, text=params["text"])
+        message = self._message(params, text=_text(params))
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         return message
 
     async def _edit_message_text(self, params: Params) -> JSON:
-        message = self._message(params, text=params["text"])
+        message = self._message(params, text=_text(params))
         message["message_id"] = int(params["message_id"])
         message["edit_date"] = int(time.time())
         return message
@@ -415,6 +493,12 @@ async def _read_params(request: web.Request) -> Params:
     for key, value in (await request.post()).items():
         params[key] = json.loads(value) if key in JSON_FIELDS and isinstance(value, str) else value
     return params
+
+
+def _text(params: Params) -> str:
+    """The message text as Telegram stores it, after parsing any markup."""
+    text = str(params["text"])
+    return visible_text(text) if params.get("parse_mode") == "HTML" else text
 
 
 def _location(params: Params) -> JSON:

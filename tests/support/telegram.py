@@ -1,0 +1,136 @@
+"""Drive the real application through the Telegram adapter, against the fake Bot
+API: push an update as a member would, get back what the bot sent in answer.
+
+It is wired the way ``organise-bot run`` wires it (``platform_adapters`` builds the
+adapter, with the registry's command menu), only the Bot API server is fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from types import TracebackType
+
+from telegram import Chat
+
+from adapters.runner import platform_adapters
+from adapters.telegram import incoming
+from bot.app import App
+from bot.clock import Clock
+from bot.commands import build_registry
+from bot.config import Config, TelegramSettings
+from bot.outbox import Sender
+from bot.text import rich
+from bot.types import ChatRef, Content, Outgoing
+from tests.fakes.telegram_api import (
+    JSON,
+    FakeTelegramAPI,
+    Params,
+    command_update,
+    private_chat,
+    user,
+    visible_text,
+)
+
+TIMEOUT = 5.0
+# Someone whose private chat with the bot serves as a barrier (see settled()).
+PROBE = user(999, "Probe")
+
+
+class TelegramSession:
+    """The real :class:`~bot.app.App` serving Telegram through ``api``.
+
+    Pacing is off by default: Telegram allows one message a second per chat, and
+    tests that wait for that would be slow without testing more (the benchmark
+    measures pacing against a fake enforcing the limits).
+    """
+
+    def __init__(
+        self,
+        api: FakeTelegramAPI,
+        config: Config,
+        clock: Clock | None = None,
+        *,
+        pace: bool = False,
+    ) -> None:
+        self.api = api
+        config = dataclasses.replace(
+            config,
+            telegram=TelegramSettings(base_url=api.base_url, base_file_url=api.base_file_url),
+            telegram_token=api.token,
+        )
+        registry = build_registry()
+        adapters = platform_adapters(config, registry)
+        self.app = App(config, adapters, clock=clock, pace=pace, registry=registry)
+
+    async def __aenter__(self) -> TelegramSession:
+        await self.app.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.app.stop()
+
+    @property
+    def sender(self) -> Sender:
+        return self.app.senders["telegram"]
+
+    async def idle(self) -> None:
+        """Wait until the outbox has nothing due for Telegram."""
+        async with asyncio.timeout(TIMEOUT):
+            await self.sender.idle()
+
+    async def say(self, text: str, chat: JSON, sender: JSON) -> list[str]:
+        """``sender`` sends the command ``text`` in ``chat``; returns what members see
+        of each message the bot then sent there."""
+        mark = self.api.mark()
+        self.api.push(command_update(text, chat, sender))
+        await self.wait_sent(chat["id"], after=mark)
+        await self.idle()
+        return [visible_text(call["text"]) for call in self.sent(chat["id"], after=mark)]
+
+    async def ask(self, text: str, chat: JSON, sender: JSON) -> str:
+        """:meth:`say`, for a command answered with exactly one message."""
+        (answer,) = await self.say(text, chat, sender)
+        return answer
+
+    def sent(self, chat_id: int | str, *, after: int = 0) -> list[Params]:
+        """The sendMessage calls Telegram accepted for ``chat_id`` (since a mark)."""
+        wanted = str(chat_id)
+        return [
+            call.params
+            for call in self.api.calls[after:]
+            if call.method == "sendMessage"
+            and call.status == 200
+            and str(call.params["chat_id"]) == wanted
+        ]
+
+    async def wait_sent(self, chat_id: int | str, *, after: int = 0) -> Params:
+        """Wait for a sendMessage to ``chat_id`` (since a mark) that Telegram accepted."""
+        await self.api.wait_until(lambda: bool(self.sent(chat_id, after=after)), TIMEOUT)
+        return self.sent(chat_id, after=after)[0]
+
+    async def enqueue(self, chats: list[JSON], text: str) -> list[int | None]:
+        """Put ``text`` in the outbox for each chat in one transaction, as a broadcast
+        would, and wake the sender; returns the row ids (``None``: chat unknown or
+        inactive)."""
+        messages = [Outgoing(chat_ref(chat), Content(rich(text))) for chat in chats]
+        async with self.app.db.session() as session:
+            ids = await self.app.outbox.enqueue(session, messages)
+        self.app.outbox.notify(["telegram"])
+        return ids
+
+    async def settled(self) -> None:
+        """Return once every update pushed so far has been handled: the adapter
+        handles updates one at a time, in order, so when a probe command pushed
+        now is answered, everything before it was handled."""
+        await self.say("/start", private_chat(PROBE), PROBE)
+
+
+def chat_ref(chat: JSON) -> ChatRef:
+    """The core's address of a chat given as Bot API JSON, as the adapter makes it."""
+    return incoming.chat_ref(Chat.de_json(chat))

@@ -1,0 +1,411 @@
+"""The whole bot on Telegram: the real App, core, outbox and python-telegram-bot,
+over real HTTP to the fake Bot API (tests/fakes/telegram_api.py) — including
+``organise-bot run`` itself as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, RolesSettings
+from bot.core import SORRY, STALE_BUTTON
+from bot.outbox import Status
+from storage.chats import find_chat, find_person
+from storage.db import Database
+from storage.models import Chat, OutboxRow
+from tests.fakes.telegram_api import (
+    JSON,
+    FakeTelegramAPI,
+    bot_added_update,
+    bot_kicked_update,
+    callback_update,
+    command_update,
+    group_chat,
+    migrate_update,
+    new_members_update,
+    private_chat,
+    user,
+    visible_text,
+)
+from tests.support.clock import FakeClock
+from tests.support.config import make_config
+from tests.support.telegram import TelegramSession
+
+# PTB's own RetryAfter constructor reads its deprecated int ``retry_after``.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
+)
+
+ALICE = user(201, "Alice")  # an admin, from the config
+BOB = user(202, "Bob", "Crow")
+DANA = user(203, "Dana", "Smith")
+SMITH = user(204, "Smith & Sons <Depot>")
+DEPOT = group_chat(-1001234, "Depot branch")
+OLD_GROUP = group_chat(-4321, "Old branch", kind="group")
+SUPERGROUP = group_chat(-1009999, "Old branch")
+
+
+def config_for(url: str) -> Config:
+    return dataclasses.replace(
+        make_config(url), roles=RolesSettings(admins=[f"telegram:{ALICE['id']}"])
+    )
+
+
+@pytest.fixture
+async def tg(sqlite_url: str, clock: FakeClock) -> AsyncIterator[TelegramSession]:
+    async with FakeTelegramAPI() as api, TelegramSession(api, config_for(sqlite_url), clock) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def tg_both(database: Database, clock: FakeClock) -> AsyncIterator[TelegramSession]:
+    """Like ``tg``, once on SQLite and once on PostgreSQL."""
+    async with (
+        FakeTelegramAPI() as api,
+        TelegramSession(api, config_for(database.url), clock) as bot,
+    ):
+        yield bot
+
+
+async def outbox_row(tg: TelegramSession, row_id: int | None) -> OutboxRow:
+    assert row_id is not None
+    async with tg.app.db.session() as session:
+        row = await session.get(OutboxRow, row_id)
+    assert row is not None
+    return row
+
+
+async def stored_chat(tg: TelegramSession, chat: JSON) -> Chat:
+    async with tg.app.db.session() as session:
+        found = await find_chat(session, "telegram", str(chat["id"]))
+    assert found is not None
+    return found
+
+
+def addressed(line: str) -> str:
+    """``/cmd args`` as ``/cmd@OrganiseBot args``, the way group menus send it."""
+    head, _, rest = line.partition(" ")
+    return f"{head}@OrganiseBot {rest}".rstrip()
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+async def test_every_command_addressed_to_the_bot_in_a_group_is_answered(
+    tg: TelegramSession,
+) -> None:
+    for command in tg.app.registry:
+        line = addressed(command.example or f"/{command.name}")
+
+        answers = await tg.say(line, DEPOT, ALICE)
+
+        assert answers, line
+        assert SORRY not in answers, line
+
+
+async def test_core_commands_give_their_answers_in_a_group(tg: TelegramSession) -> None:
+    start = await tg.ask("/start@OrganiseBot", DEPOT, ALICE)
+    assert start.startswith("Hello Alice!\nI'm Organise bot")
+    assert tg.sent(DEPOT["id"])[0]["text"].startswith("Hello <b>Alice</b>!")
+
+    assert await tg.ask("/whoami", DEPOT, ALICE) == (
+        "You are Alice\nId: telegram:201\nYour role here: admin"
+    )
+    assert await tg.ask("/whoami@OrganiseBot", DEPOT, BOB) == (
+        "You are Bob Crow\nId: telegram:202\nYour role here: member"
+    )
+    assert await tg.ask("/tag region:cannock", DEPOT, BOB) == (
+        "Only organisers can use /tag. Ask an admin to /grant you the role if you need it."
+    )
+    assert await tg.ask('/grant "Bob Crow" organiser', DEPOT, ALICE) == (
+        "Bob Crow is now organiser in this chat."
+    )
+    assert await tg.ask("/tag region:cannock union:unison", DEPOT, BOB) == (
+        "Tagged this chat: region:cannock union:unison"
+    )
+    assert await tg.ask("/untag@OrganiseBot union:unison", DEPOT, BOB) == "Removed 1 tag."
+    assert await tg.ask("/tags", DEPOT, BOB) == "Tags of this chat\nregion:cannock"
+    roles = await tg.ask("/roles", DEPOT, BOB)
+    assert "• Bob Crow (telegram:202) — organiser" in roles.split("\n")
+    assert "• telegram:201 — admin (from config)" in roles.split("\n")
+    assert await tg.ask('/revoke "Bob Crow" organiser', DEPOT, ALICE) == (
+        "Bob Crow is no longer organiser in this chat."
+    )
+    assert await tg.ask("/hepl", DEPOT, BOB) == (
+        "I don't know /hepl. Did you mean /help? Send /help for the list."
+    )
+    help_for_bob = await tg.ask("/help@OrganiseBot", DEPOT, BOB)
+    assert "/whoami — Show who the bot thinks you are and your role" in help_for_bob
+    assert "/grant" not in help_for_bob
+    help_for_alice = await tg.ask("/help", DEPOT, ALICE)
+    assert all(f"/{command.name} — " in help_for_alice for command in tg.app.registry)
+    assert (await tg.ask("/help grant", DEPOT, BOB)).startswith("/grant — Give someone a role")
+
+
+async def test_commands_for_another_bot_are_left_alone(tg: TelegramSession) -> None:
+    mark = tg.api.mark()
+    tg.api.push(command_update("/help@SomeOtherBot", DEPOT, ALICE))
+
+    await tg.settled()
+
+    assert tg.sent(DEPOT["id"], after=mark) == []
+
+
+async def test_command_in_a_private_chat(tg: TelegramSession) -> None:
+    answer = await tg.ask("/whoami", private_chat(ALICE), ALICE)
+
+    assert answer == "You are Alice\nId: telegram:201\nYour role here: admin"
+    assert tg.api.calls_to("getChatAdministrators") == []
+
+
+async def test_group_admins_are_organisers(tg: TelegramSession) -> None:
+    tg.api.set_admins(DEPOT["id"], [BOB])
+
+    assert await tg.ask("/tag region:cannock", DEPOT, BOB) == "Tagged this chat: region:cannock"
+
+
+async def test_command_menu_is_the_registrys(tg: TelegramSession) -> None:
+    (call,) = tg.api.calls_to("setMyCommands")
+
+    assert call["commands"] == [
+        {"command": command.name, "description": command.summary} for command in tg.app.registry
+    ]
+
+
+async def test_user_text_arrives_escaped_and_intact(tg: TelegramSession) -> None:
+    refusal = await tg.ask('/grant "Smith & Sons <Depot>" organiser', DEPOT, ALICE)
+    assert refusal.startswith("Nobody called “Smith & Sons <Depot>” has spoken in this chat yet.")
+
+    await tg.ask("/whoami", DEPOT, SMITH)
+    granted = await tg.ask('/grant "Smith & Sons <Depot>" organiser', DEPOT, ALICE)
+
+    assert granted == "Smith & Sons <Depot> is now organiser in this chat."
+    (call,) = tg.sent(DEPOT["id"])[-1:]
+    assert call["parse_mode"] == "HTML"
+    assert call["text"] == ("<b>Smith &amp; Sons &lt;Depot&gt;</b> is now organiser in this chat.")
+
+
+# --- buttons -------------------------------------------------------------------------
+
+
+async def test_forgetme_confirm_button_answers_with_the_cores_notice(
+    tg: TelegramSession,
+) -> None:
+    await tg.ask("/forgetme", DEPOT, BOB)
+    [[button]] = tg.sent(DEPOT["id"])[-1]["reply_markup"]["inline_keyboard"]
+    async with tg.app.db.session() as session:
+        bob = await find_person(session, "telegram", str(BOB["id"]))
+    assert bob is not None
+    assert button["callback_data"] == f"forget:{bob.id}"
+
+    tg.api.push(callback_update(button["callback_data"], DEPOT, ALICE, query_id="alice"))
+    tg.api.push(callback_update(button["callback_data"], DEPOT, BOB, query_id="bob"))
+    not_hers = await tg.api.wait_for_call(
+        "answerCallbackQuery", lambda c: c["callback_query_id"] == "alice"
+    )
+    done = await tg.api.wait_for_call(
+        "answerCallbackQuery", lambda c: c["callback_query_id"] == "bob"
+    )
+
+    assert not_hers["text"].startswith("That button isn't yours")
+    assert done["text"].startswith("Done: I have forgotten you.")
+    async with tg.app.db.session() as session:
+        assert await find_person(session, "telegram", str(BOB["id"])) is None
+
+
+async def test_stale_button_gets_a_friendly_answer(tg: TelegramSession) -> None:
+    tg.api.push(callback_update("vanished:7", DEPOT, ALICE, query_id="stale"))
+
+    answer = await tg.api.wait_for_call("answerCallbackQuery")
+
+    assert answer == {"callback_query_id": "stale", "text": STALE_BUTTON}
+
+
+# --- chat life-cycle -----------------------------------------------------------------
+
+
+async def test_bot_added_to_a_group_greets_it(tg: TelegramSession) -> None:
+    tg.api.push(bot_added_update(DEPOT, ALICE, tg.api.bot_user))
+
+    greeting = visible_text((await tg.wait_sent(DEPOT["id"]))["text"])
+
+    assert greeting.startswith("Hello! I'm Organise bot.")
+    assert greeting.endswith("Send /help to see what I can do.")
+    assert (await stored_chat(tg, DEPOT)).active
+
+
+async def test_member_joining_is_known_to_the_core(tg: TelegramSession) -> None:
+    tg.api.push(new_members_update(DEPOT, ALICE, [DANA]))
+    await tg.settled()
+
+    assert await tg.ask('/grant "Dana Smith" organiser', DEPOT, ALICE) == (
+        "Dana Smith is now organiser in this chat."
+    )
+
+
+async def test_kicked_bot_sends_nothing_more_to_the_group(
+    tg_both: TelegramSession, clock: FakeClock
+) -> None:
+    tg, api = tg_both, tg_both.api
+    await tg.ask("/tags", DEPOT, ALICE)
+    api.fail_retry_after("sendMessage", 30, chat_id=DEPOT["id"])
+    mark = api.mark()
+    (waiting,) = await tg.enqueue([DEPOT], "Picket at the depot, 6am")
+    await api.wait_for_call("sendMessage", after=mark)
+    await tg.idle()
+
+    api.push(bot_kicked_update(DEPOT, ALICE, api.bot_user))
+    await tg.settled()
+    clock.advance(seconds=31)
+
+    assert await tg.enqueue([DEPOT], "Another message") == [None]
+    await tg.idle()
+    row = await outbox_row(tg, waiting)
+    assert (row.status, row.error) == (
+        Status.FAILED,
+        "chat inactive: the bot was removed from the chat",
+    )
+    chat = await stored_chat(tg, DEPOT)
+    assert not chat.active
+    assert tg.sent(DEPOT["id"], after=mark) == []
+
+
+async def test_a_send_refused_as_kicked_stops_all_sending_there(
+    tg_both: TelegramSession,
+) -> None:
+    tg, api = tg_both, tg_both.api
+    await tg.ask("/tags", DEPOT, ALICE)
+    api.fail_kicked("sendMessage", chat_id=DEPOT["id"], times=None)
+    mark = api.mark()
+
+    (refused,) = await tg.enqueue([DEPOT], "Picket at the depot, 6am")
+    await api.wait_for_call("sendMessage", after=mark)
+    await tg.idle()
+
+    assert await tg.enqueue([DEPOT], "Another message") == [None]
+    row = await outbox_row(tg, refused)
+    assert (row.status, row.error) == (
+        Status.FAILED,
+        "Forbidden: bot was kicked from the group chat",
+    )
+    chat = await stored_chat(tg, DEPOT)
+    assert (chat.active, chat.inactive_reason) == (
+        False,
+        "Forbidden: bot was kicked from the group chat",
+    )
+    assert len(api.calls_to("sendMessage", after=mark)) == 1
+
+
+async def test_group_upgraded_while_sending_gets_the_message_at_its_new_id(
+    tg_both: TelegramSession,
+) -> None:
+    tg, api = tg_both, tg_both.api
+    await tg.ask("/tag region:cannock", OLD_GROUP, ALICE)
+    api.fail_migrated("sendMessage", SUPERGROUP["id"], chat_id=OLD_GROUP["id"])
+    mark = api.mark()
+
+    api.push(command_update("/tags", OLD_GROUP, ALICE))
+    delivered = await tg.wait_sent(SUPERGROUP["id"], after=mark)
+
+    (refused,) = api.calls_to("sendMessage", after=mark)[:1]
+    assert refused["chat_id"] == str(OLD_GROUP["id"])
+    assert delivered["text"] == refused["text"]
+    assert visible_text(delivered["text"]) == "Tags of this chat\nregion:cannock"
+    await tg.idle()
+    assert len(api.calls_to("sendMessage", after=mark)) == 2
+    assert (await stored_chat(tg, SUPERGROUP)).active
+    assert await tg.ask("/tags", SUPERGROUP, ALICE) == "Tags of this chat\nregion:cannock"
+
+
+async def test_group_upgrade_notice_moves_the_chat(tg: TelegramSession) -> None:
+    await tg.ask("/tag region:cannock", OLD_GROUP, ALICE)
+
+    tg.api.push(migrate_update(OLD_GROUP, ALICE, SUPERGROUP["id"]))
+    await tg.settled()
+
+    assert await tg.ask("/tags", SUPERGROUP, ALICE) == "Tags of this chat\nregion:cannock"
+    async with tg.app.db.session() as session:
+        assert await find_chat(session, "telegram", str(OLD_GROUP["id"])) is None
+
+
+async def test_retry_after_is_waited_exactly_then_delivered(
+    tg_both: TelegramSession, clock: FakeClock
+) -> None:
+    tg, api = tg_both, tg_both.api
+    await tg.ask("/tags", DEPOT, ALICE)
+    api.fail_retry_after("sendMessage", 7, chat_id=DEPOT["id"])
+    mark = api.mark()
+
+    (row_id,) = await tg.enqueue([DEPOT], "Picket at the depot, 6am")
+    await api.wait_for_call("sendMessage", after=mark)
+    await tg.idle()
+
+    row = await outbox_row(tg, row_id)
+    assert row.status == Status.PENDING
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=7)
+    clock.advance(seconds=6.999)
+    await tg.idle()
+    assert tg.sent(DEPOT["id"], after=mark) == []
+
+    clock.advance(seconds=0.001)
+    delivered = await tg.wait_sent(DEPOT["id"], after=mark)
+    await tg.idle()
+
+    assert visible_text(delivered["text"]) == "Picket at the depot, 6am"
+    assert (await outbox_row(tg, row_id)).status == Status.SENT
+    assert len(api.calls_to("sendMessage", after=mark)) == 2
+
+
+# --- organise-bot run ----------------------------------------------------------------
+
+BIN = Path(sys.executable).with_name("organise-bot")
+# Shaped like a token (bot id, colon, secret) but not like a real one, whose secret
+# part is 35 characters.
+CLI_TOKEN = "123:fake-token-for-the-cli-test"
+
+
+async def test_organise_bot_run_serves_telegram_and_stops_on_sigterm(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(CLI_TOKEN) as api:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[telegram]\nbase_url = "{api.base_url}"\n\n'
+            '[console]\nenabled = "no"\n\n'
+            f'[roles]\nadmins = ["telegram:{ALICE["id"]}"]\n'
+        )
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in {"DISCORD_BOT_TOKEN"}},
+            "TELEGRAM_BOT_TOKEN": CLI_TOKEN,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        }
+        with (tmp_path / "stderr.log").open("w+") as log:
+            bot = await asyncio.create_subprocess_exec(
+                str(BIN), "run", "--config", str(config), cwd=tmp_path, env=env, stderr=log
+            )
+            try:
+                await api.wait_for_call("getUpdates", within=30)
+                api.push(command_update("/whoami@OrganiseBot", DEPOT, ALICE))
+                answer = await api.wait_for_call("sendMessage", within=10)
+
+                bot.send_signal(signal.SIGTERM)
+                returncode = await asyncio.wait_for(bot.wait(), 20)
+            finally:
+                if bot.returncode is None:
+                    bot.kill()
+                    await bot.wait()
+            log.seek(0)
+            stderr = log.read()
+
+    assert visible_text(answer["text"]) == "You are Alice\nId: telegram:201\nYour role here: admin"
+    assert answer["chat_id"] == str(DEPOT["id"])
+    assert returncode == 0, stderr
+    assert "telegram adapter listening" in stderr
+    assert "Traceback" not in stderr
+    assert CLI_TOKEN not in stderr

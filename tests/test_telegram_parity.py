@@ -1,0 +1,30 @@
+"""The parity script on Telegram gives the console's answers, word for word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeTelegramAPI, group_chat, user
+from tests.support.parity import NAME, SCRIPT, console_answers, parity_config
+from tests.support.telegram import TelegramSession
+
+ALICE = user(1001, NAME)
+BRANCH = group_chat(-1002002, "Branch")
+
+
+def plain(text: str) -> str:
+    """What a member reads, compared the way :func:`tests.support.parity.plain`
+    compares the console's lines: each line without its indentation."""
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+async def test_the_script_on_telegram_gives_the_consoles_answers(tmp_path: Path) -> None:
+    expected = await console_answers(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    config = parity_config(
+        f"sqlite+aiosqlite:///{tmp_path / 'telegram.db'}", f"telegram:{ALICE['id']}"
+    )
+
+    async with FakeTelegramAPI() as api, TelegramSession(api, config) as telegram:
+        answers = [plain(await telegram.ask(line, BRANCH, ALICE)) for line in SCRIPT]
+
+    assert answers == expected
