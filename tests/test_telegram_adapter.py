@@ -360,6 +360,17 @@ async def test_location_with_title_and_address_is_a_venue(tg: Harness) -> None:
     assert len(ids) == 2
 
 
+async def test_a_refused_pin_after_sent_text_does_not_fail_the_delivery(tg: Harness) -> None:
+    # Failing would make the outbox send the text a second time.
+    tg.api.fail_retry_after("sendVenue", 3)
+    place = Location(51.5072, -0.1276, "Depot", "1 High St")
+
+    ids = await tg.send(Content(rich("Meet here"), location=place))
+
+    assert len(ids) == 1
+    assert len(tg.api.calls_to("sendMessage")) == 1
+
+
 async def test_bare_location_is_a_pin_carrying_the_buttons(tg: Harness) -> None:
     buttons = ((Button("Directions", "dir:1"),),)
 

@@ -8,6 +8,7 @@ every request on one 429).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import warnings
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
@@ -19,6 +20,8 @@ from adapters.telegram.render import keyboard, parts, to_html
 from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transient
 from bot.text import Rich
 from bot.types import Content, Delivery, Location, Op
+
+log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Bad requests that mean the chat itself is unreachable, not just this message.
@@ -55,7 +58,17 @@ async def send(bot: Bot, chat_id: str, content: Content) -> tuple[str, ...]:
             )
         )
     if content.location is not None:
-        sent.append(await send_location(bot, chat_id, content.location, None if texts else markup))
+        try:
+            sent.append(
+                await send_location(bot, chat_id, content.location, None if texts else markup)
+            )
+        except tg.TelegramError as error:
+            if not sent:
+                raise
+            # The text is out and carries the map link. Failing the delivery now would
+            # make the outbox send the text again (Telegram often says "retry after"
+            # to a pin that follows a message at once), so the pin is let go.
+            log.warning("chat %s: the pin after the text was not sent: %s", chat_id, error)
     if not sent:
         raise Permanent("nothing to send: the message has no text and no location")
     return tuple(str(message.message_id) for message in sent)
