@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import alerts, discord, foundation, meetings, telegram
+from bench import alerts, discord, foundation, meetings, polls, telegram
 
 
 async def main() -> None:
@@ -15,6 +15,7 @@ async def main() -> None:
     await meetings.main()
     await discord.main()
     await alerts.main()
+    await polls.main()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context, UserError
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import ParseError, parse, suggest
-from bot.registry import ButtonAnswer
+from bot.registry import ButtonAnswer, QuickButtonHandler
 from bot.roles import effective_role
 from bot.services import Services
 from bot.text import Rich, rich
@@ -60,6 +60,10 @@ class Core:
 
     async def handle(self, event: Event) -> EventResult:
         """Handle one event; safe to call concurrently."""
+        if isinstance(event, ButtonIn):
+            quick = self.registry.quick_buttons.get(event.data.partition(":")[0])
+            if quick is not None:
+                return await self._quick(quick, event)
         messages: list[Outgoing] = []
         try:
             # First, on its own, note who and where: a refused command still registers
@@ -83,6 +87,15 @@ class Core:
         finally:
             self.outbox.notify(m.chat.platform for m in messages)
         return result
+
+    async def _quick(self, handler: QuickButtonHandler, event: ButtonIn) -> EventResult:
+        try:
+            return EventResult(notice=await handler(self.services, event))
+        except UserError as refusal:
+            return EventResult(notice=str(refusal.text))
+        except Exception:
+            log.exception("handling a %s press failed", event.data.partition(":")[0])
+            return EventResult(notice=SORRY)
 
     async def _enqueue(self, session: AsyncSession, event: Event, messages: list[Outgoing]) -> None:
         replies = [m for m in messages if m.chat == event.chat]

@@ -49,6 +49,9 @@ def parse(command: Command, text: str) -> Parsed:
     tokens = tokenize(text)
     if command.subcommands:
         names = [sub.name for sub in command.subcommands]
+        default = command.subcommand(command.default)
+        if default is not None and (not tokens or command.subcommand(tokens[0].lower()) is None):
+            return _bind(default, tokens, text, command.name)
         if not tokens:
             raise ParseError(f"/{command.name} needs one of: {', '.join(names)}.")
         sub = command.subcommand(tokens[0].lower())

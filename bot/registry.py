@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
-from bot.types import Outgoing
+from bot.types import ButtonIn, Outgoing
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,6 +72,9 @@ class Command:
     example: str = ""
     role: Role = Role.MEMBER
     subcommands: tuple[Command, ...] = ()
+    # The subcommand used when the first word names none (``/poll "Q?" A B`` is
+    # ``/poll new "Q?" A B``), so a command can have subcommands and a plain form.
+    default: str = ""
     # Personal answers (e.g. /whoami) are shown only to the asker where possible.
     private: bool = False
     details: str = ""
@@ -98,6 +101,10 @@ class Command:
     def subcommand(self, name: str) -> Command | None:
         return next((sub for sub in self.subcommands if sub.name == name), None)
 
+    def __post_init__(self) -> None:
+        if self.default and self.subcommand(self.default) is None:
+            raise ValueError(f"/{self.name}: default {self.default!r} is not a subcommand")
+
 
 @dataclass
 class Registry:
@@ -105,6 +112,7 @@ class Registry:
 
     commands: dict[str, Command] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    quick_buttons: dict[str, QuickButtonHandler] = field(default_factory=dict)
     startup: list[StartupHook] = field(default_factory=list)
     delivered: list[DeliveredHook] = field(default_factory=list)
     joined: list[JoinedHook] = field(default_factory=list)
@@ -117,9 +125,21 @@ class Registry:
 
     def button(self, action: str, handler: ButtonHandler) -> None:
         """Route presses on buttons whose data is ``action:…`` to ``handler``."""
-        if action in self.buttons or ":" in action:
-            raise ValueError(f"bad or duplicate button action {action!r}")
+        self._check_action(action)
         self.buttons[action] = handler
+
+    def quick_button(self, action: str, handler: QuickButtonHandler) -> None:
+        """Route presses on ``action:…`` buttons to ``handler(services, press)`` *before*
+        the core's per-event transactions and role lookup, for presses that come by the
+        thousand (poll votes): the handler registers what it needs itself, in its own
+        (batched) transaction, and returns the notice. Its :class:`UserError` becomes
+        the notice; anything else it raises, an apology."""
+        self._check_action(action)
+        self.quick_buttons[action] = handler
+
+    def _check_action(self, action: str) -> None:
+        if action in self.buttons or action in self.quick_buttons or ":" in action:
+            raise ValueError(f"bad or duplicate button action {action!r}")
 
     def on_start(self, hook: StartupHook) -> None:
         """Run ``hook(services)`` at every start, after migrations and before any
@@ -153,6 +173,7 @@ class ButtonAnswer:
 
 
 ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
+QuickButtonHandler = Callable[["Services", ButtonIn], Awaitable[str]]
 StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[int]], Awaitable[None]]
 JoinedHook = Callable[["AsyncSession", "Services", "Chat", "Person"], Awaitable[list[Outgoing]]]

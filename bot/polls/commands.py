@@ -1,0 +1,276 @@
+"""``/poll``, ``/yesno``, ``/polls``: start, close and read polls.
+
+A poll may go to many chats on every platform at once (``--to``, organisers and
+up); each copy is its own outbox row, remembered so the live tally can edit it.
+Everything is checked before anything is written, and a refusal says what to fix.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from bot.context import Context, UserError
+from bot.outbox import BULK_LANE, REPLY_LANE
+from bot.polls.closing import close_poll, restore, schedule_closing
+from bot.polls.deadline import parse_closing
+from bot.polls.render import ACTION, hidden, listing, poll_content, results_text
+from bot.polls.tally import Tally, load_tally
+from bot.polls.votes import VoteRecorder
+from bot.registry import Command, Kind, Param, Registry, Role
+from bot.targeting import resolve
+from bot.text import code, join, rich
+from bot.types import Outgoing
+from storage.chats import chat_ref
+from storage.models import Chat
+from storage.polls import (
+    Poll,
+    add_posts,
+    create_poll,
+    is_posted_in,
+    open_polls,
+    turnouts,
+    voter_names,
+)
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+# Telegram's own limits for poll questions and options; Discord's are wider.
+MAX_QUESTION, MAX_OPTION = 300, 100
+YES_NO = ("Yes", "No")
+EXAMPLE = '/poll "Strike on Friday?" "Yes" "No" --closes "Thursday 18:00"'
+
+
+async def new_poll(ctx: Context) -> list[Outgoing]:
+    return await _start(ctx, ctx.args["options"], multi=bool(ctx.args.get("multi")))
+
+
+async def yes_no(ctx: Context) -> list[Outgoing]:
+    return await _start(ctx, list(YES_NO), multi=False)
+
+
+async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Outgoing]:
+    question = _question(ctx.args["question"])
+    options = _options(given)
+    quorum: int | None = ctx.args.get("quorum")
+    if quorum is not None and quorum < 1:
+        raise UserError("--quorum is the number of votes needed, at least 1: e.g. --quorum 20.")
+    now = ctx.clock.now()
+    closes = ctx.args.get("closes")
+    closing = parse_closing(closes, now, ctx.config.zone) if closes is not None else None
+    target = ctx.args.get("to")
+    chats = [ctx.chat] if target is None else await resolve(ctx, target, "post polls to chats")
+    poll = await create_poll(
+        ctx.session,
+        creator_id=ctx.person.id,
+        question=question,
+        options=options,
+        multi=multi,
+        anonymous=bool(ctx.args.get("anonymous")),
+        hide_results=bool(ctx.args.get("hide-results")),
+        quorum=quorum,
+        closes_at=closing.at if closing else None,
+        now=now,
+    )
+    copies = await _post(ctx, poll, chats)
+    schedule_closing(ctx.services, poll)
+    notes = closing.notes if closing else ()
+    lines: list[str] = []
+    here = ctx.event.chat.key
+    if any(copy.chat.key != here for copy in copies):
+        platforms = Counter(copy.chat.platform.title() for copy in copies)
+        spread = ", ".join(f"{count} on {name}" for name, count in sorted(platforms.items()))
+        lines.append(f"Poll #{poll.id} is posted to {len(copies)} chat(s): {spread}.")
+    elif ctx.event.reply_handle or notes:
+        # The platform waits for an answer to the command itself, or there is a note.
+        lines.append(f"Poll #{poll.id} is posted.")
+    lines += notes
+    replies = [ctx.reply(join(lines), private=True)] if lines else []
+    # The copies are already queued (their row ids are needed for live edits);
+    # returning them again is a no-op thanks to their dedupe keys, and makes the core
+    # wake each platform's sender once the transaction has committed.
+    return copies + replies
+
+
+async def _post(ctx: Context, poll: Poll, chats: Sequence[Chat]) -> list[Outgoing]:
+    """Queue one copy per chat (this chat's on the reply lane) and remember each."""
+    tally = Tally.empty(len(poll.options))
+    poll.shown = tally.summary(hidden(poll))
+    content = poll_content(poll, tally, ctx.config.zone)
+    copies = [
+        (chat, Outgoing(chat_ref(chat), content, dedupe_key=f"poll:{poll.id}:{chat.id}"))
+        for chat in chats
+    ]
+    here = [pair for pair in copies if pair[1].chat.key == ctx.event.chat.key]
+    elsewhere = [pair for pair in copies if pair[1].chat.key != ctx.event.chat.key]
+    posted: list[tuple[int, int | None]] = []
+    for pairs, lane in ((here, REPLY_LANE), (elsewhere, BULK_LANE)):
+        ids = await ctx.services.outbox.enqueue(ctx.session, [m for _, m in pairs], lane)
+        posted += [(chat.id, row_id) for (chat, _), row_id in zip(pairs, ids, strict=True)]
+    await add_posts(ctx.session, poll, posted)
+    return [message for _, message in here + elsewhere]
+
+
+async def close(ctx: Context) -> list[Outgoing]:
+    poll = await _find(ctx)
+    if poll.closed_at is None and not await _may_close(ctx, poll):
+        raise UserError(
+            f"Only the person who started poll #{poll.id} or an organiser can close it."
+        )
+    closed = await close_poll(ctx.session, ctx.services, poll.id)
+    if closed is None:
+        raise UserError(f"Poll #{poll.id} has already closed. See /poll results {poll.id}.")
+    result, announcements = closed
+    here = ctx.event.chat.key
+    return [m for m in announcements if m.chat.key != here] + [ctx.reply(result)]
+
+
+async def results(ctx: Context) -> list[Outgoing]:
+    poll = await _find(ctx)
+    if not await _may_see(ctx, poll):
+        raise UserError(f"Poll #{poll.id} wasn't posted in this chat.")
+    tally = await load_tally(ctx.session, poll)
+    names = [] if hidden(poll) else await voter_names(ctx.session, poll)
+    return [ctx.reply(results_text(poll, tally, ctx.config.zone, names))]
+
+
+async def list_polls(ctx: Context) -> list[Outgoing]:
+    polls = await open_polls(ctx.session, ctx.chat.id)
+    counts = await turnouts(ctx.session, [poll.id for poll in polls])
+    return [ctx.reply(listing(polls, counts, ctx.config.zone))]
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def _question(text: str) -> str:
+    question = " ".join(text.split())
+    if not question:
+        raise UserError(rich("The question is empty. Example: ", code(EXAMPLE)))
+    if len(question) > MAX_QUESTION:
+        raise UserError(
+            f"The question is {len(question)} characters long; keep it to {MAX_QUESTION} "
+            "so it fits every platform."
+        )
+    return question
+
+
+def _options(given: Sequence[str]) -> list[str]:
+    options = [" ".join(option.split()) for option in given]
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        raise UserError(
+            rich(
+                f"A poll needs {MIN_OPTIONS} to {MAX_OPTIONS} options; you gave {len(options)}. "
+                "Put each one in double quotes: ",
+                code(EXAMPLE),
+            )
+        )
+    seen: set[str] = set()
+    for number, option in enumerate(options, 1):
+        if not option:
+            raise UserError(f"Option {number} is empty.")
+        if len(option) > MAX_OPTION:
+            raise UserError(
+                f"Option {number} is {len(option)} characters long; keep each option to "
+                f"{MAX_OPTION} so it fits every platform."
+            )
+        if option.casefold() in seen:
+            raise UserError(f"“{option}” is there twice: each option must be different.")
+        seen.add(option.casefold())
+    return options
+
+
+async def _find(ctx: Context) -> Poll:
+    given = ctx.args["id"]
+    number = given.removeprefix("#")
+    if not number.isdigit():
+        raise UserError(
+            rich(f"“{given}” is not a poll number. ", code("/polls"), " lists the open ones.")
+        )
+    poll = await ctx.session.get(Poll, int(number))
+    if poll is None:
+        raise UserError(f"There is no poll #{number}.")
+    return poll
+
+
+async def _may_close(ctx: Context, poll: Poll) -> bool:
+    """Its creator; an organiser of a chat it was posted to; a TULO or admin."""
+    if poll.creator_id == ctx.person.id or ctx.role >= Role.TULO:
+        return True
+    return ctx.role >= Role.ORGANISER and await is_posted_in(ctx.session, poll.id, ctx.chat.id)
+
+
+async def _may_see(ctx: Context, poll: Poll) -> bool:
+    if poll.creator_id == ctx.person.id or ctx.role >= Role.TULO:
+        return True
+    return await is_posted_in(ctx.session, poll.id, ctx.chat.id)
+
+
+# --- declarations --------------------------------------------------------------------
+
+QUESTION = Param("question", "the question, in double quotes")
+OPTIONS = Param("options", "2 to 10 answers, each in double quotes", repeat=True)
+POLL_ID = Param("id", "the poll's number, as shown on it (see /polls)", Kind.WORD)
+SETTINGS = (
+    Param("anonymous", "nobody, admins included, can see who voted", option=True, flag=True),
+    Param(
+        "closes",
+        "when voting ends: 30m, 2h, 3d, Friday 18:00 or 12/3 19:00",
+        option=True,
+        required=False,
+    ),
+    Param("hide-results", "show only the turnout until it closes", option=True, flag=True),
+    Param("quorum", "votes needed for the result to count", Kind.INT, option=True, required=False),
+    Param(
+        "to",
+        "tags of the chats to post to, e.g. region:cannock (organisers and up)",
+        option=True,
+        required=False,
+    ),
+)
+MULTI = Param("multi", "voters may choose several options", option=True, flag=True)
+
+
+def register(registry: Registry) -> None:
+    start = Command(
+        "new",
+        "Start a poll (you may leave out the word new)",
+        new_poll,
+        (QUESTION, OPTIONS, MULTI, *SETTINGS),
+        example=EXAMPLE,
+    )
+    registry.add(
+        Command(
+            "poll",
+            "Ask a question; members vote with buttons",
+            subcommands=(
+                start,
+                Command("close", "Close a poll now", close, (POLL_ID,), example="/poll close 12"),
+                Command(
+                    "results",
+                    "Show a poll's result",
+                    results,
+                    (POLL_ID,),
+                    example="/poll results 12",
+                ),
+            ),
+            default=start.name,
+            example=EXAMPLE,
+            details=(
+                "One vote per person, however many of the poll's chats they are in; change it "
+                "until the poll closes. --to posts to many chats on every platform with one "
+                "combined tally. The creator or an organiser can close a poll early."
+            ),
+        )
+    )
+    registry.add(
+        Command(
+            "yesno",
+            "Ask a yes/no question",
+            yes_no,
+            (QUESTION, *SETTINGS),
+            example='/yesno "Join the picket on Friday?" --closes 2d',
+        )
+    )
+    registry.add(Command("polls", "List the polls open in this chat", list_polls))
+    registry.quick_button(ACTION, VoteRecorder().press)
+    registry.on_start(restore)
