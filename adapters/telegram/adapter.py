@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
 
 from adapters.base import EventHandler
 from adapters.telegram.incoming import PLATFORM, AdminCache, Incoming
+from adapters.telegram.ordering import PerChatOrder
 from adapters.telegram.outgoing import carry_out
 from adapters.telegram.redact import protect_token
 from bot.config import ConfigError, TelegramSettings
@@ -118,9 +119,9 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(self._token)
             .job_queue(None)  # the core has its own scheduler
-            # One update at a time keeps each chat's events in order (a ChatMoved
-            # before the next command); on_event only enqueues, so it is quick.
-            .concurrent_updates(False)
+            # Chats at once, each chat's updates in order (a ChatMoved before the
+            # next command): see ordering.py.
+            .concurrent_updates(PerChatOrder())
             .connection_pool_size(PACING.max_in_flight + SPARE_CONNECTIONS)
             .pool_timeout(self._timeout)
             .connect_timeout(self._timeout)
