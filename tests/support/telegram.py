@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from types import TracebackType
 
 from telegram import Chat
 
@@ -31,13 +30,14 @@ from tests.fakes.telegram_api import (
     user,
     visible_text,
 )
+from tests.support.session import AppSession
 
 TIMEOUT = 5.0
 # Someone whose private chat with the bot serves as a barrier (see settled()).
 PROBE = user(999, "Probe")
 
 
-class TelegramSession:
+class TelegramSession(AppSession):
     """The real :class:`~bot.app.App` serving Telegram through ``api``.
 
     Pacing is off by default: Telegram allows one message a second per chat, and
@@ -62,18 +62,6 @@ class TelegramSession:
         registry = build_registry()
         adapters = platform_adapters(config, registry)
         self.app = App(config, adapters, clock=clock, pace=pace, registry=registry)
-
-    async def __aenter__(self) -> TelegramSession:
-        await self.app.start()
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.app.stop()
 
     @property
     def sender(self) -> Sender:
