@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -265,37 +265,34 @@ async def open_disputes(session: AsyncSession) -> list[Dispute]:
     )
 
 
-async def upcoming_strikes(session: AsyncSession, now: datetime, until: datetime) -> list[Strike]:
-    """Strikes of open disputes not yet over and starting before ``until``."""
+Timed = TypeVar("Timed", Strike, Picket)
+
+
+async def _upcoming(
+    session: AsyncSession, model: type[Timed], now: datetime, until: datetime
+) -> list[Timed]:
+    """Rows of open disputes, not cancelled, not yet over and starting before ``until``."""
     return list(
         await session.scalars(
-            select(Strike)
-            .join(Dispute, Dispute.id == Strike.dispute_id)
+            select(model)
+            .join(Dispute, Dispute.id == model.dispute_id)
             .where(
                 Dispute.is_open.is_(True),
-                Strike.cancelled.is_(False),
-                Strike.ends_at > now,
-                Strike.starts_at < until,
+                model.cancelled.is_(False),
+                model.ends_at > now,
+                model.starts_at < until,
             )
-            .order_by(Strike.starts_at, Strike.id)
+            .order_by(model.starts_at, model.id)
         )
     )
+
+
+async def upcoming_strikes(session: AsyncSession, now: datetime, until: datetime) -> list[Strike]:
+    return await _upcoming(session, Strike, now, until)
 
 
 async def upcoming_pickets(session: AsyncSession, now: datetime, until: datetime) -> list[Picket]:
-    return list(
-        await session.scalars(
-            select(Picket)
-            .join(Dispute, Dispute.id == Picket.dispute_id)
-            .where(
-                Dispute.is_open.is_(True),
-                Picket.cancelled.is_(False),
-                Picket.ends_at > now,
-                Picket.starts_at < until,
-            )
-            .order_by(Picket.starts_at, Picket.id)
-        )
-    )
+    return await _upcoming(session, Picket, now, until)
 
 
 async def open_ballots(session: AsyncSession, today: date, until: date) -> list[Ballot]:

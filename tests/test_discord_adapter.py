@@ -122,6 +122,15 @@ async def make(fake: FakeDiscord) -> AsyncIterator[Make]:
         await adapter.client.close()
 
 
+async def whoami(make: Make, fake: FakeDiscord, **options: Any) -> tuple[DiscordAdapter, CommandIn]:
+    """A started adapter and the event of a member's /whoami slash command."""
+    recorder = Recorder()
+    adapter, gateway = await make(recorder, **options)
+    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
+    (event,) = await recorder.wait_for(CommandIn)
+    return adapter, event
+
+
 def send(text: Rich | str, chat_id: int = 123, **content: Any) -> Delivery:
     body = rich(text) if isinstance(text, str) else text
     return Delivery(Op.SEND, str(chat_id), Content(body, **content), nonce="outbox-row-17")
@@ -346,10 +355,7 @@ async def test_reply_goes_as_interaction_followup_while_fresh(
 
 async def test_stale_reply_handle_falls_back_to_the_channel(make: Make, fake: FakeDiscord) -> None:
     later = FakeClock(datetime.now(UTC) + timedelta(minutes=15))
-    recorder = Recorder()
-    adapter, gateway = await make(recorder, clock=later)
-    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
-    (event,) = await recorder.wait_for(CommandIn)
+    adapter, event = await whoami(make, fake, clock=later)
 
     await adapter.deliver(send("You are Bob", reply_handle=event.reply_handle))
 
@@ -360,10 +366,7 @@ async def test_stale_reply_handle_falls_back_to_the_channel(make: Make, fake: Fa
 async def test_expired_interaction_token_falls_back_to_the_channel(
     make: Make, fake: FakeDiscord
 ) -> None:
-    recorder = Recorder()
-    adapter, gateway = await make(recorder)
-    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
-    (event,) = await recorder.wait_for(CommandIn)
+    adapter, event = await whoami(make, fake)
     fake.fail(404, path=r"/webhooks/\d+/[^/]+", code=10015)
 
     await adapter.deliver(send("You are Bob", reply_handle=event.reply_handle))
@@ -414,10 +417,7 @@ async def test_private_answer_after_a_public_one_keeps_the_public_one(
 async def test_private_command_answer_replaces_its_private_placeholder(
     make: Make, fake: FakeDiscord
 ) -> None:
-    recorder = Recorder()
-    adapter, gateway = await make(recorder)
-    gateway.send("INTERACTION_CREATE", fake.slash(FakeGuild(), "general", MEMBER, "whoami"))
-    (event,) = await recorder.wait_for(CommandIn)
+    adapter, event = await whoami(make, fake)
 
     await adapter.deliver(send("You are Bob", private=True, reply_handle=event.reply_handle))
 
