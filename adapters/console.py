@@ -11,7 +11,9 @@ are commands; lines starting with ``:`` steer the simulation::
     :help                   this list
 
 Messages leave through the outbox like on any platform, so what you see here is
-what the delivery path produced. Output is plain text, stable for scripts.
+what the delivery path produced. Output is plain text, stable for scripts. A file
+the bot sends (a calendar file) is saved to a folder (:func:`files_folder`) and
+shown as a line with its path, so you can open it as a phone would.
 """
 
 from __future__ import annotations
@@ -20,16 +22,21 @@ import asyncio
 import contextlib
 import itertools
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
+
+from sqlalchemy.engine import make_url
 
 from adapters.base import EventHandler
 from bot.config import ConsoleSettings
 from bot.delivery import UNPACED, Pacing, Permanent
 from bot.text import Rich, Style
 from bot.types import (
+    Attachment,
     Button,
     ButtonIn,
     ChatKind,
@@ -45,6 +52,19 @@ META_HELP = (
     "Console commands: :chat NAME, :user NAME, :admin on|off, :join NAME, :press N, :help. "
     "Bot commands start with /, e.g. /help"
 )
+FILES_FOLDER = "console-files"
+
+
+def files_folder(settings: ConsoleSettings, database_url: str = "") -> Path:
+    """Where the console saves the files the bot sends: ``[console] files`` if set;
+    else a ``console-files`` folder beside the SQLite database, where whoever is
+    trying the bot finds it; else (PostgreSQL, or no file) the system's temp folder."""
+    if settings.files:
+        return Path(settings.files)
+    database = make_url(database_url).database if database_url.startswith("sqlite") else None
+    if database and database != ":memory:":
+        return Path(database).parent / FILES_FOLDER
+    return Path(tempfile.gettempdir()) / f"organise-bot-{FILES_FOLDER}"
 
 
 @dataclass(frozen=True)
@@ -56,11 +76,14 @@ class _Pressable:
 class ConsoleAdapter:
     platform = "console"
 
-    def __init__(self, settings: ConsoleSettings, out: TextIO | None = None) -> None:
+    def __init__(
+        self, settings: ConsoleSettings, out: TextIO | None = None, files: Path | None = None
+    ) -> None:
         self.chat = settings.chat
         self.user = settings.user
         self.admins: set[tuple[str, str]] = set()
         self._out = out or sys.stdout
+        self.files = files or files_folder(settings)
         self._on_event: EventHandler | None = None
         self._message_ids = itertools.count(1)
         self._buttons: list[_Pressable] = []
@@ -158,9 +181,9 @@ class ConsoleAdapter:
         if delivery.op is Op.DELETE:
             self._print(f"[{delivery.chat_id}] (message #{','.join(delivery.message_ids)} deleted)")
             return delivery.message_ids
-        if not delivery.content.text.spans and not delivery.content.location:
-            raise Permanent("empty message")
         content = delivery.content
+        if not (content.text.spans or content.location or content.attachment):
+            raise Permanent("empty message")
         edited = delivery.op is Op.EDIT
         number = delivery.message_ids[0] if edited else str(next(self._message_ids))
         where = (
@@ -175,6 +198,8 @@ class ConsoleAdapter:
         if content.location:
             loc = content.location
             lines.append(f"📍 {loc.title or 'Location'}: {loc.map_url}")
+        if content.attachment:
+            lines.append(self._save(content.attachment))
         for row in content.buttons:
             labels = []
             for button in row:
@@ -187,6 +212,19 @@ class ConsoleAdapter:
 
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
+
+    def _save(self, attachment: Attachment) -> str:
+        """Write the file (a newer one of the same name replaces it); say where."""
+        name = Path(attachment.file_name).name.lstrip(".") or "file"
+        self.files.mkdir(parents=True, exist_ok=True)
+        path = (self.files / name).resolve()
+        path.write_bytes(attachment.data)
+        return f"📎 {name} ({size_text(len(attachment.data))}) saved to {path}"
+
+
+def size_text(size: int) -> str:
+    """``512 bytes``, ``1.2 KB``."""
+    return f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KB"
 
 
 def render(text: Rich) -> str:

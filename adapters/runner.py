@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from adapters.base import Adapter
-from adapters.console import ConsoleAdapter, next_line
+from adapters.console import ConsoleAdapter, files_folder, next_line
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config
@@ -48,7 +48,9 @@ async def run(config: Config, *, console_only: bool = False, interactive: bool =
     registry = build_registry()
     adapters = [] if console_only else platform_adapters(config, registry)
     console = (
-        ConsoleAdapter(config.console) if console_only or wants_console(config, adapters) else None
+        ConsoleAdapter(config.console, files=files_folder(config.console, config.database.url))
+        if console_only or wants_console(config, adapters)
+        else None
     )
     if console is not None:
         adapters.append(console)

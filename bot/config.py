@@ -92,6 +92,9 @@ class ConsoleSettings:
     enabled: str = "auto"
     chat: str = "branch"
     user: str = "alice"
+    # Where files the bot sends (calendar files) are saved; empty: a "console-files"
+    # folder beside the SQLite database (adapters.console.files_folder).
+    files: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,16 @@ from bot.config import Config
 from bot.registry import Registry, Role
 from bot.services import Services
 from bot.text import Rich, rich
-from bot.types import Button, ButtonIn, CommandIn, Content, Emphasis, Location, Outgoing
+from bot.types import (
+    Attachment,
+    Button,
+    ButtonIn,
+    CommandIn,
+    Content,
+    Emphasis,
+    Location,
+    Outgoing,
+)
 from storage.models import Chat, Person
 
 
@@ -57,6 +66,7 @@ class Context:
         buttons: tuple[tuple[Button, ...], ...] = (),
         private: bool | None = None,
         location: Location | None = None,
+        attachment: Attachment | None = None,
         emphasis: Emphasis = Emphasis.NORMAL,
     ) -> Outgoing:
         """A message back to the chat the event came from."""
@@ -66,6 +76,7 @@ class Context:
                 text=text if isinstance(text, Rich) else rich(text),
                 buttons=buttons,
                 location=location,
+                attachment=attachment,
                 private=self.private if private is None else private,
                 emphasis=emphasis,
                 reply_handle=self.event.reply_handle,

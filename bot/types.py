@@ -8,6 +8,7 @@ or Discord exists.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -154,6 +155,37 @@ class Location:
         )
 
 
+MAX_ATTACHMENT_BYTES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message, which phones open with one tap (a calendar file).
+
+    It travels whole inside the message: the outbox persists it with the text, so a
+    restart still delivers it, and a retry sends the same bytes. That is why files
+    are kept small — calendar files are a few KB; the cap, far below every
+    platform's upload limit, stops anything big from being queued by mistake.
+    """
+
+    file_name: str
+    data: bytes
+    mime_type: str
+
+    def __post_init__(self) -> None:
+        if len(self.data) > MAX_ATTACHMENT_BYTES:
+            raise ValueError(f"attachment {self.file_name!r} is over {MAX_ATTACHMENT_BYTES} bytes")
+
+    def to_payload(self) -> list[str]:
+        """JSON can't hold bytes, so the data goes base64-encoded."""
+        return [self.file_name, base64.b64encode(self.data).decode("ascii"), self.mime_type]
+
+    @classmethod
+    def from_payload(cls, data: list[str]) -> Attachment:
+        file_name, encoded, mime_type = data
+        return cls(file_name, base64.b64decode(encoded), mime_type)
+
+
 class Emphasis(StrEnum):
     """How prominently an adapter may show a message (Discord renders ANNOUNCEMENT
     as an embed; Telegram and the console ignore it)."""
@@ -167,12 +199,15 @@ class Content:
     """What a message shows, and how: the part of a message the outbox stores.
 
     ``private`` asks for an answer only the asker sees where the platform can
-    (Discord ephemeral replies); elsewhere it is an ordinary message.
+    (Discord ephemeral replies); elsewhere it is an ordinary message. An
+    ``attachment`` is a file shown with the text, which is its caption where the
+    platform has captions.
     """
 
     text: Rich
     buttons: tuple[tuple[Button, ...], ...] = ()
     location: Location | None = None
+    attachment: Attachment | None = None
     private: bool = False
     emphasis: Emphasis = Emphasis.NORMAL
     reply_handle: str = ""
@@ -184,6 +219,8 @@ class Content:
         if self.location:
             loc = self.location
             data["location"] = [loc.latitude, loc.longitude, loc.title, loc.address]
+        if self.attachment:
+            data["attachment"] = self.attachment.to_payload()
         if self.private:
             data["private"] = True
         if self.emphasis is not Emphasis.NORMAL:
@@ -195,6 +232,7 @@ class Content:
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Content:
         location = data.get("location")
+        attachment = data.get("attachment")
         return cls(
             text=Rich.from_json(data.get("text", [])),
             buttons=tuple(
@@ -202,6 +240,7 @@ class Content:
                 for row in data.get("buttons", [])
             ),
             location=Location(*location) if location else None,
+            attachment=Attachment.from_payload(attachment) if attachment else None,
             private=bool(data.get("private", False)),
             emphasis=Emphasis(data.get("emphasis", Emphasis.NORMAL.value)),
             reply_handle=str(data.get("reply_handle", "")),

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from adapters.console import ConsoleAdapter, files_folder
+from bot.config import ConsoleSettings
 from bot.context import Context
 from bot.registry import Command
+from bot.text import rich
+from bot.types import Attachment, Content, Delivery, Op
 from storage.models import ChatTag, Person, RoleGrant
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
@@ -157,3 +164,30 @@ async def test_concurrent_commands_never_see_a_locked_database(bot: ConsoleSessi
     out = await bot.say("/tags")
     assert all(f"n:{i}" in out for i in range(40))
     assert "Sorry" not in bot.output.getvalue()
+
+
+async def test_a_file_is_saved_where_its_line_says(tmp_path: Path) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(ConsoleSettings(), out=out, files=tmp_path / "files")
+    data = b"BEGIN:VCALENDAR\r\n" + b"x" * 1212
+    file = Attachment("../gc-meeting.ics", data, "text/calendar")  # kept in its folder
+
+    await console.deliver(Delivery(Op.SEND, "branch", Content(rich("📅 GC"), attachment=file), "n"))
+
+    path = tmp_path / "files" / "gc-meeting.ics"
+    assert (
+        out.getvalue() == f"[branch] 📅 GC\n         📎 gc-meeting.ics (1.2 KB) saved to {path}\n"
+    )
+    assert path.read_bytes() == data
+
+
+def test_files_go_beside_the_sqlite_database_unless_configured(tmp_path: Path) -> None:
+    default = ConsoleSettings()
+    assert files_folder(default, f"sqlite+aiosqlite:///{tmp_path}/organise.db") == (
+        tmp_path / "console-files"
+    )
+    assert files_folder(default, "postgresql+asyncpg://organise@127.0.0.1/organise").parent == (
+        Path(tempfile.gettempdir())
+    )
+    chosen = ConsoleSettings(files=str(tmp_path / "mine"))
+    assert files_folder(chosen, "sqlite+aiosqlite:///organise.db") == tmp_path / "mine"

@@ -28,6 +28,7 @@ from bot.parse import parse
 from bot.registry import Command, Kind, Param
 from bot.text import Rich, bold, code, italic, link, rich
 from bot.types import (
+    Attachment,
     BotAdded,
     BotRemoved,
     Button,
@@ -85,6 +86,10 @@ REGISTRY = (
     ),
     Command("whoami", "Who the bot thinks you are", private=True),
     Command("help", "Help", params=(Param("topic", "A command", kind=Kind.WORD, required=False),)),
+)
+
+CALENDAR = Attachment(
+    "gc-meeting.ics", b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "text/calendar"
 )
 
 GUILD_ADMIN = Person(700000000000000001, "Ada Organiser", roles=("Organiser", "Admin"))
@@ -169,9 +174,9 @@ def test_invite_link_asks_for_exactly_what_the_bot_uses() -> None:
     url = invite_url(client)
     assert url == (
         f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
-        "&permissions=274877926400"
+        "&permissions=274877959168"
     )
-    assert INVITE_PERMISSIONS.value == 274877926400
+    assert INVITE_PERMISSIONS.value == 274877959168
 
 
 # --- slash commands ---------------------------------------------------------------------
@@ -677,6 +682,82 @@ async def test_long_text_is_split_at_2000_with_buttons_on_the_last_part(
     assert [bool(body.get("components")) for body in bodies] == [False, False, True]
     assert len({body["nonce"] for body in bodies}) == 3
     assert "".join(b["content"] for b in bodies).count("Member\\_name\\_") == 400
+
+
+async def test_a_file_is_attached_to_the_last_part(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    text = "\n".join(["Member_name_" * 10] * 20)  # 2,619 characters sent: two parts
+
+    ids = await adapter.deliver(send(text, attachment=CALENDAR))
+
+    first, last = fake.messages()
+    assert first.uploads == ()
+    (upload,) = last.uploads
+    assert (upload.field, upload.file_name, upload.data) == (
+        "files[0]",
+        "gc-meeting.ics",
+        CALENDAR.data,
+    )
+    assert last.body["content"].startswith("Member\\_name")
+    assert last.body["nonce"] and last.body["allowed_mentions"] == {"parse": []}
+    (attached,) = fake.created[1]["attachments"]
+    assert (attached["filename"], attached["size"]) == ("gc-meeting.ics", len(CALENDAR.data))
+    assert attached["content_type"] == "text/calendar"
+    assert ids == (fake.created[0]["id"], fake.created[1]["id"])
+
+
+async def test_a_file_in_a_private_answer_to_an_interaction(make: Make, fake: FakeDiscord) -> None:
+    adapter, event = await whoami(make, fake)
+
+    await adapter.deliver(
+        send("Your calendar", private=True, reply_handle=event.reply_handle, attachment=CALENDAR)
+    )
+
+    (answer,) = fake.answers
+    assert (answer.text, answer.ephemeral) == ("Your calendar", True)
+    assert answer.message["attachments"][0]["filename"] == "gc-meeting.ics"
+    assert [u.data for u in fake.followups()[0].uploads] == [CALENDAR.data]
+    assert fake.messages() == []
+
+
+async def test_a_file_survives_every_kind_of_retry(
+    make: Make, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick_retries(monkeypatch)
+    adapter, event = await whoami(make, fake)
+    fake.fail(404, path=r"/webhooks/\d+/[^/]+", code=10015)  # the token has lapsed
+    fake.fail(500)  # and the channel's first answer is an error, retried by discord.py
+
+    await adapter.deliver(send("Calendar", reply_handle=event.reply_handle, attachment=CALENDAR))
+
+    sent = [r.uploads[0].data for r in [*fake.followups(), *fake.messages()]]
+    assert sent == [CALENDAR.data] * 3  # each try uploads the whole file
+    assert len(fake.created) == 1
+
+
+async def test_a_channel_that_refuses_files_gets_the_text(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    fake.fail(403, code=50013)  # the bot may post here, but not attach files
+
+    ids = await adapter.deliver(send("📅 GC meeting", attachment=CALENDAR))
+
+    refused, sent = fake.messages()
+    assert len(refused.uploads) == 1 and sent.uploads == ()
+    assert sent.body["content"] == (
+        "📅 GC meeting\n(I couldn't attach gc-meeting.ics: I'm not allowed to attach files here.)"
+    )
+    assert ids == (fake.created[0]["id"],)
+
+
+async def test_a_channel_that_refuses_the_text_too_is_gone(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    fake.fail(403, code=50013, times=2)
+
+    with pytest.raises(Permanent) as raised:
+        await adapter.deliver(send("📅 GC meeting", attachment=CALENDAR))
+
+    assert raised.value.chat_gone
+    assert [len(r.uploads) for r in fake.messages()] == [1, 0]
 
 
 async def test_location_degrades_to_a_map_link(make: Make, fake: FakeDiscord) -> None:

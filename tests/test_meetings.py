@@ -4,15 +4,18 @@ every copy, cancel / move / skip, calendar files, chat settings and bad input.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from bot.config import ConsoleSettings
 from bot.meetings import meeting_lines
 from storage.chats import find_chat
 from storage.db import Database
@@ -27,8 +30,13 @@ PICKET_BRIEFING = '/meeting add "Picket briefing" "Thu 18:00" "Union office"'
 
 
 @pytest.fixture
-async def bot(database: Database, clock: FakeClock) -> AsyncIterator[ConsoleSession]:
-    async with ConsoleSession(make_config(database.url), clock=clock) as session:
+async def bot(
+    database: Database, clock: FakeClock, tmp_path: Path
+) -> AsyncIterator[ConsoleSession]:
+    """The console, saving the files it is sent under ``tmp_path/files``."""
+    files = ConsoleSettings(files=str(tmp_path / "files"))
+    config = dataclasses.replace(make_config(database.url), console=files)
+    async with ConsoleSession(config, clock=clock) as session:
         yield session
 
 
@@ -150,7 +158,7 @@ async def test_members_may_list_and_answer_but_not_organise(bot: ConsoleSession)
         out = await bot.say(":user sam", line)
         assert f"Only organisers can use {doing}" in out
     out = await bot.say("/meetings", "/calendar", "/help")
-    assert "#1 Picket briefing" in out and "BEGIN:VCALENDAR" in out
+    assert "#1 Picket briefing" in out and "📎 branch-meetings.ics" in out
     assert "/meeting — Add, change or export a meeting" in out
     assert "/meetings — List the meetings coming up here" in out
     assert "/meetingset" not in out.split("What I can do")[1]
@@ -231,22 +239,36 @@ async def test_skip_one_date_of_a_series(bot: ConsoleSession) -> None:
     assert "Meeting #2 happens once: to call it off, use /meeting cancel 2." in out
 
 
-def ics_text(out: str) -> str:
-    lines = [line.strip() for line in out.splitlines()]
-    return "\r\n".join(lines[lines.index("BEGIN:VCALENDAR") : lines.index("END:VCALENDAR") + 1])
+def saved_file(out: str, name: str) -> Path:
+    """The file the console says it saved as ``name``, which must be there."""
+    (where,) = re.findall(
+        rf"📎 {re.escape(name)} \([\d.]+ (?:KB|bytes)\) saved to (.+)$", out, re.M
+    )
+    path = Path(where)
+    assert path.name == name and path.is_file()
+    return path
 
 
-async def test_calendar_files_parse_with_local_times_and_rules(bot: ConsoleSession) -> None:
+async def test_calendar_files_parse_with_local_times_and_rules(
+    bot: ConsoleSession, tmp_path: Path
+) -> None:
     await bot.say(GC, '/meeting add "Food bank" "every Saturday 10:00" "Hub"', "/meeting skip 2")
     out = await bot.say("/meeting ics 1")
-    assert "save the text below as gc-meeting.ics" in out
+    assert "📅 GC meeting\n" in out
+    assert "Tap gc-meeting.ics to add it to your calendar." in out
     assert "add to Google Calendar (https://calendar.google.com/calendar/render?" in out
-    event = Calendar.from_ical(ics_text(out)).walk("VEVENT")[0]
+    assert "save the text" not in out and "BEGIN:VCALENDAR" not in out
+    path = saved_file(out, "gc-meeting.ics")
+    assert path.parent == tmp_path / "files"
+    data = path.read_bytes()
+    assert data.startswith(b"BEGIN:VCALENDAR\r\n")  # RFC 5545's line ends
+    event = Calendar.from_ical(data).walk("VEVENT")[0]
     assert event.get("dtstart").to_ical() == b"20260303T193000"
     assert event.get("dtstart").params["TZID"] == "Europe/London"
     assert event.get("rrule").to_ical() == b"FREQ=MONTHLY;BYDAY=+1TU"
     out = await bot.say("/calendar")
-    events = Calendar.from_ical(ics_text(out)).walk("VEVENT")
+    assert "📅 branch meetings" in out and "Google" not in out
+    events = Calendar.from_ical(saved_file(out, "branch-meetings.ics").read_bytes()).walk("VEVENT")
     assert [str(e.get("summary")) for e in events] == ["GC meeting", "Food bank"]
     assert events[1].get("exdate").to_ical() == b"20260307T100000"
 

@@ -261,12 +261,14 @@ def meeting(rule: str, start: datetime) -> Meeting:
 def test_a_calendar_file_has_local_times_the_rule_and_skipped_dates() -> None:
     start = datetime(2026, 3, 3, 19, 30, tzinfo=UTC)
     skipped = datetime(2026, 4, 7, 18, 30, tzinfo=UTC)  # 19:30 BST
-    text = ics.calendar(
-        [(meeting("FREQ=MONTHLY;BYDAY=+1TU", start), {skipped})], "Ours", MONDAY.date()
+    file = ics.calendar_file(
+        [(meeting("FREQ=MONTHLY;BYDAY=+1TU", start), {skipped})], "Our meetings", MONDAY.date()
     )
-    parsed = Calendar.from_ical(text)
+    assert (file.file_name, file.mime_type) == ("our-meetings.ics", "text/calendar")
+    text = file.data.decode()
+    parsed = Calendar.from_ical(file.data)
     event = parsed.walk("VEVENT")[0]
-    assert "DTSTART;TZID=Europe/London:20260303T193000" in text
+    assert "DTSTART;TZID=Europe/London:20260303T193000\r\n" in text
     assert event.decoded("dtstart") == start
     assert event.get("rrule").to_ical() == b"FREQ=MONTHLY;BYDAY=+1TU"
     assert [d.dt for d in event.get("exdate").dts] == [skipped.astimezone(LONDON)]
@@ -275,7 +277,8 @@ def test_a_calendar_file_has_local_times_the_rule_and_skipped_dates() -> None:
     assert str(event.get("location")) == "Miners' Welfare, Cannock"
     assert "Agenda: https://docs.example/agenda" in str(event.get("description"))
     assert parsed.walk("VTIMEZONE")[0]["TZID"] == "Europe/London"
-    assert len(text) < 2000  # fits in one chat message
+    assert str(parsed["X-WR-CALNAME"]) == "Our meetings"
+    assert len(file.data) < 2000  # a few years of time zone, not every change since 1970
 
 
 def test_google_calendar_link_and_file_name() -> None:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config import RolesSettings
 from tests.fakes.telegram_api import (
-    FakeTelegramAPI,
     callback_update,
     group_chat,
     user,
     visible_text,
 )
 from tests.support.clock import FakeClock
-from tests.support.config import make_config
-from tests.support.telegram import TelegramSession
+from tests.support.telegram import TelegramSession, telegram_session
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"
@@ -31,10 +27,7 @@ DEPOT = group_chat(-1003001, "Depot branch")
 
 @pytest.fixture
 async def tg(sqlite_url: str, clock: FakeClock) -> AsyncIterator[TelegramSession]:
-    config = dataclasses.replace(
-        make_config(sqlite_url), roles=RolesSettings(admins=[f"telegram:{ALICE['id']}"])
-    )
-    async with FakeTelegramAPI() as api, TelegramSession(api, config, clock) as bot:
+    async with telegram_session(sqlite_url, ALICE, clock) as bot:
         yield bot
 
 

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
-from telegram import Bot
+from icalendar import Calendar
+from telegram import Bot, InputFile
 
 from adapters.telegram import TelegramAdapter
 from adapters.telegram.incoming import BUTTON_FAILED, AdminCache
@@ -21,6 +22,7 @@ from bot.delivery import ChatMoved as ChatMovedError
 from bot.delivery import Limit, Pacing, Permanent, RetryAfter, Scope, Transient
 from bot.text import bold, code, italic, link, rich
 from bot.types import (
+    Attachment,
     BotAdded,
     BotRemoved,
     Button,
@@ -113,6 +115,12 @@ def ada_ref(is_admin: bool = False) -> UserRef:
 
 
 DEPOT_REF = ChatRef("telegram", "-1001234", "Depot branch", ChatKind.GROUP)
+CALENDAR = Attachment(
+    "gc-meeting.ics",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+    b"BEGIN:VEVENT\r\nSUMMARY:GC\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    "text/calendar",
+)
 
 
 # --- commands ------------------------------------------------------------------------
@@ -382,6 +390,71 @@ async def test_bare_location_is_a_pin_carrying_the_buttons(tg: Harness) -> None:
     assert len(ids) == 1
 
 
+async def test_a_file_is_a_document_captioned_with_the_text(tg: Harness) -> None:
+    text = rich("📅 ", bold("Smith & Sons <Depot>"), "\nTap the file")
+    buttons = ((Button("Going", "rsvp:1:yes"),),)
+
+    ids = await tg.send(Content(text, buttons=buttons, attachment=CALENDAR))
+
+    (call,) = tg.api.calls_to("sendDocument")
+    upload = call["document"]
+    assert (upload.file_name, upload.data, upload.mime_type) == (
+        "gc-meeting.ics",
+        CALENDAR.data,
+        "text/calendar",
+    )
+    assert Calendar.from_ical(upload.data).walk("VEVENT")[0]["SUMMARY"] == "GC"
+    assert call["caption"] == "📅 <b>Smith &amp; Sons &lt;Depot&gt;</b>\nTap the file"
+    assert call["parse_mode"] == "HTML"
+    assert call["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rsvp:1:yes"
+    assert tg.api.calls_to("sendMessage") == []
+    assert ids == ("1001",)
+
+
+async def test_text_too_long_for_a_caption_goes_first_then_the_file(tg: Harness) -> None:
+    lines = [f"{n:04} " + "&" * 495 for n in range(10)]  # 5,009 characters: two messages
+    buttons = ((Button("Going", "rsvp:1:yes"),),)
+
+    ids = await tg.send(Content(rich("\n".join(lines)), buttons=buttons, attachment=CALENDAR))
+
+    texts = tg.api.calls_to("sendMessage")
+    (document,) = tg.api.calls_to("sendDocument")
+    assert len(ids) == 3 and len(texts) == 2
+    assert tg.api.calls[-1].method == "sendDocument"  # after the text
+    assert "\n".join(call["text"] for call in texts) == "\n".join(lines).replace("&", "&amp;")
+    assert "reply_markup" in texts[-1] and "reply_markup" not in document
+    assert "caption" not in document
+    assert document["document"].data == CALENDAR.data
+
+
+async def test_a_caption_of_exactly_1024_characters_fits(tg: Harness) -> None:
+    await tg.send(Content(rich("✊" * 1024), attachment=CALENDAR))
+    await tg.send(Content(rich("✊" * 1025), attachment=CALENDAR))
+
+    captions = [call.get("caption") for call in tg.api.calls_to("sendDocument")]
+    assert captions == ["✊" * 1024, None]
+    assert [call["text"] for call in tg.api.calls_to("sendMessage")] == ["✊" * 1025]
+
+
+async def test_a_refused_file_after_sent_text_fails_the_delivery(tg: Harness) -> None:
+    # The file is what was asked for: the outbox tries the whole message again.
+    tg.api.fail_retry_after("sendDocument", 3)
+
+    with pytest.raises(RetryAfter):
+        await tg.send(Content(rich("x" * 2000), attachment=CALENDAR))
+
+    assert len(tg.api.calls_to("sendMessage")) == 1
+
+
+async def test_a_file_to_a_kicked_bot_is_a_chat_gone(tg: Harness) -> None:
+    tg.api.fail_kicked("sendDocument")
+
+    with pytest.raises(Permanent) as caught:
+        await tg.send(Content(rich("Calendar"), attachment=CALENDAR))
+
+    assert caught.value.chat_gone
+
+
 async def test_empty_message_is_permanent(tg: Harness) -> None:
     with pytest.raises(Permanent):
         await tg.send(Content(rich("  \n ")))
@@ -396,6 +469,17 @@ async def test_edit_replaces_text_and_keyboard(tg: Harness) -> None:
     assert (call["message_id"], call["text"]) == ("55", "Poll <b>closed</b>")
     assert call["reply_markup"]["inline_keyboard"][0][0]["text"] == "Results"
     assert ids == ("55", "56")
+
+
+async def test_edit_of_a_captioned_file_edits_its_caption(tg: Harness) -> None:
+    content = Content(rich("Moved to ", bold("Thu")), attachment=CALENDAR)
+
+    ids = await tg.adapter.deliver(Delivery(Op.EDIT, "-1001234", content, "n", ("55",)))
+
+    (call,) = tg.api.calls_to("editMessageCaption")
+    assert (call["message_id"], call["caption"]) == ("55", "Moved to <b>Thu</b>")
+    assert tg.api.calls_to("editMessageText") == []
+    assert ids == ("55",)
 
 
 async def test_edit_to_the_same_text_is_success(tg: Harness) -> None:
@@ -501,9 +585,26 @@ async def test_fake_enforces_flood_limits(api: FakeTelegramAPI) -> None:
             with pytest.raises(RetryAfter) as caught:
                 await harness.send(Content(rich("two")))
             await harness.send(Content(rich("elsewhere")), chat_id="101")
+            with pytest.raises(RetryAfter):  # a file is a message like any other
+                await harness.send(Content(rich("file"), attachment=CALENDAR), chat_id="101")
         finally:
             await harness.adapter.stop()
     assert caught.value.seconds == 1.0
+
+
+async def test_fake_answers_a_document_as_ptb_expects(api: FakeTelegramAPI) -> None:
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        message = await bot.send_document(
+            -1001234, InputFile(CALENDAR.data, filename="gc-meeting.ics"), caption="GC"
+        )
+
+    assert message.document is not None
+    assert (message.document.file_name, message.document.file_size) == (
+        "gc-meeting.ics",
+        len(CALENDAR.data),
+    )
+    assert message.document.file_id and message.document.file_unique_id
+    assert message.caption == "GC"
 
 
 def test_pacing_follows_telegrams_documented_limits() -> None:

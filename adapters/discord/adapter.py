@@ -60,11 +60,16 @@ MAX_RATELIMIT_WAIT = 30.0
 BUTTON_FAILED = "Sorry, that button didn't work — try again."
 COMMAND_FAILED = "Sorry, something went wrong — try again."
 
-# What the bot does in a channel: read it and its events, post (in threads too) and
-# show announcements as embeds. Editing and deleting its own messages, answering
-# interactions and ephemeral messages need no permission. docs/discord.md explains it.
+# What the bot does in a channel: read it and its events, post (in threads too), show
+# announcements as embeds and attach calendar files. Editing and deleting its own
+# messages, answering interactions and ephemeral messages need no permission.
+# docs/discord.md explains it.
 INVITE_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    attach_files=True,
 )
 INVITE_SCOPES = ("bot", "applications.commands")
 

@@ -108,41 +108,53 @@ class Sender:
         handle = self._live_handle(content.reply_handle)
         ids: list[str] = []
         for index, part in enumerate(pieces):
-            view = render.view(content.buttons) if index == len(pieces) - 1 else None
-            message: discord.Message | None = None
-            if handle is not None:
-                message = await self._followup(handle, delivery, part, view)
-                handle = handle if message is not None else None
-            if message is None:
-                message = await self._channel_send(delivery, index, part, view)
+            try:
+                message, handle = await self._send_part(delivery, index, part, handle)
+            except discord.Forbidden:
+                # Discord refuses a file where the bot lacks *Attach Files* (a server
+                # that invited it before it asked for that) with the same 403 as a chat
+                # it may not post in. The text alone is tried once before the refusal
+                # counts, so the chat is only taken for gone if that is refused too.
+                if part.attachment is None:
+                    raise
+                log.warning("chat %s refused a file; sending the text alone", delivery.chat_id)
+                message, handle = await self._send_part(
+                    delivery, index, part.without_file(), handle
+                )
             ids.append(str(message.id))
         return tuple(ids)
+
+    async def _send_part(
+        self, delivery: Delivery, index: int, part: render.Part, handle: ReplyHandle | None
+    ) -> tuple[discord.Message, ReplyHandle | None]:
+        """A followup while the interaction's token lasts, else a channel message;
+        returns the handle for the next part (``None`` once the token has lapsed)."""
+        if handle is not None:
+            message = await self._followup(handle, delivery, part)
+            if message is not None:
+                return message, handle
+        return await self._channel_send(delivery, index, part), None
 
     def _live_handle(self, text: str) -> ReplyHandle | None:
         handle = ReplyHandle.decode(text) if text else None
         return handle if handle is not None and handle.fresh(self._clock.now()) else None
 
     async def _channel_send(
-        self, delivery: Delivery, index: int, part: render.Part, view: discord.ui.View | None
+        self, delivery: Delivery, index: int, part: render.Part
     ) -> discord.Message:
         """A channel message; the nonce with ``enforce_nonce`` (which discord.py adds
         whenever a nonce is given) makes Discord return the first message, not a second
         one, when this send is retried — by discord.py on a 5xx or by the outbox."""
         channel = await self._channel(delivery)
-        extra: dict[str, Any] = {} if view is None else {"view": view}
         return await channel.send(
             **part.body(),
-            **extra,
+            **part.extras(),
             nonce=render.nonce(delivery.nonce, index),
             allowed_mentions=render.NO_MENTIONS,
         )
 
     async def _followup(
-        self,
-        handle: ReplyHandle,
-        delivery: Delivery,
-        part: render.Part,
-        view: discord.ui.View | None,
+        self, handle: ReplyHandle, delivery: Delivery, part: render.Part
     ) -> discord.WebhookMessage | None:
         """Answer the interaction; ``None`` if its token has lapsed.
 
@@ -154,13 +166,12 @@ class Sender:
         """
         interaction = self._interaction(handle, delivery.chat_id)
         private = delivery.content.private
-        extra: dict[str, Any] = {} if view is None else {"view": view}
         try:
             if private and handle.public_placeholder:
                 await _clear_placeholder(interaction)
             return await interaction.followup.send(
                 **part.body(),
-                **extra,
+                **part.extras(),
                 ephemeral=private,
                 wait=True,
                 allowed_mentions=render.NO_MENTIONS,

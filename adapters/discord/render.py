@@ -1,4 +1,4 @@
-"""Core messages as Discord sees them: escaped Markdown, embeds, button rows.
+"""Core messages as Discord sees them: escaped Markdown, embeds, button rows, files.
 
 Every span's text is user text as far as Discord is concerned, so each one is
 escaped (Markdown first, then mentions) before the span's own markers go round
@@ -9,6 +9,7 @@ ping no one — and ``AllowedMentions.none()`` on every send is the second lock.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import discord
 
 from bot.text import Rich, Span, Style, bold, link, rich, split
-from bot.types import Button, Content, Emphasis
+from bot.types import Attachment, Button, Content, Emphasis
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,13 @@ def with_location(content: Content) -> Rich:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One Discord message of a possibly split core message."""
+    """One Discord message of a possibly split core message; the last part carries
+    the message's buttons and file, so they come after all of its text."""
 
     text: str
     announcement: bool
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
 
     def body(self) -> dict[str, Any]:
         """Keyword arguments for send/edit; ``None`` clears the other form on an edit."""
@@ -92,13 +96,48 @@ class Part:
             return {"content": None, "embed": discord.Embed(description=self.text)}
         return {"content": self.text, "embed": None}
 
+    def extras(self) -> dict[str, Any]:
+        """The buttons and file, as keyword arguments for one send. The file is new
+        each time: discord.py reads it to the end, and rewinds it only for its own
+        retries, so a file used once would go empty on the next send."""
+        extra: dict[str, Any] = {}
+        buttons = view(self.buttons)
+        if buttons is not None:
+            extra["view"] = buttons
+        if self.attachment is not None:
+            extra["file"] = file(self.attachment)
+        return extra
+
+    def without_file(self) -> Part:
+        """This part with a note in place of its file, for a channel that refuses files
+        (the bot lacks *Attach Files* there). The note is left off if it would not fit."""
+        if self.attachment is None:
+            return self
+        name = escape(self.attachment.file_name)
+        note = f"\n(I couldn't attach {name}: I'm not allowed to attach files here.)"
+        limit = EMBED_LIMIT if self.announcement else MESSAGE_LIMIT
+        fits = len((self.text + note).encode("utf-16-le")) // 2 <= limit
+        return Part(self.text + note if fits else self.text, self.announcement, self.buttons)
+
 
 def parts(content: Content) -> list[Part]:
     """Split on line boundaries so that each part fits where it is shown."""
     announcement = content.emphasis is Emphasis.ANNOUNCEMENT
     limit = EMBED_LIMIT if announcement else MESSAGE_LIMIT
     pieces = split(with_location(content), limit, measure=measure)
-    return [Part(render(piece), announcement) for piece in pieces]
+    last = len(pieces) - 1
+    return [
+        Part(render(piece), announcement)
+        if index < last
+        else Part(render(piece), announcement, content.buttons, content.attachment)
+        for index, piece in enumerate(pieces)
+    ]
+
+
+def file(attachment: Attachment) -> discord.File:
+    """An upload, sent as the ``files[0]`` part of a multipart request. Discord takes
+    the type from the file name, so ``mime_type`` has no part here."""
+    return discord.File(io.BytesIO(attachment.data), filename=attachment.file_name)
 
 
 def view(rows: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:

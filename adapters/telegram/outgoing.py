@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.warnings import PTBDeprecationWarning
 
-from adapters.telegram.render import keyboard, parts, to_html
+from adapters.telegram.render import caption, keyboard, parts, to_html, upload
 from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transient
 from bot.text import Rich
-from bot.types import Content, Delivery, Location, Op
+from bot.types import Attachment, Content, Delivery, Location, Op
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +42,25 @@ async def carry_out(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
 
 
 async def send(bot: Bot, chat_id: str, content: Content) -> tuple[str, ...]:
-    """Send the text in parts, the keyboard under the last one, then the location.
-    Returns every message id, so an edit or delete can find them all."""
-    texts = parts(content.text)
+    """Send the text in parts, the keyboard under the last one, then any file and the
+    location. A file whose text fits in a caption is one message: the document, with
+    the text and keyboard on it. Returns every message id, so an edit or delete can
+    find them all."""
     markup = keyboard(content)
-    sent: list[Message] = []
-    for index, part in enumerate(texts):
-        last = index == len(texts) - 1
-        sent.append(
-            await bot.send_message(
-                chat_id,
-                to_html(part),
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup if last else None,
-            )
-        )
+    attachment = content.attachment
+    captioned = caption(content.text) if attachment is not None else None
+    if attachment is not None and captioned is not None:
+        sent = [await send_document(bot, chat_id, attachment, captioned, markup)]
+    else:
+        sent = await send_texts(bot, chat_id, parts(content.text), markup)
+        if attachment is not None:
+            # Unlike the pin below, the file is what was asked for: if it fails, the
+            # delivery fails and the outbox sends it all again.
+            sent.append(await send_document(bot, chat_id, attachment, None, None))
     if content.location is not None:
         try:
             sent.append(
-                await send_location(bot, chat_id, content.location, None if texts else markup)
+                await send_location(bot, chat_id, content.location, None if sent else markup)
             )
         except tg.TelegramError as error:
             if not sent:
@@ -72,6 +72,42 @@ async def send(bot: Bot, chat_id: str, content: Content) -> tuple[str, ...]:
     if not sent:
         raise Permanent("nothing to send: the message has no text and no location")
     return tuple(str(message.message_id) for message in sent)
+
+
+async def send_texts(
+    bot: Bot, chat_id: str, texts: list[Rich], markup: InlineKeyboardMarkup | None
+) -> list[Message]:
+    """Each part as a message, the keyboard under the last."""
+    sent = []
+    for index, part in enumerate(texts):
+        last = index == len(texts) - 1
+        sent.append(
+            await bot.send_message(
+                chat_id,
+                to_html(part),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup if last else None,
+            )
+        )
+    return sent
+
+
+async def send_document(
+    bot: Bot,
+    chat_id: str,
+    attachment: Attachment,
+    text: Rich | None,
+    markup: InlineKeyboardMarkup | None,
+) -> Message:
+    """The file as a document a member taps to open, captioned with ``text``."""
+    return await bot.send_document(
+        chat_id,
+        upload(attachment),
+        caption=to_html(text) if text else None,
+        parse_mode=ParseMode.HTML if text else None,
+        reply_markup=markup,
+    )
 
 
 async def send_location(
@@ -93,20 +129,25 @@ async def send_location(
 
 
 async def edit(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
-    """Replace the text (its first part) and keyboard of the first message. An
-    unchanged message is already what we want."""
+    """Replace the text (its first part) and keyboard of the first message: the
+    caption, when :func:`send` made that message a captioned document (the file
+    itself stays). An unchanged message is already what we want."""
     if not delivery.message_ids:
         raise Permanent("nothing to edit: no message id")
-    texts = parts(delivery.content.text) or [Rich()]
+    content = delivery.content
+    captioned = caption(content.text) if content.attachment is not None else None
+    target: dict[str, Any] = {
+        "chat_id": delivery.chat_id,
+        "message_id": int(delivery.message_ids[0]),
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": keyboard(content),
+    }
     try:
-        await bot.edit_message_text(
-            to_html(texts[0]),
-            chat_id=delivery.chat_id,
-            message_id=int(delivery.message_ids[0]),
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
-            reply_markup=keyboard(delivery.content),
-        )
+        if captioned is not None:
+            await bot.edit_message_caption(caption=to_html(captioned), **target)
+        else:
+            first = (parts(content.text) or [Rich()])[0]
+            await bot.edit_message_text(to_html(first), link_preview_options=NO_PREVIEW, **target)
     except tg.BadRequest as error:
         if "message is not modified" not in str(error).lower():
             raise

@@ -1,15 +1,15 @@
 """Core messages in Telegram's terms: spans to HTML, long text to parts, buttons
-to an inline keyboard."""
+to an inline keyboard, a file to an upload with its caption."""
 
 from __future__ import annotations
 
 import html
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import MessageLimit
 
 from bot.text import Rich, Span, Style, split
-from bot.types import Content
+from bot.types import Attachment, Content
 
 TAGS = {Style.BOLD: "b", Style.ITALIC: "i", Style.CODE: "code"}
 
@@ -56,3 +56,17 @@ def keyboard(content: Content) -> InlineKeyboardMarkup | None:
             for row in content.buttons
         ]
     )
+
+
+def caption(text: Rich) -> Rich | None:
+    """The text as a file's caption, or ``None`` when it is over Telegram's 1,024
+    characters (counted like message text) and must go as messages of its own."""
+    return text if visible_length(text) <= MessageLimit.CAPTION_LENGTH else None
+
+
+def upload(attachment: Attachment) -> InputFile:
+    """The file as PTB uploads it: a multipart part with its name and our MIME type
+    (PTB would guess one from the name, which depends on the machine's tables)."""
+    file = InputFile(attachment.data, filename=attachment.file_name)
+    file.mimetype = attachment.mime_type
+    return file

@@ -4,7 +4,10 @@ Events carry their wall time with a TZID (``DTSTART;TZID=Europe/London:…T19300
 and the series' RRULE, so a phone calendar repeats them at 19:30 local through the
 clock changes, exactly as the bot does; skipped dates are EXDATEs. The VTIMEZONE
 is generated from zoneinfo for a few years only — calendars know the zone by its
-name, and the full table since 1970 would not fit in a chat message.
+name, and the full table since 1970 would make a file of a few KB many times bigger.
+
+The calendar goes to chats as a file (:func:`calendar_file`): a phone imports it
+with one tap, where text in a message would have to be saved as a file first.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from urllib.parse import urlencode
 from icalendar import Calendar, Event, vRecur
 
 from bot.meetings.recurrence import schedule_of
+from bot.types import Attachment
 from storage.meetings import Meeting
 
 DURATION = timedelta(minutes=90)
+MIME_TYPE = "text/calendar"
 PRODID = "-//organise-bot//meetings//EN"
 VTIMEZONE_YEARS = 3
 
@@ -51,10 +56,18 @@ def event(meeting: Meeting, skips: Collection[datetime]) -> Event:
     return item
 
 
+def calendar_file(
+    meetings: Sequence[tuple[Meeting, Collection[datetime]]], name: str, today: date
+) -> Attachment:
+    """The calendar of these meetings as a file to send, named after ``name``."""
+    return Attachment(file_name(name), calendar(meetings, name, today), MIME_TYPE)
+
+
 def calendar(
     meetings: Sequence[tuple[Meeting, Collection[datetime]]], name: str, today: date
-) -> str:
-    """A whole calendar file for these meetings (and their skipped dates)."""
+) -> bytes:
+    """A whole calendar file for these meetings (and their skipped dates), in UTF-8
+    with the CRLF line ends RFC 5545 asks for."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -66,8 +79,8 @@ def calendar(
         first_date=min(first, today) - timedelta(days=1),
         last_date=today + timedelta(days=366 * VTIMEZONE_YEARS),
     )
-    text: bytes = cal.to_ical()
-    return text.decode().replace("\r\n", "\n").strip()
+    data: bytes = cal.to_ical()
+    return data
 
 
 def file_name(title: str) -> str:

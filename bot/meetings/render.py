@@ -191,17 +191,14 @@ def listing(
     return join(lines)
 
 
-def calendar_reply(title: str, file: str, text: str, google: str | None) -> Rich:
+def calendar_reply(title: str, file: str, google: str | None) -> Rich:
+    """The words that go with a calendar file."""
     lines = [
-        rich(
-            "📅 ",
-            bold(title),
-            f": save the text below as {file} and open it to add it to your calendar.",
-        ),
+        rich("📅 ", bold(title)),
+        rich(f"Tap {file} to add it to your calendar."),
     ]
     if google:
-        lines.append(rich("Or tap: ", link("add to Google Calendar", google)))
-    lines.append(rich(code(text)))
+        lines.append(rich("Or: ", link("add to Google Calendar", google)))
     return join(lines)
 
 

@@ -59,10 +59,9 @@ async def meeting_file(ctx: Context) -> list[Outgoing]:
     meeting = await visible(ctx, ctx.args["id"])
     now = ctx.clock.now()
     skips = (await skips_of(ctx.session, [meeting.id]))[meeting.id]
-    text = ics.calendar([(meeting, skips)], meeting.title, now.date())
     upcoming = schedule_of(meeting).next(now, skips)
     google = ics.google_link(meeting, upcoming) if upcoming else None
-    return [ctx.reply(calendar_reply(meeting.title, ics.file_name(meeting.title), text, google))]
+    return [_calendar(ctx, meeting.title, [(meeting, skips)], google)]
 
 
 async def chat_calendar(ctx: Context) -> list[Outgoing]:
@@ -70,8 +69,15 @@ async def chat_calendar(ctx: Context) -> list[Outgoing]:
     if not upcoming:
         return [ctx.reply("No meetings coming up here, so no calendar yet.")]
     name = f"{ctx.chat.title or 'Our'} meetings"
-    text = ics.calendar([(m, skips) for m, _, skips in upcoming], name, ctx.clock.now().date())
-    return [ctx.reply(calendar_reply(name, ics.file_name(name), text, None))]
+    return [_calendar(ctx, name, [(m, skips) for m, _, skips in upcoming], None)]
+
+
+def _calendar(
+    ctx: Context, name: str, meetings: list[tuple[Meeting, set[datetime]]], google: str | None
+) -> Outgoing:
+    """A calendar file called after ``name``, with a few words to say what it is."""
+    file = ics.calendar_file(meetings, name, ctx.clock.now().date())
+    return ctx.reply(calendar_reply(name, file.file_name, google), attachment=file)
 
 
 async def meeting_lines(

@@ -12,10 +12,13 @@ Usage::
         api.push(command_update("/help", private_chat(ADA), ADA))
         ...
         assert api.calls_to("sendMessage")[0]["text"] == "..."
+        assert api.calls_to("sendDocument")[0]["document"].data == b"..."  # an Upload
 
 The server answers the methods the Telegram adapter uses with realistic JSON,
-records every call, and can be scripted to fail (``fail``/``fail_*``), to be slow
-(``delay``) or to enforce Telegram's flood limits (``enforce_limits=True``).
+records every call (a file uploaded with it as an :class:`Upload`), and can be
+scripted to fail (``fail``/``fail_*``), to be slow (``delay``) or to enforce
+Telegram's flood limits (``enforce_limits=True``). Text and captions over
+Telegram's lengths are refused as Telegram refuses them.
 """
 
 from __future__ import annotations
@@ -43,7 +46,13 @@ JSON_FIELDS = frozenset(
     {"reply_markup", "link_preview_options", "allowed_updates", "commands", "scope", "entities"}
 )
 # Methods that put a message in a chat, which is what Telegram's flood limits count.
-SENDING_METHODS = frozenset({"sendMessage", "sendLocation", "sendVenue"})
+SENDING_METHODS = frozenset({"sendMessage", "sendLocation", "sendVenue", "sendDocument"})
+# Telegram's limits on text, counted in UTF-16 code units after entity parsing.
+TEXT_LIMITS = {
+    "text": (4096, "message is too long"),
+    "caption": (1024, "message caption is too long"),
+}
+UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may upload to the Bot API
 WAIT_SECONDS = 5.0  # how long wait_for_call waits before failing the test
 ADMIN_RIGHTS = {
     "can_be_edited": False,
@@ -75,6 +84,15 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart call, as it arrived."""
+
+    file_name: str
+    data: bytes
+    mime_type: str
 
 
 @dataclass
@@ -220,6 +238,7 @@ class FakeTelegramAPI:
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1001)
+        self._file_ids = itertools.count(1)
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -228,7 +247,7 @@ class FakeTelegramAPI:
     # --- life-cycle ------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        app = web.Application()
+        app = web.Application(client_max_size=UPLOAD_LIMIT)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -409,7 +428,9 @@ class FakeTelegramAPI:
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
+            "editMessageCaption": self._edit_message_caption,
             "sendLocation": self._send_location,
             "sendVenue": self._send_venue,
             "getChatAdministrators": self._get_chat_administrators,
@@ -444,13 +465,31 @@ class FakeTelegramAPI:
         return list(self._updates)
 
     async def _send_message(self, params: Params) -> JSON:
-        message = self._message(params, text=_text(params))
-        if "reply_markup" in params:
-            message["reply_markup"] = params["reply_markup"]
-        return message
+        return self._message(params, text=_text(params, "text"))
+
+    async def _send_document(self, params: Params) -> JSON:
+        """A document uploaded with the call (PTB posts it as a multipart part)."""
+        upload = params.get("document")
+        if not isinstance(upload, Upload):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        number = next(self._file_ids)
+        document = {
+            "file_id": f"BQACAgQAAxkDAAI{number:06d}",
+            "file_unique_id": f"AgAD{number:06d}",
+            "file_name": upload.file_name,
+            "mime_type": upload.mime_type,
+            "file_size": len(upload.data),
+        }
+        return self._message(params, document=document, **_caption(params))
 
     async def _edit_message_text(self, params: Params) -> JSON:
-        message = self._message(params, text=_text(params))
+        return self._edited(params, text=_text(params, "text"))
+
+    async def _edit_message_caption(self, params: Params) -> JSON:
+        return self._edited(params, **_caption(params))
+
+    def _edited(self, params: Params, **content: Any) -> JSON:
+        message = self._message(params, **content)
         message["message_id"] = int(params["message_id"])
         message["edit_date"] = int(time.time())
         return message
@@ -474,31 +513,50 @@ class FakeTelegramAPI:
         return True
 
     def _message(self, params: Params, **content: Any) -> JSON:
-        return {
+        message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat_for_id(params["chat_id"]),
             "from": self.bot_user,
             **content,
         }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
 
 
 async def _read_params(request: web.Request) -> Params:
     """Read a Bot API call's parameters the ways Telegram accepts them: query string,
-    form (what PTB sends, with JSON-encoded objects) or a JSON body."""
+    form (what PTB sends, with JSON-encoded objects; multipart when it uploads a
+    file, which becomes an :class:`Upload`) or a JSON body."""
     params: Params = dict(request.query)
     if request.content_type == "application/json":
         params.update(await request.json())
         return params
     for key, value in (await request.post()).items():
-        params[key] = json.loads(value) if key in JSON_FIELDS and isinstance(value, str) else value
+        if isinstance(value, web.FileField):
+            params[key] = Upload(value.filename, value.file.read(), value.content_type)
+        elif key in JSON_FIELDS:
+            params[key] = json.loads(value)
+        else:
+            params[key] = value
     return params
 
 
-def _text(params: Params) -> str:
-    """The message text as Telegram stores it, after parsing any markup."""
-    text = str(params["text"])
-    return visible_text(text) if params.get("parse_mode") == "HTML" else text
+def _text(params: Params, key: str) -> str:
+    """A message's text or caption as Telegram stores it, after parsing any markup;
+    refused, as Telegram does, when that is over its limit."""
+    text = str(params[key])
+    shown = visible_text(text) if params.get("parse_mode") == "HTML" else text
+    limit, problem = TEXT_LIMITS[key]
+    if len(shown.encode("utf-16-le")) // 2 > limit:
+        raise ApiError(400, f"Bad Request: {problem}")
+    return shown
+
+
+def _caption(params: Params) -> JSON:
+    """The caption a message keeps, if one was given."""
+    return {"caption": _text(params, "caption")} if params.get("caption") else {}
 
 
 def _location(params: Params) -> JSON:

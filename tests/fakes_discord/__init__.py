@@ -9,6 +9,7 @@ from .discord_api import (
     Gateway,
     Person,
     Recorder,
+    Upload,
     quick_ready,
     quick_retries,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Gateway",
     "Person",
     "Recorder",
+    "Upload",
     "quick_ready",
     "quick_retries",
 ]

@@ -8,6 +8,10 @@ be scripted to fail with a 429, 403, 404 or 5xx, so discord.py's own retry and e
 code runs as in production. With ``enforce_limits=True`` it answers 429 as Discord
 does past 50 requests a second, or 5 messages per 5 s to one channel (benchmarks).
 
+Files arrive as discord.py sends them, a multipart form of a ``payload_json`` field
+and ``files[n]`` parts: each request keeps its files (:class:`Upload`), and the message
+returned lists them under ``attachments`` as Discord does.
+
 Interaction answers are kept as a person would see them (:attr:`FakeDiscord.answers`):
 the first followup after a "thinking…" deferral *replaces* that placeholder and
 takes its visibility, whatever the followup asked for — Discord's rule.
@@ -23,6 +27,7 @@ import asyncio
 import itertools
 import json
 import math
+import mimetypes
 import re
 import time
 from collections import deque
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import discord
 import discord.gateway
 import discord.http
@@ -207,12 +213,31 @@ def message_payload(channel_id: int, body: dict[str, Any], message_id: int) -> d
         "mention_everyone": False,
         "mentions": [],
         "mention_roles": [],
-        "attachments": [],
+        "attachments": [attachment(channel_id, file) for file in body.get("attachments") or []],
         "embeds": body.get("embeds") or [],
         "components": body.get("components") or [],
         "pinned": False,
         "flags": body.get("flags", 0),
         "nonce": body.get("nonce"),
+    }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request, as it arrived."""
+
+    field: str  # "files[0]"
+    file_name: str
+    data: bytes
+
+
+def attachment(channel_id: int, file: dict[str, Any]) -> dict[str, Any]:
+    """An attachment as Discord shows it in a message, from what :func:`_attached` made."""
+    url = f"https://cdn.discordapp.com/attachments/{channel_id}/{file['id']}/{file['filename']}"
+    return {
+        **file,
+        "url": url,
+        "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
     }
 
 
@@ -271,8 +296,9 @@ class Request:
     method: str
     path: str  # after /api/v10
     query: dict[str, str]
-    body: Any
+    body: Any  # the JSON sent, or a multipart form's ``payload_json``
     authorization: str
+    uploads: tuple[Upload, ...] = ()
 
 
 @dataclass
@@ -374,6 +400,10 @@ class FakeDiscord:
         """The text of each channel message, in order."""
         return [m["content"] or m["embeds"][0]["description"] for m in self.created]
 
+    def uploads(self) -> list[Upload]:
+        """Every file sent, to a channel or in an interaction answer, in order."""
+        return [upload for request in self.requests for upload in request.uploads]
+
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         """Until background work (discord.py dispatches events as tasks) made a request."""
         async with asyncio.timeout(WAIT), self._changed:
@@ -383,10 +413,11 @@ class FakeDiscord:
 
     async def _handle(self, request: web.Request) -> web.Response:
         path = request.path.removeprefix(API_PREFIX)
-        raw = await request.text()
-        body = json.loads(raw) if raw else None
+        body, uploads = await _read_body(request)
         auth = request.headers.get("Authorization", "")
-        self.requests.append(Request(request.method, path, dict(request.query), body, auth))
+        self.requests.append(
+            Request(request.method, path, dict(request.query), body, auth, uploads)
+        )
         async with self._changed:
             self._changed.notify_all()
         failure = self._scripted(request.method, path)
@@ -398,7 +429,7 @@ class FakeDiscord:
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
             if method == request.method and match:
-                return await handler(match, body)
+                return await handler(match, _attached(body, uploads))
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -611,6 +642,44 @@ class FakeDiscord:
             "context": 0,
             "attachment_size_limit": 8 * 1024 * 1024,
         }
+
+
+async def _read_body(request: web.Request) -> tuple[Any, tuple[Upload, ...]]:
+    """A JSON body, or the multipart form discord.py sends with files: the JSON in a
+    ``payload_json`` field, each file in a ``files[n]`` part."""
+    if request.content_type != "multipart/form-data":
+        raw = await request.text()
+        return (json.loads(raw) if raw else None), ()
+    body: Any = None
+    uploads = []
+    async for part in await request.multipart():
+        assert isinstance(part, aiohttp.BodyPartReader)
+        if part.name == "payload_json":
+            body = await part.json()
+        else:
+            uploads.append(Upload(part.name or "", part.filename or "", bytes(await part.read())))
+    return body, tuple(uploads)
+
+
+def _attached(body: Any, uploads: tuple[Upload, ...]) -> Any:
+    """The body with its ``attachments`` (discord.py's ``{"id": n, "filename"}`` for
+    ``files[n]``) as Discord keeps them: with an id, size and type of their own."""
+    if not uploads:
+        return body
+    files = {upload.field: upload for upload in uploads}
+    attached = []
+    for entry in body.get("attachments", []):
+        upload = files[f"files[{entry['id']}]"]
+        kind = mimetypes.guess_type(entry["filename"])[0] or "application/octet-stream"
+        attached.append(
+            {
+                "id": str(snowflake()),
+                "filename": entry["filename"],
+                "size": len(upload.data),
+                "content_type": kind,
+            }
+        )
+    return {**body, "attachments": attached}
 
 
 def _ready(request: web.Request) -> dict[str, Any]:

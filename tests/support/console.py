@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 
-from adapters.console import ConsoleAdapter
+from adapters.console import ConsoleAdapter, files_folder
 from bot.app import App
 from bot.clock import Clock
 from bot.config import Config
@@ -16,7 +16,8 @@ from tests.support.session import AppSession
 class ConsoleSession(AppSession):
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.output = io.StringIO()
-        self.console = ConsoleAdapter(config.console, out=self.output)
+        files = files_folder(config.console, config.database.url)
+        self.console = ConsoleAdapter(config.console, out=self.output, files=files)
         self.app = App(config, [self.console], clock=clock)
         self._read = 0
 

@@ -8,7 +8,9 @@ adapter, with the registry's command menu), only the Bot API server is fake.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 
 from telegram import Chat
 
@@ -17,7 +19,7 @@ from adapters.telegram import incoming
 from bot.app import App
 from bot.clock import Clock
 from bot.commands import build_registry
-from bot.config import Config, TelegramSettings
+from bot.config import Config, RolesSettings, TelegramSettings
 from bot.outbox import Sender
 from bot.text import rich
 from bot.types import ChatRef, Content, Outgoing
@@ -30,9 +32,12 @@ from tests.fakes.telegram_api import (
     user,
     visible_text,
 )
+from tests.support.config import make_config
 from tests.support.session import AppSession
 
 TIMEOUT = 5.0
+# The calls that show a member a message with text (a file's text is its caption).
+MESSAGES = frozenset({"sendMessage", "sendDocument"})
 # Someone whose private chat with the bot serves as a barrier (see settled()).
 PROBE = user(999, "Probe")
 
@@ -79,7 +84,7 @@ class TelegramSession(AppSession):
         self.api.push(command_update(text, chat, sender))
         await self.wait_sent(chat["id"], after=mark)
         await self.idle()
-        return [visible_text(call["text"]) for call in self.sent(chat["id"], after=mark)]
+        return [shown(call) for call in self.sent(chat["id"], after=mark)]
 
     async def ask(self, text: str, chat: JSON, sender: JSON) -> str:
         """:meth:`say`, for a command answered with exactly one message."""
@@ -87,18 +92,19 @@ class TelegramSession(AppSession):
         return answer
 
     def sent(self, chat_id: int | str, *, after: int = 0) -> list[Params]:
-        """The sendMessage calls Telegram accepted for ``chat_id`` (since a mark)."""
+        """The sendMessage and sendDocument calls Telegram accepted for ``chat_id``
+        (since a mark)."""
         wanted = str(chat_id)
         return [
             call.params
             for call in self.api.calls[after:]
-            if call.method == "sendMessage"
+            if call.method in MESSAGES
             and call.status == 200
             and str(call.params["chat_id"]) == wanted
         ]
 
     async def wait_sent(self, chat_id: int | str, *, after: int = 0) -> Params:
-        """Wait for a sendMessage to ``chat_id`` (since a mark) that Telegram accepted."""
+        """Wait for a message to ``chat_id`` (since a mark) that Telegram accepted."""
         await self.api.wait_until(lambda: bool(self.sent(chat_id, after=after)), TIMEOUT)
         return self.sent(chat_id, after=after)[0]
 
@@ -117,6 +123,23 @@ class TelegramSession(AppSession):
         handles updates one at a time, in order, so when a probe command pushed
         now is answered, everything before it was handled."""
         await self.say("/start", private_chat(PROBE), PROBE)
+
+
+@contextlib.asynccontextmanager
+async def telegram_session(
+    url: str, admin: JSON, clock: Clock | None = None
+) -> AsyncIterator[TelegramSession]:
+    """A :class:`TelegramSession` on a fresh fake Bot API and the database at ``url``,
+    in which ``admin`` (a Bot API user) is an admin, as the config would name them."""
+    roles = RolesSettings(admins=[f"telegram:{admin['id']}"])
+    config = dataclasses.replace(make_config(url), roles=roles)
+    async with FakeTelegramAPI() as api, TelegramSession(api, config, clock) as bot:
+        yield bot
+
+
+def shown(params: Params) -> str:
+    """What members see of a sent message's text (of a file: its caption)."""
+    return visible_text(str(params.get("text", params.get("caption", ""))))
 
 
 def chat_ref(chat: JSON) -> ChatRef:
