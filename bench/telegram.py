@@ -10,13 +10,16 @@ adapter (python-telegram-bot over HTTP) and the outbox, to the fake Bot API.
     a hundred replies, the p99 is close to the slowest).
 
 Each broadcast is enqueued in one transaction (chats registered beforehand), as an
-announcement would be. The fake serves from this same process and event loop, so
-it costs both sides of (a) alike.
+announcement would be. In (a) the fake serves from a process of its own, as the
+Bot API does (``tests.fakes_discord.serve``): both sides then pay only their own
+client's costs, and the outbox's sends in flight overlap with the server's work as
+they would with Telegram. (b) keeps the fake in-process, to see each reply arrive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import statistics
 import time
@@ -27,7 +30,7 @@ from telegram.constants import FloodLimit, ParseMode
 
 from adapters.telegram.render import to_html
 from bench.common import scratch_sqlite, table
-from bot.config import Config, DatabaseSettings
+from bot.config import Config, DatabaseSettings, TelegramSettings
 from bot.text import rich
 from storage.chats import register_chat
 from tests.fakes.telegram_api import (
@@ -38,7 +41,8 @@ from tests.fakes.telegram_api import (
     private_chat,
     user,
 )
-from tests.support.telegram import TelegramSession, chat_ref
+from tests.fakes_discord.serve import served
+from tests.support.telegram import TelegramApp, TelegramSession, chat_ref
 
 BROADCAST = "Picket at Smith & Sons, 6am"
 HTML = to_html(rich(BROADCAST))  # what the adapter sends for it
@@ -62,14 +66,14 @@ def config() -> Config:
     return Config(database=DatabaseSettings(url=scratch_sqlite()))
 
 
-async def register(session: TelegramSession, chats: list[JSON]) -> None:
+async def register(session: TelegramApp, chats: list[JSON]) -> None:
     app = session.app
     async with app.db.session() as db:
         for chat in chats:
             await register_chat(db, chat_ref(chat), app.clock.now())
 
 
-async def broadcast(session: TelegramSession, chats: list[JSON]) -> float:
+async def broadcast(session: TelegramApp, chats: list[JSON]) -> float:
     """Seconds from enqueueing one message for every chat until all are delivered."""
     start = time.perf_counter()
     await session.enqueue(chats, BROADCAST)
@@ -77,10 +81,10 @@ async def broadcast(session: TelegramSession, chats: list[JSON]) -> float:
     return time.perf_counter() - start
 
 
-async def bare_loop(api: FakeTelegramAPI, chats: list[JSON]) -> float:
+async def bare_loop(token: str, base_url: str, chats: list[JSON]) -> float:
     """Seconds for PTB alone to send the same message to every chat, one by one."""
     no_preview = LinkPreviewOptions(is_disabled=True)
-    async with Bot(api.token, base_url=api.base_url) as bot:
+    async with Bot(token, base_url=base_url) as bot:
         start = time.perf_counter()
         for chat in chats:
             await bot.send_message(
@@ -99,16 +103,19 @@ class Unpaced:
 async def unpaced() -> Unpaced:
     chats = group_chats(UNPACED_CHATS)
     ours, bare = [], []
-    async with (
-        FakeTelegramAPI() as api,
-        TelegramSession(api, config(), pace=False) as session,
-    ):
-        await register(session, chats)
-        for _ in range(UNPACED_RUNS):
-            bare.append(len(chats) / await bare_loop(api, chats))
-            ours.append(len(chats) / await broadcast(session, chats))
-        sent = len(api.calls_to("sendMessage"))
-    assert sent == 2 * UNPACED_RUNS * len(chats), f"{sent} messages reached the fake"
+    async with served("telegram", limits=False) as fake:
+        remote = dataclasses.replace(
+            config(),
+            telegram=TelegramSettings(base_url=fake.telegram_base_url),
+            telegram_token=fake.token,
+        )
+        async with TelegramApp(remote) as session:
+            await register(session, chats)
+            for _ in range(UNPACED_RUNS):
+                bare.append(len(chats) / await bare_loop(fake.token, fake.telegram_base_url, chats))
+                ours.append(len(chats) / await broadcast(session, chats))
+            sent = session.sender.stats.sent
+    assert sent == UNPACED_RUNS * len(chats), f"the outbox sent {sent} messages"
     shares = [mine / theirs for mine, theirs in zip(ours, bare, strict=True)]
     return Unpaced(statistics.median(ours), statistics.median(bare), statistics.median(shares))
 

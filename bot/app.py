@@ -11,15 +11,13 @@ import functools
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from adapters.base import Adapter
 from bot.clock import Clock, SystemClock
 from bot.commands import build_registry
 from bot.config import Config
 from bot.core import Core
 from bot.outbox import Outbox, Sender
-from bot.registry import DeliveredHook, Registry
+from bot.registry import Registry
 from bot.scheduler import Timer
 from bot.services import Services
 from storage.db import Database
@@ -56,8 +54,7 @@ class App:
             for adapter in self.adapters
         }
         for sender in self.senders.values():
-            for hook in self.registry.delivered:
-                sender.after_delivery(functools.partial(_delivered, hook, self.services))
+            sender.after_delivery(functools.partial(self.registry.finished, self.services))
         self._started: list[Adapter] = []
 
     async def start(self, *, migrate: bool = True) -> None:
@@ -82,13 +79,7 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
-        self.timer.stop()
+        await self.timer.stop()
         for sender in self.senders.values():
             await sender.stop()
         await self.db.close()
-
-
-async def _delivered(
-    hook: DeliveredHook, services: Services, session: AsyncSession, row_ids: list[int]
-) -> None:
-    await hook(session, services, row_ids)

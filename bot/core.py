@@ -126,8 +126,7 @@ class Core:
             if chat is not None and isinstance(event, BotRemoved):
                 reason = "the bot was removed from the chat"
                 failed = await deactivate_chat(session, chat.id, reason)
-                for delivered in self.registry.delivered:
-                    await delivered(session, self.services, failed)
+                await self.registry.finished(self.services, session, failed)
             elif chat is not None and isinstance(event, ChatMoved):
                 await move_chat(session, chat.id, event.new_chat_id)
             return _Known()

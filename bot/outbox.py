@@ -24,9 +24,9 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,7 @@ from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transport
 from bot.pacing import Pacer
-from bot.types import ChatKind, Content, Delivery, Op, Outgoing
+from bot.types import ChatKind, Content, Delivery, Finished, Op, Outgoing
 from storage.chats import deactivate_chat, move_chat
 from storage.db import Database
 from storage.models import Chat, OutboxRow
@@ -45,6 +45,7 @@ REPLY_LANE = 0
 BULK_LANE = 1
 # An edit waits this long for the message it edits to be sent first.
 EDIT_WAIT = timedelta(seconds=2)
+STOP_GRACE_SECONDS = 10.0
 
 
 class Status:
@@ -218,6 +219,7 @@ class _Claimed:
     delivery: Delivery
     lane: int
     attempts: int
+    key: str | None
 
 
 @dataclass
@@ -235,7 +237,7 @@ class SenderStats:
     rate_limited: int = 0
 
 
-RecordedHook = Callable[[AsyncSession, list[int]], Awaitable[None]]
+RecordedHook = Callable[[AsyncSession, list[Finished]], Awaitable[None]]
 
 
 class Sender:
@@ -262,7 +264,11 @@ class Sender:
         self._buffer: list[_Claimed] = []
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight = 0  # rows handed to the send workers and not yet done
+        self._handoff: asyncio.Queue[_Claimed] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._slot_freed = asyncio.Event()
+        self._refilling: asyncio.Task[None] | None = None
         self._outcomes: list[_Outcome] = []
         self._outcome_ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -274,7 +280,7 @@ class Sender:
         outbox.on_enqueue(self._on_enqueue)
 
     def after_delivery(self, hook: RecordedHook) -> None:
-        """Run ``hook(session, row_ids)`` in the transaction that records sent or
+        """Run ``hook(session, rows)`` in the transaction that records sent or
         failed rows (delivery receipts and live tallies build on this)."""
         self._after_delivery.append(hook)
 
@@ -283,19 +289,30 @@ class Sender:
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name=f"sender-{self.platform}")
+        self._workers = [
+            asyncio.create_task(self._send_forever(), name=f"send-{self.platform}-{n}")
+            for n in range(self.max_in_flight)
+        ]
         self._writer = asyncio.create_task(self._write_outcomes(), name=f"recorder-{self.platform}")
 
     async def stop(self) -> None:
         """Stop claiming, let sends in flight finish and record them, release the rest."""
         self._stopping = True
         self._wake.set()
-        if self._task:
-            await _cancel(self._task)
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        self._slot_freed.set()
+        # The loop, a claim under way and the recorder end by themselves, soon:
+        # cancelled inside a transaction, they would interrupt its connection.
+        for task in (self._task, self._refilling):
+            if task is not None:
+                await _finish(task)
+        while self._in_flight:
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        for worker in self._workers:  # each waits for its next row: nothing to lose
+            await _cancel(worker)
         self._outcome_ready.set()
         if self._writer:
-            await _cancel(self._writer)
+            await _finish(self._writer)
         await self._flush_outcomes()
         await self._release(self._buffer)
         self._buffer.clear()
@@ -324,6 +341,7 @@ class Sender:
             self._wake.clear()
             self._exhausted = False  # woken or polled: look in the table again
             try:
+                await self._claim_finished()
                 await self._refill()
                 waited = await self._dispatch_ready()
             except Exception:
@@ -335,15 +353,23 @@ class Sender:
 
     async def _dispatch_ready(self) -> float:
         """Dispatch every row that may go now; return how long until the next could."""
-        while self._buffer and not self._stopping:
-            if self._wake.is_set():  # something new, perhaps a reply: claim it now
+        while not self._stopping:
+            if self._wake.is_set() and not self._claiming:
+                # Something new, perhaps a reply: claim it now. (A claim already under
+                # way may have looked before it was written; the wake waits for it.)
                 self._wake.clear()
                 self._exhausted = False
-                await self._refill()
+                self._refill_behind()
             elif len(self._buffer) < self._low_water and not self._exhausted:
-                await self._refill()
-            if len(self._in_flight) >= self.max_in_flight:
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                self._refill_behind()
+            if not self._buffer:
+                if not self._claiming:
+                    break
+                await self._claim_finished()
+                continue
+            if self._in_flight >= self.max_in_flight:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
                 continue
             choice, soonest = self._pick()
             if choice is None:
@@ -354,9 +380,8 @@ class Sender:
                 continue
             self._buffer.remove(choice)
             self.pacer.record(choice.chat_key, choice.is_group)
-            task = asyncio.create_task(self._send(choice))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self._in_flight += 1
+            self._handoff.put_nowait(choice)
         return 0.0 if self._buffer else float(self.settings.poll_seconds)
 
     def _pick(self) -> tuple[_Claimed | None, float]:
@@ -372,11 +397,26 @@ class Sender:
 
     @property
     def _capacity(self) -> int:
-        return max(64, self.max_in_flight * 4)
+        """Rows held claimed, ready to go. Half of them must outlast a claim's round
+        trip: on a busy event loop that takes tens of milliseconds, in which an
+        unpaced sender gets through dozens of messages."""
+        return max(256, self.max_in_flight * 32)
 
     @property
     def _low_water(self) -> int:
         return self._capacity // 2
+
+    async def _send_forever(self) -> None:
+        """One of ``max_in_flight`` workers. Long-lived workers rather than a task
+        per message: PTB's HTTP stack (httpx on anyio) keeps per-task state, and a
+        fresh task for every send costs as much again as the send."""
+        while True:
+            claimed = await self._handoff.get()
+            try:
+                await self._send(claimed)
+            finally:
+                self._in_flight -= 1
+                self._slot_freed.set()
 
     async def _send(self, claimed: _Claimed) -> None:
         outcome = _Outcome(claimed)
@@ -391,6 +431,28 @@ class Sender:
         self._outcome_ready.set()
 
     # --- claiming ----------------------------------------------------------------
+
+    @property
+    def _claiming(self) -> bool:
+        return self._refilling is not None and not self._refilling.done()
+
+    def _refill_behind(self) -> None:
+        """Claim more in the background while sending goes on from the buffer: on a
+        busy event loop a claim's round trip to the database thread takes a while,
+        and waiting for it would leave every send slot empty meanwhile."""
+        if not self._claiming:
+            self._refilling = asyncio.create_task(self._refill_logged())
+
+    async def _refill_logged(self) -> None:
+        try:
+            await self._refill()
+        except Exception:
+            log.exception("%s sender: claiming failed; retrying shortly", self.platform)
+            self._exhausted = True  # the next wake or poll tries again
+
+    async def _claim_finished(self) -> None:
+        if self._refilling is not None:
+            await asyncio.wait({self._refilling})
 
     async def _refill(self) -> None:
         """Claim due rows, replies first, into the buffer. A few are claimed even
@@ -421,48 +483,40 @@ class Sender:
         if held:
             candidates = candidates.where(OutboxRow.id.not_in(held))
         async with self.db.session() as session:
-            ids = list(
-                await session.scalars(
+            claimed = list(
+                await session.execute(
                     update(OutboxRow)
                     .where(OutboxRow.id.in_(candidates.scalar_subquery()), due)
                     .values(status=Status.SENDING, lease_until=lease)
-                    .returning(OutboxRow.id)
+                    .returning(*_CLAIMED_COLUMNS)
                 )
             )
-            if not ids:
+            if not claimed:
                 return []
-            return await self._load(session, ids)
+            return await self._load(session, sorted(claimed, key=lambda row: (row.lane, row.id)))
 
-    async def _load(self, session: AsyncSession, ids: list[int]) -> list[_Claimed]:
-        result = await session.execute(
-            select(OutboxRow, Chat)
-            .join(Chat, Chat.id == OutboxRow.chat_id)
-            .where(OutboxRow.id.in_(ids))
-            .order_by(OutboxRow.lane, OutboxRow.id)
-        )
-        rows = [(row, chat) for row, chat in result]
-        targets = await self._targets(session, [row.target_id for row, _ in rows if row.target_id])
+    async def _load(self, session: AsyncSession, claimed: list[Row[Any]]) -> list[_Claimed]:
+        """Turn claimed rows into deliveries. Plain rows, not ORM objects: this runs
+        for every message, and the few rows that cannot go now are set aside with
+        one UPDATE each kind."""
+        chats = await self._chats(session, {row.chat_id for row in claimed})
+        targets = await self._targets(session, [row.target_id for row in claimed if row.target_id])
         ready: list[_Claimed] = []
-        failed: list[int] = []
-        now = self.clock.now()
-        for row, chat in rows:
+        failed: dict[int, str] = {}
+        waiting: list[int] = []
+        for row in claimed:
+            chat = chats[row.chat_id]
             if not chat.active:
-                _fail(row, f"chat inactive: {chat.inactive_reason}")
-                failed.append(row.id)
+                failed[row.id] = f"chat inactive: {chat.inactive_reason}"
                 continue
             message_ids: tuple[str, ...] = ()
             if row.target_id is not None:
                 target = targets.get(row.target_id)
                 if target is None or target.status == Status.FAILED:
-                    _fail(row, "the message to change was never sent")
-                    failed.append(row.id)
+                    failed[row.id] = "the message to change was never sent"
                     continue
                 if target.status != Status.SENT:
-                    row.status, row.next_attempt_at, row.lease_until = (
-                        Status.PENDING,
-                        now + EDIT_WAIT,
-                        None,
-                    )
+                    waiting.append(row.id)
                     continue
                 message_ids = tuple(filter(None, target.message_ids.split(",")))
             ready.append(
@@ -473,6 +527,7 @@ class Sender:
                     is_group=chat.kind != ChatKind.PRIVATE.value,
                     lane=row.lane,
                     attempts=row.attempts,
+                    key=row.dedupe_key,
                     delivery=Delivery(
                         op=Op(row.op),
                         chat_id=chat.platform_chat_id,
@@ -484,19 +539,48 @@ class Sender:
                     ),
                 )
             )
+        if waiting:  # an edit whose message is not out yet: look again shortly
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(waiting))
+                .values(
+                    status=Status.PENDING,
+                    next_attempt_at=self.clock.now() + EDIT_WAIT,
+                    lease_until=None,
+                )
+            )
         if failed:
-            await session.flush()
-            await self._run_hooks(session, failed)
+            await session.execute(
+                _MARK_FAILED, [{"row": row_id, "why": why} for row_id, why in failed.items()]
+            )
+            keys = {row.id: row.dedupe_key for row in claimed}
+            await self._run_hooks(session, [Finished(row_id, keys[row_id]) for row_id in failed])
         return ready
 
-    async def _run_hooks(self, session: AsyncSession, finished: list[int]) -> None:
+    async def _chats(
+        self, session: AsyncSession, ids: set[int]
+    ) -> dict[int, Row[int, str, str, bool, str]]:
+        rows = await session.execute(
+            select(
+                Chat.id, Chat.platform_chat_id, Chat.kind, Chat.active, Chat.inactive_reason
+            ).where(Chat.id.in_(ids))
+        )
+        return {row.id: row for row in rows}
+
+    async def _run_hooks(self, session: AsyncSession, finished: list[Finished]) -> None:
         for hook in self._after_delivery:
             await hook(session, finished)
 
-    async def _targets(self, session: AsyncSession, ids: list[int]) -> dict[int, OutboxRow]:
+    async def _targets(
+        self, session: AsyncSession, ids: list[int]
+    ) -> dict[int, Row[int, str, str]]:
         if not ids:
             return {}
-        rows = await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)))
+        rows = await session.execute(
+            select(OutboxRow.id, OutboxRow.status, OutboxRow.message_ids).where(
+                OutboxRow.id.in_(ids)
+            )
+        )
         return {row.id: row for row in rows}
 
     async def _renew_leases(self) -> None:
@@ -550,6 +634,9 @@ class Sender:
                 log.exception("%s sender: could not record outcomes; will retry", self.platform)
                 await asyncio.sleep(self.settings.poll_seconds)
                 self._outcome_ready.set()
+                continue
+            if self._stopping and not self._in_flight:
+                return
 
     async def _flush_outcomes(self) -> None:
         """Record a batch of outcomes in one transaction: successes with one bulk
@@ -564,23 +651,17 @@ class Sender:
             async with self.db.session() as session:
                 if sent:
                     await session.execute(
-                        update(OutboxRow),
+                        _MARK_SENT.values(sent_at=now),
                         [
                             {
-                                "id": o.claimed.id,
-                                "status": Status.SENT,
-                                "sent_at": now,
-                                "lease_until": None,
-                                "message_ids": ",".join(
-                                    o.message_ids or o.claimed.delivery.message_ids
-                                ),
-                                "error": "",
+                                "row": o.claimed.id,
+                                "ids": ",".join(o.message_ids or o.claimed.delivery.message_ids),
                             }
                             for o in sent
                         ],
                     )
                     self.stats.sent += len(sent)
-                done = [o.claimed.id for o in sent]
+                done = [Finished(o.claimed.id, o.claimed.key) for o in sent]
                 for outcome in failed:
                     row = await session.get(OutboxRow, outcome.claimed.id)
                     if row is not None:
@@ -596,7 +677,7 @@ class Sender:
 
     async def _apply_failure(
         self, session: AsyncSession, row: OutboxRow, outcome: _Outcome
-    ) -> list[int]:
+    ) -> list[Finished]:
         """Record one failure; return the rows it finished (failed): this one, and
         the chat's other pending rows if the chat is gone."""
         now = self.clock.now()
@@ -617,8 +698,8 @@ class Sender:
             self.stats.failed += 1
             if isinstance(error, Permanent) and error.chat_gone:
                 gone = await deactivate_chat(session, outcome.claimed.chat_row, error.reason)
-                return [row.id, *gone]
-            return [row.id]
+                return [Finished(row.id, row.dedupe_key), *gone]
+            return [Finished(row.id, row.dedupe_key)]
         row.attempts += 1
         self.stats.retried += 1
         delay = min(self.settings.backoff_cap_seconds, 2.0**row.attempts) * random.uniform(0.5, 1.0)
@@ -639,6 +720,32 @@ class Sender:
         )
 
 
+# A plain (Core) executemany: the ORM's bulk update by primary key does the same
+# with much more Python per row, and this runs for every message sent.
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"))
+    .values(status=Status.SENT, lease_until=None, message_ids=bindparam("ids"), error="")
+)
+_MARK_FAILED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"))
+    .values(status=Status.FAILED, lease_until=None, error=bindparam("why"))
+)
+# What a claim reads of each row it takes.
+_CLAIMED_COLUMNS = (
+    OutboxRow.id,
+    OutboxRow.chat_id,
+    OutboxRow.op,
+    OutboxRow.lane,
+    OutboxRow.payload,
+    OutboxRow.target_id,
+    OutboxRow.dedupe_key,
+    OutboxRow.attempts,
+)
+
+
 def _fail(row: OutboxRow, error: str) -> None:
     row.status = Status.FAILED
     row.lease_until = None
@@ -650,6 +757,12 @@ def _retry(row: OutboxRow, when: datetime, reason: str) -> None:
     row.next_attempt_at = when
     row.lease_until = None
     row.error = reason
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    """Give ``task`` a moment to end by itself, then cancel it."""
+    await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+    await _cancel(task)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
-from bot.types import ButtonIn, Outgoing
+from bot.types import ButtonIn, Finished, Outgoing
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,7 +114,7 @@ class Registry:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     quick_buttons: dict[str, QuickButtonHandler] = field(default_factory=dict)
     startup: list[StartupHook] = field(default_factory=list)
-    delivered: list[DeliveredHook] = field(default_factory=list)
+    delivered: list[tuple[str, DeliveredHook]] = field(default_factory=list)
     joined: list[JoinedHook] = field(default_factory=list)
 
     def add(self, command: Command) -> Command:
@@ -146,10 +146,20 @@ class Registry:
         adapter listens: features schedule their future work again from the tables."""
         self.startup.append(hook)
 
-    def on_delivered(self, hook: DeliveredHook) -> None:
-        """Run ``hook(session, services, row_ids)`` in the transaction that records
-        outbox rows as sent or failed (delivery receipts build on it)."""
-        self.delivered.append(hook)
+    def on_delivered(self, key_prefix: str, hook: DeliveredHook) -> None:
+        """Run ``hook(session, services, rows)`` in the transaction that records
+        outbox rows as sent or failed, for the rows whose dedupe key starts with
+        ``key_prefix`` (delivery receipts build on it)."""
+        self.delivered.append((key_prefix, hook))
+
+    async def finished(
+        self, services: Services, session: AsyncSession, rows: list[Finished]
+    ) -> None:
+        """Tell each delivery hook about the finished rows that are its own."""
+        for prefix, hook in self.delivered:
+            mine = [row for row in rows if row.key is not None and row.key.startswith(prefix)]
+            if mine:
+                await hook(session, services, mine)
 
     def on_member_joined(self, hook: JoinedHook) -> None:
         """Run ``hook(session, services, chat, person)`` when someone joins a chat;
@@ -175,5 +185,5 @@ class ButtonAnswer:
 ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
 QuickButtonHandler = Callable[["Services", ButtonIn], Awaitable[str]]
 StartupHook = Callable[["Services"], Awaitable[None]]
-DeliveredHook = Callable[["AsyncSession", "Services", list[int]], Awaitable[None]]
+DeliveredHook = Callable[["AsyncSession", "Services", list[Finished]], Awaitable[None]]
 JoinedHook = Callable[["AsyncSession", "Services", "Chat", "Person"], Awaitable[list[Outgoing]]]

@@ -17,9 +17,11 @@ and calls :meth:`run_due`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -29,6 +31,7 @@ from bot.clock import UTC, Clock
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
+STOP_GRACE_SECONDS = 10.0
 
 
 class Timer:
@@ -37,13 +40,20 @@ class Timer:
         self.real_time = real_time
         self._jobs: dict[str, tuple[datetime, Callback]] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[Any]] = set()
 
     def start(self) -> None:
         if self.real_time:
             self._scheduler.start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Start nothing more, and let callbacks already running finish: cancelled
+        halfway, one would roll back (harmless) but interrupt its database
+        connection mid-reset, which SQLAlchemy reports with a traceback."""
         if self._scheduler.running:
+            self._scheduler.pause()
+            if self._running:
+                await asyncio.wait(self._running, timeout=STOP_GRACE_SECONDS)
             self._scheduler.shutdown(wait=False)
 
     def at(self, key: str, when: datetime, callback: Callback) -> None:
@@ -81,7 +91,12 @@ class Timer:
             return
         if self.real_time and self._scheduler.get_job(key):
             self._scheduler.remove_job(key)
+        task = asyncio.current_task()
+        assert task is not None  # APScheduler runs each job as a task
+        self._running.add(task)
         try:
             await job[1]()
         except Exception:
             log.exception("timer job %s failed", key)
+        finally:
+            self._running.discard(task)

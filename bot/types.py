@@ -248,6 +248,18 @@ class Content:
 
 
 @dataclass(frozen=True, slots=True)
+class Finished:
+    """An outbox row that is done — sent, or failed for good — and its dedupe key.
+
+    Delivery hooks pick out their own rows by key prefix (``broadcast:…``), so the
+    many rows that are nobody's concern cost them no query.
+    """
+
+    row_id: int
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message the core wants in one chat.
 

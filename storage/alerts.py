@@ -381,20 +381,6 @@ async def live_copy_rows(session: AsyncSession, broadcast_id: int) -> list[tuple
     return [(row_id, platform) for row_id, platform in rows]
 
 
-async def broadcasts_for_rows(session: AsyncSession, row_ids: Sequence[int]) -> list[int]:
-    """The announcements some of whose copies these outbox rows are."""
-    found: set[int] = set()
-    for start in range(0, len(row_ids), 500):
-        found.update(
-            await session.scalars(
-                select(BroadcastCopy.broadcast_id)
-                .where(BroadcastCopy.outbox_id.in_(row_ids[start : start + 500]))
-                .distinct()
-            )
-        )
-    return sorted(found)
-
-
 @dataclass
 class Progress:
     """How an announcement's delivery stands, from the outbox itself."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.types import ChatKind, ChatRef, UserRef
+from bot.types import ChatKind, ChatRef, Finished, UserRef
 from storage.models import Chat, ChatMember, ChatTag, OutboxRow, Person
 
 
@@ -83,19 +83,19 @@ async def members_named(session: AsyncSession, chat: Chat, name: str) -> list[Pe
     return [p for p in people if p.display_name.casefold() == wanted]
 
 
-async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> list[int]:
+async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> list[Finished]:
     """Nothing more is sent to a chat that removed the bot: its pending outbox rows
-    fail now. Returns their ids, so delivery receipts can count them."""
+    fail now. Returns them, so delivery receipts can count them."""
     await session.execute(
         update(Chat).where(Chat.id == chat_id).values(active=False, inactive_reason=reason[:256])
     )
-    failed = await session.scalars(
+    failed = await session.execute(
         update(OutboxRow)
         .where(OutboxRow.chat_id == chat_id, OutboxRow.status == "pending")
         .values(status="failed", error=f"chat inactive: {reason}")
-        .returning(OutboxRow.id)
+        .returning(OutboxRow.id, OutboxRow.dedupe_key)
     )
-    return list(failed)
+    return [Finished(row_id, key) for row_id, key in failed]
 
 
 async def move_chat(session: AsyncSession, chat_id: int, new_platform_id: str) -> None:

@@ -244,9 +244,10 @@ async def test_rows_claimed_by_a_crashed_sender_are_sent_after_restart(
     async with asyncio.timeout(10):
         await transport.wait_for(30)
     # Crash: the sender's tasks die where they stand; nothing is released or recorded.
-    for task in [rig.sender._task, rig.sender._writer, *rig.sender._in_flight]:
-        assert task is not None
-        task.cancel()
+    sender = rig.sender
+    for task in [sender._task, sender._writer, sender._refilling, *sender._workers]:
+        if task is not None:
+            task.cancel()
     await asyncio.sleep(0.1)
     delivered_before = {d.nonce for d in transport.deliveries}
     clock.advance(seconds=SETTINGS.lease_seconds + 1)  # the dead sender's leases run out

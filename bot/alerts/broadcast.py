@@ -36,13 +36,12 @@ from bot.services import Services
 from bot.tags import TAG
 from bot.targeting import parse_target, resolve
 from bot.text import Rich, bold, join, rich
-from bot.types import Button, Content, Emphasis, Outgoing
+from bot.types import Button, Content, Emphasis, Finished, Outgoing
 from storage.alerts import (
     AlertAudit,
     Broadcast,
     BroadcastStatus,
     add_copies,
-    broadcasts_for_rows,
     broadcasts_of,
     live_copy_rows,
     progress,
@@ -60,6 +59,7 @@ DOING = "send announcements"
 SWEEP_SECONDS = 30.0
 MAX_ALERT = 3000
 _WAKE = "alerts.wake"
+COPY_KEY = "broadcast:"  # + "<announcement id>:<chat id>": the dedupe key of each copy
 
 
 class Subject(StrEnum):
@@ -193,7 +193,7 @@ async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
     rows = await services.outbox.enqueue(
         session,
         [
-            Outgoing(chat_ref(chat), content, dedupe_key=f"broadcast:{broadcast.id}:{chat.id}")
+            Outgoing(chat_ref(chat), content, dedupe_key=f"{COPY_KEY}{broadcast.id}:{chat.id}")
             for chat in chats
         ],
         BULK_LANE,
@@ -381,12 +381,14 @@ async def refresh_receipt(session: AsyncSession, services: Services, broadcast_i
     await _edit_receipt(session, services, broadcast, text)
 
 
-async def on_delivered(session: AsyncSession, services: Services, row_ids: list[int]) -> None:
+async def on_delivered(session: AsyncSession, services: Services, rows: list[Finished]) -> None:
     """Copies were recorded sent or failed: their receipts are refreshed, unless a
-    timer will do it within the throttle anyway — then this costs no more reads."""
+    timer will do it within the throttle anyway — then this costs no more reads.
+    Each copy's dedupe key (``broadcast:<id>:<chat>``) names its announcement."""
     soon = services.clock.now() + timedelta(seconds=services.config.alerts.receipt_edit_seconds)
     planned = services.timer.pending()
-    for broadcast_id in await broadcasts_for_rows(session, row_ids):
+    announcements = {int((row.key or "").split(":")[1]) for row in rows}
+    for broadcast_id in sorted(announcements):
         when = planned.get(_timer_key(broadcast_id))
         if when is None or when > soon:
             await refresh_receipt(session, services, broadcast_id)
@@ -520,5 +522,5 @@ def register(registry: Registry) -> None:
     )
     registry.button(SEND_ACTION, confirm)
     registry.button(DROP_ACTION, drop)
-    registry.on_delivered(on_delivered)
+    registry.on_delivered(COPY_KEY, on_delivered)
     registry.on_start(resume_receipts)

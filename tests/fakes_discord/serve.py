@@ -1,5 +1,6 @@
 """A fake platform in a process of its own, enforcing the platform's limits:
-``python -m tests.fakes_discord.serve discord`` (or ``telegram``).
+``python -m tests.fakes_discord.serve discord`` (or ``telegram``; add ``unlimited``
+for a fake that enforces no limits).
 
 Benchmarks use it to play a remote service. Inside the bot's process the fake's
 work would queue behind the bot's own (one event loop, one interpreter lock), and
@@ -41,7 +42,7 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def served(platform: str) -> AsyncIterator[Served]:
+async def served(platform: str, *, limits: bool = True) -> AsyncIterator[Served]:
     """Run the fake for ``platform`` in a child process; for Discord, point discord.py
     at it meanwhile."""
     process = await asyncio.create_subprocess_exec(
@@ -49,6 +50,7 @@ async def served(platform: str) -> AsyncIterator[Served]:
         "-m",
         __name__,
         platform,
+        *([] if limits else ["unlimited"]),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -68,12 +70,12 @@ async def served(platform: str) -> AsyncIterator[Served]:
         await process.wait()
 
 
-async def serve(platform: str) -> None:
+async def serve(platform: str, limits: bool) -> None:
     if platform == "discord":
-        async with FakeDiscord(enforce_limits=True) as fake:
+        async with FakeDiscord(enforce_limits=limits) as fake:
             await _announce_and_wait(fake.port, TOKEN)
     else:
-        async with FakeTelegramAPI(enforce_limits=True) as api:
+        async with FakeTelegramAPI(enforce_limits=limits) as api:
             await _announce_and_wait(api.port, api.token)
 
 
@@ -83,4 +85,4 @@ async def _announce_and_wait(port: int, token: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1]))
+    asyncio.run(serve(sys.argv[1], limits="unlimited" not in sys.argv[2:]))

@@ -42,13 +42,37 @@ MESSAGES = frozenset({"sendMessage", "sendDocument"})
 PROBE = user(999, "Probe")
 
 
-class TelegramSession(AppSession):
-    """The real :class:`~bot.app.App` serving Telegram through ``api``.
+class TelegramApp(AppSession):
+    """The real :class:`~bot.app.App` serving Telegram from the Bot API server that
+    ``config`` names (a fake in a process of its own, for benchmarks).
 
     Pacing is off by default: Telegram allows one message a second per chat, and
     tests that wait for that would be slow without testing more (the benchmark
     measures pacing against a fake enforcing the limits).
     """
+
+    def __init__(self, config: Config, clock: Clock | None = None, *, pace: bool = False) -> None:
+        registry = build_registry()
+        adapters = platform_adapters(config, registry)
+        self.app = App(config, adapters, clock=clock, pace=pace, registry=registry)
+
+    @property
+    def sender(self) -> Sender:
+        return self.app.senders["telegram"]
+
+    async def enqueue(self, chats: list[JSON], text: str) -> list[int | None]:
+        """Put ``text`` in the outbox for each chat in one transaction, as a broadcast
+        would, and wake the sender; returns the row ids (``None``: chat unknown or
+        inactive)."""
+        messages = [Outgoing(chat_ref(chat), Content(rich(text))) for chat in chats]
+        async with self.app.db.session() as session:
+            ids = await self.app.outbox.enqueue(session, messages)
+        self.app.outbox.notify(["telegram"])
+        return ids
+
+
+class TelegramSession(TelegramApp):
+    """:class:`TelegramApp` on the in-process fake ``api``, which tests can look into."""
 
     def __init__(
         self,
@@ -64,13 +88,7 @@ class TelegramSession(AppSession):
             telegram=TelegramSettings(base_url=api.base_url, base_file_url=api.base_file_url),
             telegram_token=api.token,
         )
-        registry = build_registry()
-        adapters = platform_adapters(config, registry)
-        self.app = App(config, adapters, clock=clock, pace=pace, registry=registry)
-
-    @property
-    def sender(self) -> Sender:
-        return self.app.senders["telegram"]
+        super().__init__(config, clock, pace=pace)
 
     async def idle(self) -> None:
         """Wait until the outbox has nothing due for Telegram."""
@@ -107,16 +125,6 @@ class TelegramSession(AppSession):
         """Wait for a message to ``chat_id`` (since a mark) that Telegram accepted."""
         await self.api.wait_until(lambda: bool(self.sent(chat_id, after=after)), TIMEOUT)
         return self.sent(chat_id, after=after)[0]
-
-    async def enqueue(self, chats: list[JSON], text: str) -> list[int | None]:
-        """Put ``text`` in the outbox for each chat in one transaction, as a broadcast
-        would, and wake the sender; returns the row ids (``None``: chat unknown or
-        inactive)."""
-        messages = [Outgoing(chat_ref(chat), Content(rich(text))) for chat in chats]
-        async with self.app.db.session() as session:
-            ids = await self.app.outbox.enqueue(session, messages)
-        self.app.outbox.notify(["telegram"])
-        return ids
 
     async def settled(self) -> None:
         """Return once every update pushed so far has been handled: the adapter
