@@ -9,6 +9,7 @@ everything and the person gets a friendly sentence instead — never a traceback
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,12 +26,14 @@ from bot.types import (
     BotRemoved,
     ButtonIn,
     ChatMoved,
+    ChatRef,
     CommandIn,
     Content,
     Event,
     EventResult,
     MemberJoined,
     Outgoing,
+    UserRef,
 )
 from storage.chats import deactivate_chat, find_chat, move_chat, register_chat, register_person
 from storage.models import Chat, Person
@@ -45,8 +48,21 @@ class _Known:
     messages: list[Outgoing] = field(default_factory=list)
 
 
+# Chats and people remembered as registered (a few bytes each; the least recent go).
+REMEMBERED = 10_000
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
 STALE_BUTTON = "That button is from an old message and no longer works — try the command again."
+
+
+def _as_registered(chat: Chat, person: Person, event: CommandIn | ButtonIn) -> bool:
+    """Whether registering the event's chat and person again would change nothing."""
+    ref, user = event.chat, event.user
+    return (
+        chat.active
+        and chat.kind == ref.kind.value
+        and (not ref.title or chat.title == ref.title)
+        and (not user.display_name or person.display_name == user.display_name)
+    )
 
 
 class Core:
@@ -57,6 +73,7 @@ class Core:
         self.registry = services.registry
         self.config = services.config
         self.clock = services.clock
+        self._registered: OrderedDict[tuple[ChatRef, UserRef], tuple[int, int]] = OrderedDict()
 
     async def handle(self, event: Event) -> EventResult:
         """Handle one event; safe to call concurrently."""
@@ -65,18 +82,31 @@ class Core:
             if quick is not None:
                 return await self._quick(quick, event)
         messages: list[Outgoing] = []
+        identity = (event.chat, event.user) if isinstance(event, CommandIn | ButtonIn) else None
         try:
-            # First, on its own, note who and where: a refused command still registers
-            # its chat and person (and is answered in that chat).
+            ids = self._registered.get(identity) if identity else None
+            remembered = ids is not None
+            if ids is None:
+                # First, on its own, note who and where: a refused command still
+                # registers its chat and person (and is answered in that chat).
+                async with self.db.session() as session:
+                    known = await self._register(session, event)
+                    await self._enqueue(session, event, known.messages)
+                messages = known.messages
+                if known.chat_id is None or known.person_id is None:
+                    return EventResult()
+                ids = (known.chat_id, known.person_id)
+                if identity:
+                    self._remember(identity, ids)
+            elif identity:
+                self._registered.move_to_end(identity)
             async with self.db.session() as session:
-                known = await self._register(session, event)
-                await self._enqueue(session, event, known.messages)
-            messages = known.messages
-            if known.chat_id is None or known.person_id is None:
-                return EventResult()
-            async with self.db.session() as session:
-                messages, result = await self._act(session, event, known.chat_id, known.person_id)
-                await self._enqueue(session, event, messages)
+                acted = await self._act(session, event, *ids)
+                if acted is not None:
+                    messages, result = acted
+                    await self._enqueue(session, event, messages)
+            if acted is None:  # erased, bot removed, renamed…: register afresh
+                return await self._register_again(event) if remembered else EventResult()
         except UserError as refusal:
             return await self._refuse(event, refusal.text)
         except ParseError as error:
@@ -87,6 +117,22 @@ class Core:
         finally:
             self.outbox.notify(m.chat.platform for m in messages)
         return result
+
+    def _remember(self, identity: tuple[ChatRef, UserRef], ids: tuple[int, int]) -> None:
+        """Remember whom and where a registered command came from. The next command
+        from the same person, as named, in the same chat, as named, then needs no
+        registering transaction of its own — on a busy bot, one wait less for the
+        database before every answer."""
+        self._registered[identity] = ids
+        if len(self._registered) > REMEMBERED:
+            self._registered.popitem(last=False)
+
+    async def _register_again(self, event: Event) -> EventResult:
+        """The chat or person remembered changed since (erased, bot removed, or
+        renamed by another process): forget them and handle the event afresh."""
+        assert isinstance(event, CommandIn | ButtonIn)
+        self._registered.pop((event.chat, event.user), None)
+        return await self.handle(event)
 
     async def _quick(self, handler: QuickButtonHandler, event: ButtonIn) -> EventResult:
         try:
@@ -147,12 +193,14 @@ class Core:
 
     async def _act(
         self, session: AsyncSession, event: Event, chat_id: int, person_id: int
-    ) -> tuple[list[Outgoing], EventResult]:
+    ) -> tuple[list[Outgoing], EventResult] | None:
+        """Run the command or button; ``None`` if the chat and person are not as
+        registered (any more)."""
         assert isinstance(event, CommandIn | ButtonIn)
         chat = await session.get(Chat, chat_id)
         person = await session.get(Person, person_id)
-        if chat is None or person is None:  # erased between the two transactions
-            return [], EventResult()
+        if chat is None or person is None or not _as_registered(chat, person, event):
+            return None
         role = await effective_role(session, self.config, person, chat, event.user)
         ctx = Context(session, event, chat, person, role, self.services)
         if isinstance(event, CommandIn):

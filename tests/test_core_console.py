@@ -132,6 +132,18 @@ async def test_forgetme_erases_the_person_and_their_roles(bot: ConsoleSession) -
     assert grants == 0
 
 
+async def test_someone_forgotten_is_registered_afresh_when_they_come_back(
+    bot: ConsoleSession,
+) -> None:
+    await bot.say("/whoami")  # alice's chat and person are now remembered by the core
+    await bot.say("/forgetme", ":press 1")
+    out = await bot.say("/whoami")
+    assert "You are alice" in out
+    async with bot.app.db.session() as session:
+        names = set(await session.scalars(select(Person.platform_user_id)))
+    assert names == {"alice"}
+
+
 async def test_stale_button_gets_a_friendly_answer(bot: ConsoleSession) -> None:
     out = await bot.say("/forgetme", ":press 1", ":press 1")
     assert "I have forgotten you" in out
