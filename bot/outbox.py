@@ -259,6 +259,7 @@ class Sender:
         self.settings = settings
         self.clock = outbox.clock
         self.pacer = Pacer(transport.pacing if pace else type(transport.pacing)())
+        self.paced = pace
         self.max_in_flight = max(1, transport.pacing.max_in_flight)
         self.stats = SenderStats()
         self._buffer: list[_Claimed] = []
@@ -399,7 +400,11 @@ class Sender:
     def _capacity(self) -> int:
         """Rows held claimed, ready to go. Half of them must outlast a claim's round
         trip: on a busy event loop that takes tens of milliseconds, in which an
-        unpaced sender gets through dozens of messages."""
+        unpaced sender gets through dozens of messages. A paced one needs few, and
+        a small claim also keeps its unpacking from delaying sends that the pacer
+        has timed to the millisecond."""
+        if self.paced:
+            return max(64, self.max_in_flight * 4)
         return max(256, self.max_in_flight * 32)
 
     @property
