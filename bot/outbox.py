@@ -507,18 +507,22 @@ class Sender:
         chats = await self._chats(session, {row.chat_id for row in claimed})
         targets = await self._targets(session, [row.target_id for row in claimed if row.target_id])
         ready: list[_Claimed] = []
-        failed: dict[int, str] = {}
+        failed: list[tuple[Finished, str]] = []
         waiting: list[int] = []
         for row in claimed:
             chat = chats[row.chat_id]
             if not chat.active:
-                failed[row.id] = f"chat inactive: {chat.inactive_reason}"
+                failed.append(
+                    (Finished(row.id, row.dedupe_key), f"chat inactive: {chat.inactive_reason}")
+                )
                 continue
             message_ids: tuple[str, ...] = ()
             if row.target_id is not None:
                 target = targets.get(row.target_id)
                 if target is None or target.status == Status.FAILED:
-                    failed[row.id] = "the message to change was never sent"
+                    failed.append(
+                        (Finished(row.id, row.dedupe_key), "the message to change was never sent")
+                    )
                     continue
                 if target.status != Status.SENT:
                     waiting.append(row.id)
@@ -556,10 +560,9 @@ class Sender:
             )
         if failed:
             await session.execute(
-                _MARK_FAILED, [{"row": row_id, "why": why} for row_id, why in failed.items()]
+                _MARK_FAILED, [{"row": done.row_id, "why": why} for done, why in failed]
             )
-            keys = {row.id: row.dedupe_key for row in claimed}
-            await self._run_hooks(session, [Finished(row_id, keys[row_id]) for row_id in failed])
+            await self._run_hooks(session, [done for done, _ in failed])
         return ready
 
     async def _chats(

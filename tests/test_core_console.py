@@ -6,16 +6,19 @@ import asyncio
 import io
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from adapters.console import ConsoleAdapter, files_folder
+from bot import core
 from bot.config import ConsoleSettings
 from bot.context import Context
 from bot.registry import Command
 from bot.text import rich
 from bot.types import Attachment, Content, Delivery, Op
+from storage.chats import register_chat
 from storage.models import ChatTag, Person, RoleGrant
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
@@ -130,6 +133,20 @@ async def test_forgetme_erases_the_person_and_their_roles(bot: ConsoleSession) -
         grants = await session.scalar(select(func.count()).select_from(RoleGrant))
     assert names == {"sam"}
     assert grants == 0
+
+
+async def test_a_second_command_needs_no_registering(
+    bot: ConsoleSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered: list[str] = []
+
+    async def counting(session: Any, ref: Any, now: Any) -> Any:
+        registered.append(ref.chat_id)
+        return await register_chat(session, ref, now)
+
+    monkeypatch.setattr(core, "register_chat", counting)
+    await bot.say("/whoami", "/help", ":user sam", "/help", "/whoami")
+    assert len(registered) == 2  # once for alice, once for sam
 
 
 async def test_someone_forgotten_is_registered_afresh_when_they_come_back(

@@ -59,7 +59,17 @@ DOING = "send announcements"
 SWEEP_SECONDS = 30.0
 MAX_ALERT = 3000
 _WAKE = "alerts.wake"
-COPY_KEY = "broadcast:"  # + "<announcement id>:<chat id>": the dedupe key of each copy
+COPY_KEY = "broadcast:"  # the dedupe keys of announcement copies start so
+
+
+def copy_key(broadcast_id: int, chat_id: int) -> str:
+    """The dedupe key of an announcement's copy in one chat."""
+    return f"{COPY_KEY}{broadcast_id}:{chat_id}"
+
+
+def announcement_of(key: str) -> int:
+    """The announcement a copy's dedupe key names."""
+    return int(key.removeprefix(COPY_KEY).partition(":")[0])
 
 
 class Subject(StrEnum):
@@ -193,7 +203,7 @@ async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
     rows = await services.outbox.enqueue(
         session,
         [
-            Outgoing(chat_ref(chat), content, dedupe_key=f"{COPY_KEY}{broadcast.id}:{chat.id}")
+            Outgoing(chat_ref(chat), content, dedupe_key=copy_key(broadcast.id, chat.id))
             for chat in chats
         ],
         BULK_LANE,
@@ -384,11 +394,10 @@ async def refresh_receipt(session: AsyncSession, services: Services, broadcast_i
 async def on_delivered(session: AsyncSession, services: Services, rows: list[Finished]) -> None:
     """Copies were recorded sent or failed: their receipts are refreshed, unless a
     timer will do it within the throttle anyway — then this costs no more reads.
-    Each copy's dedupe key (``broadcast:<id>:<chat>``) names its announcement."""
+    Each copy's dedupe key names its announcement."""
     soon = services.clock.now() + timedelta(seconds=services.config.alerts.receipt_edit_seconds)
     planned = services.timer.pending()
-    announcements = {int((row.key or "").split(":")[1]) for row in rows}
-    for broadcast_id in sorted(announcements):
+    for broadcast_id in sorted({announcement_of(row.key or "") for row in rows}):
         when = planned.get(_timer_key(broadcast_id))
         if when is None or when > soon:
             await refresh_receipt(session, services, broadcast_id)

@@ -1,0 +1,43 @@
+"""Small pieces of the core's plumbing, on their own."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.registry import Registry
+from bot.scheduler import Timer
+from bot.types import Finished
+
+
+async def test_delivery_hooks_hear_only_of_rows_with_their_key_prefix() -> None:
+    heard: list[list[Finished]] = []
+
+    async def hook(_session: Any, _services: Any, rows: list[Finished]) -> None:
+        heard.append(rows)
+
+    registry = Registry()
+    registry.on_delivered("broadcast:", hook)
+    mine = Finished(3, "broadcast:7:12")
+    await registry.finished(None, None, [Finished(1, None), Finished(2, "poll:1:4"), mine])  # type: ignore[arg-type]
+    await registry.finished(None, None, [Finished(4, "poll:1:5")])  # type: ignore[arg-type]
+    assert heard == [[mine]]  # and no call at all for a batch with none of its rows
+
+
+async def test_stopping_the_timer_lets_a_running_callback_finish() -> None:
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+        finished.set()
+
+    clock = SystemClock()
+    timer = Timer(clock)
+    timer.start()
+    timer.at("slow", clock.now(), slow)
+    async with asyncio.timeout(5):
+        await started.wait()
+        await timer.stop()
+    assert finished.is_set()
