@@ -41,8 +41,11 @@ class Timer:
         self._jobs: dict[str, tuple[datetime, Callback]] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[Any]] = set()
+        self._soon: set[str] = set()
+        self._stopping = False
 
     def start(self) -> None:
+        self._stopping = False
         if self.real_time:
             self._scheduler.start()
 
@@ -50,11 +53,24 @@ class Timer:
         """Start nothing more, and let callbacks already running finish: cancelled
         halfway, one would roll back (harmless) but interrupt its database
         connection mid-reset, which SQLAlchemy reports with a traceback."""
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
-            if self._running:
-                await asyncio.wait(self._running, timeout=STOP_GRACE_SECONDS)
+        if self._running:
+            await asyncio.wait(self._running, timeout=STOP_GRACE_SECONDS)
+        if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    def soon(self, key: str, callback: Callback) -> None:
+        """Call ``callback`` now, in the background — whatever the clock, as it is
+        work to do rather than a time to wait for — unless the same key's call is
+        still running. Stopping waits for it like any other callback."""
+        if self._stopping or key in self._soon:
+            return
+        self._soon.add(key)
+        self._jobs[key] = (self.clock.now(), callback)
+        task = asyncio.create_task(self._fire(key), name=key)
+        task.add_done_callback(lambda _task: self._soon.discard(key))
 
     def at(self, key: str, when: datetime, callback: Callback) -> None:
         """Call ``callback`` at ``when`` (at once if that has passed); replaces any
@@ -92,7 +108,7 @@ class Timer:
         if self.real_time and self._scheduler.get_job(key):
             self._scheduler.remove_job(key)
         task = asyncio.current_task()
-        assert task is not None  # APScheduler runs each job as a task
+        assert task is not None  # APScheduler runs each job as a task, and so does soon()
         self._running.add(task)
         try:
             await job[1]()

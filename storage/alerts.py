@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -24,10 +24,13 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -153,6 +156,7 @@ class PicketReminder(Base):
 class BroadcastStatus:
     PREVIEW = "preview"  # waiting for the sender's Confirm
     DROPPED = "dropped"  # the sender chose not to send
+    SENDING = "sending"  # the first copies are in the outbox, the rest are being added
     SENT = "sent"  # copies are in the outbox
 
 
@@ -369,6 +373,40 @@ async def add_copies(
         )
 
 
+async def set_copy_rows(
+    session: AsyncSession, broadcast_id: int, copies: Sequence[tuple[int, int | None]]
+) -> None:
+    """Record the outbox row of each ``(chat id, outbox row id)`` copy (a plain
+    executemany: the ORM's bulk update wants primary keys by their own names)."""
+    copy = cast(Table, BroadcastCopy.__table__)
+    if copies:
+        await session.execute(
+            update(copy)
+            .where(copy.c.broadcast_id == broadcast_id, copy.c.chat_id == bindparam("chat"))
+            .values(outbox_id=bindparam("row")),
+            [{"chat": chat_id, "row": row_id} for chat_id, row_id in copies],
+        )
+
+
+async def unwritten_copies(
+    session: AsyncSession, broadcast_id: int, after_chat: int, limit: int
+) -> list[Chat]:
+    """The next chats (by id, after ``after_chat``) whose copy has no outbox row yet."""
+    return list(
+        await session.scalars(
+            select(Chat)
+            .join(BroadcastCopy, BroadcastCopy.chat_id == Chat.id)
+            .where(
+                BroadcastCopy.broadcast_id == broadcast_id,
+                BroadcastCopy.outbox_id.is_(None),
+                Chat.id > after_chat,
+            )
+            .order_by(Chat.id)
+            .limit(limit)
+        )
+    )
+
+
 async def live_copy_rows(session: AsyncSession, broadcast_id: int) -> list[tuple[int, str]]:
     """``(outbox row, platform)`` of the copies that were (or may still be)
     delivered: what an edit should reach. Failed copies are in no chat to edit."""
@@ -395,9 +433,13 @@ class Progress:
         return self.sent + self.failed >= self.total
 
 
-async def progress(session: AsyncSession, broadcast_id: int, *, failures: bool) -> Progress:
+async def progress(
+    session: AsyncSession, broadcast_id: int, *, failures: bool, unwritten: bool = False
+) -> Progress:
     """Counts by outbox status; with ``failures``, also which chats failed and why
-    (the outbox row's error, else the chat's own reason for being inactive)."""
+    (the outbox row's error, else the chat's own reason for being inactive). A copy
+    without an outbox row failed (its chat was inactive) — unless copies are still
+    being ``unwritten``: then it is still to come."""
     rows = await session.execute(
         select(OutboxRow.status, func.count())
         .select_from(BroadcastCopy)
@@ -410,9 +452,12 @@ async def progress(session: AsyncSession, broadcast_id: int, *, failures: bool) 
         result.total += count
         if status == "sent":
             result.sent += count
-        elif status in (None, "failed"):
+        elif status == "failed" or (status is None and not unwritten):
             result.failed += count
     if failures and result.failed:
+        failed_copy = OutboxRow.status == "failed"
+        if not unwritten:
+            failed_copy = failed_copy | OutboxRow.id.is_(None)
         failed = await session.execute(
             select(Chat, OutboxRow.error)
             .select_from(BroadcastCopy)
@@ -420,7 +465,7 @@ async def progress(session: AsyncSession, broadcast_id: int, *, failures: bool) 
             .outerjoin(OutboxRow, OutboxRow.id == BroadcastCopy.outbox_id)
             .where(
                 BroadcastCopy.broadcast_id == broadcast_id,
-                (OutboxRow.status == "failed") | OutboxRow.id.is_(None),
+                failed_copy,
             )
             .order_by(Chat.id)
         )
@@ -430,12 +475,22 @@ async def progress(session: AsyncSession, broadcast_id: int, *, failures: bool) 
     return result
 
 
+async def broadcasts_sending(session: AsyncSession) -> list[int]:
+    """Announcements some of whose copies are still to be put in the outbox."""
+    return list(
+        await session.scalars(
+            select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING)
+        )
+    )
+
+
 async def unfinished_receipts(session: AsyncSession) -> list[int]:
     """Announcements whose sender has not yet had the final summary."""
     return list(
         await session.scalars(
             select(Broadcast.id).where(
-                Broadcast.status == BroadcastStatus.SENT, Broadcast.receipt_final.is_(False)
+                Broadcast.status.in_([BroadcastStatus.SENT, BroadcastStatus.SENDING]),
+                Broadcast.receipt_final.is_(False),
             )
         )
     )

@@ -11,11 +11,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, insert, select
 
+from bot.alerts.broadcast import COPIES_AT_ONCE
 from bot.delivery import Permanent
+from bot.scheduler import Timer
 from bot.types import Op
 from storage.alerts import BroadcastCopy, progress
 from storage.db import Database
@@ -181,7 +184,43 @@ async def test_a_sender_killed_mid_broadcast_loses_no_chat(
         await drain(bot)
         cancelled = {r.message_id for r in platform.records if r.text.startswith("CANCELLED")}
         assert shown <= cancelled
+        await bot.tick(seconds=1)  # the receipt's timer (its edits are throttled)
         assert "Done. Delivered 500/500." in bot.output.getvalue()
+
+
+async def test_copies_not_yet_written_at_a_crash_are_written_after_the_restart(
+    database: Database, database_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large announcement writes its copies a chunk per transaction; if the process
+    dies before the last chunk, the next start writes the rest."""
+    platform = TestPlatform("t")
+    config = alerts_config(database_url)
+    chats = COPIES_AT_ONCE + 30
+    async with AlertsConsole(config, clock, platform) as bot:
+        await tagged_test_chats(bot.app.db, clock, chats)
+        with monkeypatch.context() as crashed:  # the rest is never written: as if killed
+            crashed.setattr(Timer, "soon", lambda *_args: None)
+            out = await bot.say("/alert send region:x Picket at the depot, 7am")
+            out += await bot.say(":press 1")
+        assert "Sending to 130 chats" in out
+        async with bot.app.db.session() as session:
+            written = await session.scalar(
+                select(func.count())
+                .select_from(BroadcastCopy)
+                .where(BroadcastCopy.outbox_id.is_not(None))
+            )
+            assert written == COPIES_AT_ONCE
+            assert "Delivered" in out and "failed" not in out  # the rest is to come, not failed
+    async with AlertsConsole(config, clock, platform) as bot:  # the restart
+        await until(lambda: _all_sent(bot, chats))
+        assert {r.chat_id for r in platform.records} == {f"-{n}" for n in range(1, chats + 1)}
+        out = await bot.tick(seconds=5)
+        assert f"Done. Delivered {chats}/{chats}." in out
+
+
+async def _all_sent(bot: AlertsConsole, count: int) -> bool:
+    sent = await bot.scalar(select(func.count()).where(OutboxRow.status == "sent"))
+    return bool(sent >= count)
 
 
 async def drain(bot: AlertsConsole) -> None:

@@ -20,7 +20,7 @@ comes at most that long after the last copy.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -43,9 +43,12 @@ from storage.alerts import (
     BroadcastStatus,
     add_copies,
     broadcasts_of,
+    broadcasts_sending,
     live_copy_rows,
     progress,
+    set_copy_rows,
     unfinished_receipts,
+    unwritten_copies,
 )
 from storage.chats import chat_ref
 from storage.models import Chat, OutboxRow
@@ -58,6 +61,9 @@ DOING = "send announcements"
 # without a delivery hook (a chat that went inactive fails its waiting rows at once).
 SWEEP_SECONDS = 30.0
 MAX_ALERT = 3000
+# Copies put in the outbox per transaction; an announcement to more chats writes the
+# rest in the transactions that follow (see _send).
+COPIES_AT_ONCE = 100
 _WAKE = "alerts.wake"
 COPY_KEY = "broadcast:"  # the dedupe keys of announcement copies start so
 
@@ -197,26 +203,26 @@ async def announce(
 
 
 async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
-    """Put one copy per chat in the outbox, and the receipt in the sender's chat."""
+    """Note one copy per chat and put the first ``COPIES_AT_ONCE`` in the outbox, the
+    rest just after in transactions of their own (:func:`_write_rest`): on SQLite a
+    transaction holds the only connection, and writing thousands of copies in one
+    would keep every other command waiting. The receipt goes to the sender's chat."""
     session, services, now = ctx.session, ctx.services, ctx.clock.now()
+    await add_copies(session, broadcast.id, [(chat.id, None) for chat in chats])
+    await _write_copies(session, services, broadcast, chats[:COPIES_AT_ONCE])
+    more = len(chats) > COPIES_AT_ONCE
+    broadcast.status = BroadcastStatus.SENDING if more else BroadcastStatus.SENT
+    broadcast.sent_at, broadcast.chat_count = now, len(chats)
+    if more:
+        key = _writer_key(broadcast.id)
+        event.listen(
+            session.sync_session,
+            "after_commit",
+            lambda _session: services.timer.soon(key, _rest_writer(services, broadcast.id)),
+            once=True,
+        )
     content = Content.from_payload(broadcast.payload)
-    rows = await services.outbox.enqueue(
-        session,
-        [
-            Outgoing(chat_ref(chat), content, dedupe_key=copy_key(broadcast.id, chat.id))
-            for chat in chats
-        ],
-        BULK_LANE,
-    )
-    await add_copies(
-        session, broadcast.id, [(c.id, row) for c, row in zip(chats, rows, strict=True)]
-    )
-    broadcast.status, broadcast.sent_at, broadcast.chat_count = (
-        BroadcastStatus.SENT,
-        now,
-        len(chats),
-    )
-    done = await progress(session, broadcast.id, failures=True)
+    done = await progress(session, broadcast.id, failures=True, unwritten=more)
     text = receipt_text(title(broadcast), broadcast.target, done)
     if broadcast.receipt_row_id is None:
         reply = Content(text, reply_handle=ctx.event.reply_handle)
@@ -231,6 +237,61 @@ async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
     broadcast.receipt_final = done.finished
     audit(ctx, Action.SEND, broadcast, str(content.text), len(chats))
     wake_after_commit(session, services, {c.platform for c in chats} | {ctx.event.chat.platform})
+
+
+async def _write_copies(
+    session: AsyncSession, services: Services, broadcast: Broadcast, chats: list[Chat]
+) -> None:
+    """Put these chats' copies in the outbox (a chat gone inactive gets none)."""
+    content = Content.from_payload(broadcast.payload)
+    rows = await services.outbox.enqueue(
+        session,
+        [
+            Outgoing(chat_ref(chat), content, dedupe_key=copy_key(broadcast.id, chat.id))
+            for chat in chats
+        ],
+        BULK_LANE,
+    )
+    await set_copy_rows(
+        session, broadcast.id, [(c.id, row) for c, row in zip(chats, rows, strict=True)]
+    )
+    wake_after_commit(session, services, {chat.platform for chat in chats})
+
+
+def _writer_key(broadcast_id: int) -> str:
+    return f"alert-copies:{broadcast_id}"
+
+
+def _rest_writer(services: Services, broadcast_id: int) -> Callable[[], Awaitable[None]]:
+    async def write() -> None:
+        await _write_rest(services, broadcast_id)
+
+    return write
+
+
+async def _write_rest(services: Services, broadcast_id: int) -> None:
+    """Put the remaining copies in the outbox, ``COPIES_AT_ONCE`` per transaction.
+    Each copy is written once (its outbox row is noted in the same transaction), so
+    after a crash this simply goes on (:func:`resume_receipts`); a correction made
+    meanwhile reaches both the copies before it and those after."""
+    after = 0
+    while True:
+        async with services.db.session() as session:
+            # Locked: a correction changing the content waits for this chunk, or
+            # this chunk for it, so no copy is written with the old content unedited.
+            broadcast = await session.get(
+                Broadcast, broadcast_id, with_for_update=True, populate_existing=True
+            )
+            if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
+                return
+            chats = await unwritten_copies(session, broadcast_id, after, COPIES_AT_ONCE)
+            await _write_copies(session, services, broadcast, chats)
+            if len(chats) < COPIES_AT_ONCE:
+                # Copies refused for inactive chats count as failed from now on.
+                broadcast.status = BroadcastStatus.SENT
+                await refresh_receipt(session, services, broadcast_id)
+                return
+            after = chats[-1].id
 
 
 async def _own_preview(ctx: Context, argument: str) -> Broadcast | str:
@@ -287,7 +348,7 @@ async def restyle(
     if payload == broadcast.payload:
         return 0
     broadcast.payload = payload
-    if broadcast.status != BroadcastStatus.SENT:
+    if broadcast.status not in (BroadcastStatus.SENDING, BroadcastStatus.SENT):
         return 0
     rows = await live_copy_rows(session, broadcast.id)
     for row_id, _platform in rows:
@@ -353,7 +414,8 @@ def _arm(services: Services, broadcast_id: int, when: datetime, *, no_later: boo
 
 def _due(services: Services, broadcast: Broadcast | None) -> bool:
     """Whether the receipt may be edited now; if only later, a timer is armed for then."""
-    if broadcast is None or broadcast.status != BroadcastStatus.SENT or broadcast.receipt_final:
+    out = (BroadcastStatus.SENDING, BroadcastStatus.SENT)
+    if broadcast is None or broadcast.status not in out or broadcast.receipt_final:
         return False
     last = broadcast.receipt_at
     later = last + timedelta(seconds=services.config.alerts.receipt_edit_seconds) if last else None
@@ -379,7 +441,8 @@ async def refresh_receipt(session: AsyncSession, services: Services, broadcast_i
     if broadcast is None or not _due(services, broadcast):
         return
     now = services.clock.now()
-    done = await progress(session, broadcast_id, failures=False)
+    unwritten = broadcast.status == BroadcastStatus.SENDING
+    done = await progress(session, broadcast_id, failures=False, unwritten=unwritten)
     if done.finished:
         done = await progress(session, broadcast_id, failures=True)
         broadcast.receipt_final = True
@@ -404,9 +467,13 @@ async def on_delivered(session: AsyncSession, services: Services, rows: list[Fin
 
 
 async def resume_receipts(services: Services) -> None:
-    """At start: receipts left unfinished by the last run are brought up to date."""
+    """At start: copies the last run had yet to write are written, and unfinished
+    receipts are brought up to date."""
     async with services.db.session() as session:
         unfinished = await unfinished_receipts(session)
+        sending = await broadcasts_sending(session)
+    for broadcast_id in sending:
+        services.timer.soon(_writer_key(broadcast_id), _rest_writer(services, broadcast_id))
     for broadcast_id in unfinished:
         _arm(services, broadcast_id, services.clock.now(), no_later=False)
 
@@ -442,7 +509,8 @@ async def status(ctx: Context) -> list[Outgoing]:
         return [ctx.reply(f"{title(broadcast)} is waiting for its Send button.")]
     if broadcast.status == BroadcastStatus.DROPPED:
         return [ctx.reply(f"{title(broadcast)} was not sent.")]
-    done = await progress(ctx.session, broadcast.id, failures=True)
+    unwritten = broadcast.status == BroadcastStatus.SENDING
+    done = await progress(ctx.session, broadcast.id, failures=True, unwritten=unwritten)
     return [
         ctx.reply(
             receipt_text(title(broadcast), broadcast.target, done, cancelled=broadcast.cancelled)
