@@ -146,7 +146,7 @@ class Core:
     async def _enqueue(self, session: AsyncSession, event: Event, messages: list[Outgoing]) -> None:
         replies = [m for m in messages if m.chat == event.chat]
         others = [m for m in messages if m.chat != event.chat]
-        await self.outbox.enqueue(session, replies, REPLY_LANE)
+        await self.outbox.enqueue(session, replies, REPLY_LANE, hand_over=True)
         await self.outbox.enqueue(session, others, BULK_LANE)
 
     async def _refuse(self, event: Event, text: Rich) -> EventResult:
@@ -157,7 +157,7 @@ class Core:
         reply = Outgoing(event.chat, Content(text, private=True, reply_handle=event.reply_handle))
         try:
             async with self.db.session() as session:
-                await self.outbox.enqueue(session, [reply], REPLY_LANE)
+                await self.outbox.enqueue(session, [reply], REPLY_LANE, hand_over=True)
         except Exception:
             log.exception("could not even queue an apology")
             return EventResult()

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, event, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
@@ -61,9 +62,17 @@ class Outbox:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._listeners: list[Callable[[str], None]] = []
+        self._takers: dict[str, tuple[timedelta, Callable[[list[_Claimed]], None]]] = {}
 
     def on_enqueue(self, listener: Callable[[str], None]) -> None:
         self._listeners.append(listener)
+
+    def on_hand_over(
+        self, platform: str, lease: timedelta, take: Callable[[list[_Claimed]], None]
+    ) -> None:
+        """Let this process's sender for ``platform`` take rows enqueued with
+        ``hand_over`` straight from the enqueuer, already claimed for ``lease``."""
+        self._takers[platform] = (lease, take)
 
     def notify(self, platforms: Iterable[str]) -> None:
         """Wake the senders of these platforms (call after the transaction commits)."""
@@ -72,10 +81,22 @@ class Outbox:
                 listener(platform)
 
     async def enqueue(
-        self, session: AsyncSession, messages: Sequence[Outgoing], lane: int = BULK_LANE
+        self,
+        session: AsyncSession,
+        messages: Sequence[Outgoing],
+        lane: int = BULK_LANE,
+        *,
+        hand_over: bool = False,
     ) -> list[int | None]:
         """Add messages; returns each row id (``None`` where a ``dedupe_key`` already
-        existed, or the chat is unknown or inactive)."""
+        existed, or the chat is unknown or inactive).
+
+        With ``hand_over`` (the core's replies), rows for a platform this process
+        sends are written already claimed and go to its sender when the transaction
+        commits, without the sender's own claiming round trip to the database — on a
+        busy bot the longest wait before an answer. Should this process die first,
+        the lease runs out and any sender claims them as usual.
+        """
         if not messages:
             return []
         chat_ids = await _chat_ids(session, messages)
@@ -83,6 +104,7 @@ class Outbox:
         rows: list[dict[str, Any]] = []
         for message in messages:
             chat_id = chat_ids.get((message.chat.platform, message.chat.chat_id))
+            taker = self._takers.get(message.chat.platform) if hand_over else None
             if chat_id is not None:
                 rows.append(
                     {
@@ -92,7 +114,8 @@ class Outbox:
                         "lane": lane,
                         "payload": message.content.to_payload(),
                         "dedupe_key": message.dedupe_key,
-                        "status": Status.PENDING,
+                        "status": Status.PENDING if taker is None else Status.SENDING,
+                        "lease_until": None if taker is None else now + taker[0],
                         "attempts": 0,
                         "next_attempt_at": now,
                         "message_ids": "",
@@ -110,7 +133,50 @@ class Outbox:
                 ids.append(next(plain))
             else:
                 ids.append(keyed.pop(message.dedupe_key, None))
+        if hand_over:
+            self._hand_over_after_commit(session, messages, ids, chat_ids, lane)
         return ids
+
+    def _hand_over_after_commit(
+        self,
+        session: AsyncSession,
+        messages: Sequence[Outgoing],
+        ids: list[int | None],
+        chat_ids: dict[tuple[str, str], int],
+        lane: int,
+    ) -> None:
+        handed: dict[str, list[_Claimed]] = {}
+        for message, row_id in zip(messages, ids, strict=True):
+            chat = message.chat
+            if row_id is None or chat.platform not in self._takers:
+                continue
+            handed.setdefault(chat.platform, []).append(
+                _Claimed(
+                    id=row_id,
+                    chat_row=chat_ids[(chat.platform, chat.chat_id)],
+                    chat_key=chat.chat_id,
+                    is_group=chat.kind != ChatKind.PRIVATE,
+                    lane=lane,
+                    attempts=0,
+                    key=message.dedupe_key,
+                    delivery=Delivery(
+                        op=Op.SEND,
+                        chat_id=chat.chat_id,
+                        content=message.content,
+                        nonce=f"ob{row_id}",
+                        message_ids=(),
+                        attempt=0,
+                        chat_kind=chat.kind,
+                    ),
+                )
+            )
+
+        def take(_session: Session) -> None:
+            for platform, claimed in handed.items():
+                self._takers[platform][1](claimed)
+
+        if handed:
+            event.listen(session.sync_session, "after_commit", take, once=True)
 
     async def enqueue_edit(
         self, session: AsyncSession, target_id: int, content: Content, lane: int = BULK_LANE
@@ -279,6 +345,7 @@ class Sender:
         self._stopping = False
         self._after_delivery: list[RecordedHook] = []
         outbox.on_enqueue(self._on_enqueue)
+        outbox.on_hand_over(self.platform, timedelta(seconds=settings.lease_seconds), self._take)
 
     def after_delivery(self, hook: RecordedHook) -> None:
         """Run ``hook(session, rows)`` in the transaction that records sent or
@@ -334,16 +401,22 @@ class Sender:
         if platform == self.platform:
             self._wake.set()
 
+    def _take(self, claimed: list[_Claimed]) -> None:
+        """Rows handed over already claimed (see :meth:`Outbox.enqueue`): send them
+        like rows of our own claiming. When stopping, their lease lets them go."""
+        if self._stopping:
+            return
+        self._buffer.extend(claimed)
+        self._buffer.sort(key=lambda c: (c.lane, c.id))
+        self._wake.set()
+
     # --- the loop ----------------------------------------------------------------
 
     async def _run(self) -> None:
         poll = self.settings.poll_seconds
         while not self._stopping:
-            self._wake.clear()
             self._exhausted = False  # woken or polled: look in the table again
             try:
-                await self._claim_finished()
-                await self._refill()
                 waited = await self._dispatch_ready()
             except Exception:
                 log.exception("%s sender: unexpected error; retrying shortly", self.platform)
