@@ -342,7 +342,7 @@ class Sender:
         self._writer: asyncio.Task[None] | None = None
         self._last_renewal = 0.0
         self._exhausted = False
-        self._stopping = False
+        self._stopping = True  # until started: takes no rows handed over
         self._after_delivery: list[RecordedHook] = []
         outbox.on_enqueue(self._on_enqueue)
         outbox.on_hand_over(self.platform, timedelta(seconds=settings.lease_seconds), self._take)

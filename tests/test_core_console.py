@@ -15,6 +15,7 @@ from adapters.console import ConsoleAdapter, files_folder
 from bot import core
 from bot.config import ConsoleSettings
 from bot.context import Context
+from bot.outbox import Sender
 from bot.registry import Command
 from bot.text import rich
 from bot.types import Attachment, Content, Delivery, Op
@@ -147,6 +148,19 @@ async def test_a_second_command_needs_no_registering(
     monkeypatch.setattr(core, "register_chat", counting)
     await bot.say("/whoami", "/help", ":user sam", "/help", "/whoami")
     assert len(registered) == 2  # once for alice, once for sam
+
+
+async def test_a_reply_goes_to_the_sender_already_claimed(
+    bot: ConsoleSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def claim_nothing(_sender: Sender, _limit: int) -> list[Any]:
+        return []
+
+    await bot.say("/whoami")  # rows before the patch are claimed as usual
+    monkeypatch.setattr(Sender, "_claim", claim_nothing)
+    out = await bot.say("/whoami", "/hlep")
+    assert out.count("You are alice") == 1  # the answer, and the apology for a typo
+    assert "I don't know /hlep" in out
 
 
 async def test_someone_forgotten_is_registered_afresh_when_they_come_back(

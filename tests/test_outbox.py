@@ -70,6 +70,24 @@ async def rig(database: Database, clock: FakeClock) -> AsyncIterator[Rig]:
     await rig.sender.stop()
 
 
+async def test_a_row_handed_to_a_sender_that_is_not_running_goes_when_its_lease_ends(
+    database: Database, clock: FakeClock
+) -> None:
+    rig = Rig(database, clock, RecordingTransport())  # not started: as if it had died
+    async with database.session() as session:
+        await register_chat(session, chat(1), clock.now())
+        await rig.outbox.enqueue(session, [message(1, "Answer")], REPLY_LANE, hand_over=True)
+    rig.sender.start()
+    try:
+        await asyncio.sleep(0.2)
+        assert rig.transport.texts() == []  # claimed for the sender it was handed to
+        clock.advance(seconds=SETTINGS.lease_seconds + 1)
+        await rig.settle()
+    finally:
+        await rig.sender.stop()
+    assert rig.transport.texts() == ["Answer"]
+
+
 async def test_a_message_is_stored_then_sent_and_its_id_recorded(rig: Rig) -> None:
     [row_id] = await rig.put(message(1, "Picket at 7"))
     await rig.settle()
