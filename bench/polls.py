@@ -3,20 +3,20 @@
 (a) Through the Telegram adapter (python-telegram-bot over HTTP to the fake Bot
     API, on SQLite): votes recorded per second — a press counts once Telegram has
     its answer, which comes after the vote is committed — against a bare PTB
-    ``Application`` with the adapter's settings whose callback handler only answers
-    the button, in the same run (goal: at least 80% of its rate). The final tally
-    must be exact: everyone pressed five times, in five of the chats, and only
-    their last press may count. The live tally edits run meanwhile, as they would.
-    The adapter hands updates to the core one at a time, so here every press waits
-    for its own commit; the recorder batches presses that arrive together (Discord
-    interactions, several adapters, a crowd), which (b) measures.
+    ``Application`` whose callback handler only answers the button, in the same run
+    (goal: at least 80% of its rate). The bare one handles one update at a time, as
+    PTB does by default: on loopback that is PTB's quickest way, so the strictest
+    baseline. The final tally must be exact: everyone pressed five times, in five of
+    the chats, and only their last press may count. The live tally edits run
+    meanwhile, as they would, and the outbox keeps its default settings.
 (b) The storage path alone (the micro-batching recorder, many presses at once),
     on SQLite and on PostgreSQL (goal: at least 10,000 votes/s), with one
     transaction per press alongside to show why the recorder batches.
 
 Each side of (a) handles the 10,000 presses in five rounds of 2,000 (every person
 once a round), taken in turn so that noise on this shared machine hits both alike;
-the figures are medians of the rounds.
+the rates are medians of the rounds, and the share is the median of the rounds'
+ratios, each round of ours against the bare round that followed it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
 from bench.common import scratch_sqlite, table
 from bot.app import App
-from bot.config import Config, DatabaseSettings, OutboxSettings, RolesSettings
+from bot.config import Config, DatabaseSettings, RolesSettings
+from bot.polls.copies import refresh, refresh_key
 from bot.polls.tally import Tally, load_tally
 from bot.polls.votes import VoteRecorder
 from bot.types import ChatRef, UserRef
@@ -50,6 +51,7 @@ ADMIN = user(1, "Organiser")
 TAG = "bench:polls"
 STORAGE_RUNS = 3  # the storage path is quick: its median is over 3 runs of 5 rounds
 PER_PRESS_VOTES = 500  # one transaction per press is slow: a smaller sample
+POLL = 1  # the poll (a) posts
 
 
 def option_of(person: int, round_: int) -> int:
@@ -93,17 +95,40 @@ class Answers:
 def presses(round_: int, chats: Sequence[JSON], people: Sequence[JSON]) -> list[JSON]:
     return [
         callback_update(
-            f"vote:1:{option_of(p, round_)}", chats[chat_of(p, round_)], people[p], f"r{round_}p{p}"
+            f"vote:{POLL}:{option_of(p, round_)}",
+            chats[chat_of(p, round_)],
+            people[p],
+            f"r{round_}p{p}",
         )
         for p in range(PEOPLE)
     ]
 
 
-async def round_rate(api: FakeTelegramAPI, answers: Answers, updates: list[JSON]) -> float:
+async def round_rate(
+    api: FakeTelegramAPI,
+    answers: Answers,
+    updates: list[JSON],
+    finish: Callable[[], Awaitable[None]] | None = None,
+) -> float:
     start = time.perf_counter()
     api.push(*updates)
     await answers.reach(answers.count + len(updates))
+    if finish is not None:
+        await finish()
     return len(updates) / (time.perf_counter() - start)
+
+
+def tally_shown(bot: TelegramSession) -> Callable[[], Awaitable[None]]:
+    """The end of one of our rounds: the live tally, due a few seconds after the
+    round's presses, is brought up to date on every copy now. Left to its timer it
+    would run during the bare round that follows and count against PTB's figure."""
+
+    async def finish() -> None:
+        bot.app.timer.cancel(refresh_key(POLL))
+        await refresh(bot.app.services, POLL)
+        await bot.idle()
+
+    return finish
 
 
 async def start_bare(api: FakeTelegramAPI) -> Callable[[], Awaitable[None]]:
@@ -148,12 +173,11 @@ async def post_poll(bot: TelegramSession, chats: Sequence[JSON]) -> None:
     await bot.idle()
 
 
-async def telegram_rates() -> tuple[float, float, bool]:
+async def telegram_rates() -> tuple[float, float, float, bool]:
     chats = [group_chat(-1_003_000_000 - n, f"Village {n}") for n in range(CHATS)]
     people = [user(10_000 + n, f"Member {n}") for n in range(PEOPLE)]
     config = Config(
         database=DatabaseSettings(url=scratch_sqlite()),
-        outbox=OutboxSettings(poll_seconds=0.05),
         roles=RolesSettings(admins=[f"telegram:{ADMIN['id']}"]),
     )
     ours: list[float] = []
@@ -169,15 +193,16 @@ async def telegram_rates() -> tuple[float, float, bool]:
         try:
             for round_ in range(ROUNDS):
                 updates = presses(round_, chats, people)
-                ours.append(await round_rate(ours_api, ours_answers, updates))
+                ours.append(await round_rate(ours_api, ours_answers, updates, tally_shown(bot)))
                 bare.append(await round_rate(bare_api, bare_answers, updates))
         finally:
             await stop_bare()
         async with bot.app.db.session() as session:
-            poll = await session.get(Poll, 1)
+            poll = await session.get(Poll, POLL)
             assert poll is not None
             exact = await load_tally(session, poll) == expected_tally()
-    return statistics.median(ours), statistics.median(bare), exact
+    shares = [o / b for o, b in zip(ours, bare, strict=True)]
+    return statistics.median(ours), statistics.median(bare), statistics.median(shares), exact
 
 
 # --- (b) the storage path alone ------------------------------------------------------
@@ -234,11 +259,11 @@ async def storage_rates(url: str) -> tuple[float, float, bool]:
 
 
 async def main() -> None:
-    ours, bare, exact = await telegram_rates()
+    ours, bare, share, exact = await telegram_rates()
     rows = [
         ("Telegram: votes recorded/s via the adapter", f"{ours:8.0f}"),
         ("Telegram: bare PTB answering presses/s", f"{bare:8.0f}"),
-        ("Telegram: share of bare PTB (goal ≥80%)", f"{ours / bare:8.0%}"),
+        ("Telegram: share of bare PTB (goal ≥80%)", f"{share:8.0%}"),
         ("Telegram: final tally exact", f"{'yes' if exact else 'NO':>8}"),
     ]
     backends = [("SQLite", scratch_sqlite())]

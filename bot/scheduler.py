@@ -93,6 +93,12 @@ class Timer:
     def pending(self) -> dict[str, datetime]:
         return {key: when for key, (when, _) in self._jobs.items()}
 
+    def when(self, key: str) -> datetime | None:
+        """When ``key``'s call is due, or ``None`` if none is pending. Cheap: a poll
+        asks on every press."""
+        job = self._jobs.get(key)
+        return None if job is None else job[0]
+
     async def run_due(self) -> int:
         """Run every callback whose time has come, by our clock; return how many."""
         now = self.clock.now()

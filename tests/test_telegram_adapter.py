@@ -15,7 +15,7 @@ from icalendar import Calendar
 from telegram import Bot, InputFile
 
 from adapters.telegram import TelegramAdapter
-from adapters.telegram.incoming import BUTTON_FAILED, AdminCache
+from adapters.telegram.incoming import ANSWERS_AT_ONCE, BUTTON_FAILED, AdminCache
 from adapters.telegram.redact import TOKEN_MARK
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import ChatMoved as ChatMovedError
@@ -263,6 +263,28 @@ async def test_button_press_is_answered_when_the_core_fails(tg: Harness) -> None
     answer = await tg.api.wait_for_call("answerCallbackQuery")
 
     assert answer == {"callback_query_id": "q3", "text": BUTTON_FAILED}
+
+
+async def test_a_crowds_presses_are_all_answered_a_few_at_a_time(tg: Harness) -> None:
+    """Answers wait for each other in the adapter, not in httpcore's pool (where
+    each waiting request makes every other one dearer)."""
+    tg.api.delay("answerCallbackQuery", 0.05)
+    crowd = [user(200 + n, f"Member {n}") for n in range(3 * ANSWERS_AT_ONCE)]
+    tg.api.push(
+        *(callback_update("noop", DEPOT, who, query_id=f"c{n}") for n, who in enumerate(crowd))
+    )
+
+    most_at_once = 0
+    async with asyncio.timeout(TIMEOUT):
+        while len(answers := tg.api.calls_to("answerCallbackQuery")) < len(crowd):
+            in_flight = [
+                c for c in tg.api.calls if c.method == "answerCallbackQuery" and not c.status
+            ]
+            most_at_once = max(most_at_once, len(in_flight))
+            await asyncio.sleep(0.005)
+
+    assert {a["callback_query_id"] for a in answers} == {f"c{n}" for n in range(len(crowd))}
+    assert 1 < most_at_once <= ANSWERS_AT_ONCE
 
 
 # --- membership and chat changes -----------------------------------------------------

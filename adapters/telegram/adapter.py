@@ -14,8 +14,8 @@ from telegram.constants import BotCommandLimit, FloodLimit
 from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
 
 from adapters.base import EventHandler
-from adapters.telegram.incoming import PLATFORM, AdminCache, Incoming
-from adapters.telegram.ordering import PerChatOrder
+from adapters.telegram.incoming import ANSWERS_AT_ONCE, PLATFORM, AdminCache, Incoming
+from adapters.telegram.ordering import UpdateOrder
 from adapters.telegram.outgoing import carry_out
 from adapters.telegram.redact import protect_token
 from bot.config import ConfigError, TelegramSettings
@@ -49,9 +49,10 @@ PACING = Pacing(
     max_in_flight=8,
     catch_up_seconds=0.1,
 )
-# Connections besides the outbox's sends: answering a button press and looking up a
-# group's admins happen while messages are going out (getUpdates has its own).
-SPARE_CONNECTIONS = 4
+# Connections besides the outbox's sends: button presses being answered, and one
+# for looking up a group's admins, while messages are going out (getUpdates has its
+# own).
+SPARE_CONNECTIONS = ANSWERS_AT_ONCE + 1
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -119,9 +120,9 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(self._token)
             .job_queue(None)  # the core has its own scheduler
-            # Chats at once, each chat's updates in order (a ChatMoved before the
-            # next command): see ordering.py.
-            .concurrent_updates(PerChatOrder())
+            # Chats at once, each chat's messages in order (a ChatMoved before the
+            # next command) and each person's presses: see ordering.py.
+            .concurrent_updates(UpdateOrder())
             .connection_pool_size(PACING.max_in_flight + SPARE_CONNECTIONS)
             .pool_timeout(self._timeout)
             .connect_timeout(self._timeout)

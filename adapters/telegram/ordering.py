@@ -1,9 +1,17 @@
-"""Handle updates from different chats at once, and each chat's in order.
+"""Handle updates concurrently, keeping in order those whose order matters.
 
-One update at a time would keep every chat's events in order (a group upgrade
-before the next command) but makes a poll's thousand presses across fifty village
-groups queue behind each other. PTB lets an application choose how updates are
-processed concurrently (``BaseUpdateProcessor``); this one serialises per chat.
+One update at a time would keep everything in order but makes a poll's thousand
+presses across fifty village groups queue behind each other. PTB lets an
+application choose how updates are processed concurrently (``BaseUpdateProcessor``);
+this one serialises updates that share an *order key*:
+
+* a chat's messages and membership changes, by chat — a group's upgrade
+  (``ChatMoved``) must reach the core before that group's next command;
+* button presses, by the person pressing — their second press on a poll must not
+  overtake their first, wherever they press. Presses are *not* serialised per chat:
+  each waits for its vote's commit, and holding a busy group's presses in single
+  file behind that would cap the group at a few presses a second and keep every
+  batch of votes small.
 """
 
 from __future__ import annotations
@@ -15,30 +23,46 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+# Updates handled at once. A press holds its slot until its vote is committed and
+# answered, so this is also the most presses one batch of votes can gather.
+CONCURRENT_UPDATES = 256
 
-class PerChatOrder(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+OrderKey = tuple[str, int]
+
+
+class UpdateOrder(BaseUpdateProcessor):
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
+        self._locks: dict[OrderKey, asyncio.Lock] = {}
+        self._waiting: dict[OrderKey, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
+        key = order_key(update)
+        if key is None:
             await coroutine
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
                 await coroutine
         finally:
-            self._users[chat.id] -= 1
-            if not self._users[chat.id]:  # nobody else waits: forget the chat
-                del self._users[chat.id], self._locks[chat.id]
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # nobody else waits: forget the key
+                del self._waiting[key], self._locks[key]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+def order_key(update: object) -> OrderKey | None:
+    """What ``update`` must stay in order with; ``None`` for nothing."""
+    if not isinstance(update, Update):
+        return None
+    if update.callback_query is not None:
+        return ("presser", update.callback_query.from_user.id)
+    chat = update.effective_chat
+    return None if chat is None else ("chat", chat.id)

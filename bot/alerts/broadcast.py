@@ -401,7 +401,7 @@ def _timer_key(broadcast_id: int) -> str:
 def _arm(services: Services, broadcast_id: int, when: datetime, *, no_later: bool) -> None:
     """(Re)arm the receipt timer; with ``no_later`` an earlier pending call stays."""
     key = _timer_key(broadcast_id)
-    pending = services.timer.pending().get(key)
+    pending = services.timer.when(key)
     if no_later and pending is not None and pending <= when:
         return
 

@@ -104,7 +104,7 @@ async def refresh_copies(session: AsyncSession, services: Services, picket_id: i
 def _count_soon(services: Services, picket_id: int) -> None:
     """Edit the counts once, shortly: later presses before then ride along."""
     key = f"picket-count:{picket_id}"
-    if key in services.timer.pending():
+    if services.timer.when(key) is not None:
         return
 
     async def fire() -> None:

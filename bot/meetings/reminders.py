@@ -97,7 +97,7 @@ async def _targets(session: AsyncSession, meetings: Sequence[Meeting]) -> _Targe
 
 def arm(services: Services, when: datetime) -> None:
     """Make sure the timer wakes by ``when`` (an earlier wake-up is kept)."""
-    current = services.timer.pending().get(TIMER_KEY)
+    current = services.timer.when(TIMER_KEY)
     if current is None or when < current:
         services.timer.at(TIMER_KEY, when, functools.partial(send_due, services))
 

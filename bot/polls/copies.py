@@ -4,8 +4,9 @@ A press does not edit anything itself: it asks for a refresh a few seconds later
 (one per poll at a time, :data:`REFRESH_DELAY`), which counts once and edits every
 copy through the outbox. The outbox coalesces edits of one message and paces each
 chat, so a poll getting hundreds of votes a second costs each chat one edit every
-few seconds — within Telegram's twenty messages a minute in a group. A copy is
-edited only when what it shows has changed (``Poll.shown``).
+five seconds: twelve of Telegram's twenty messages a minute in a group, leaving the
+rest for the chat's other news. A copy is edited only when what it shows has
+changed (``Poll.shown``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.services import Services
 from bot.types import Content
 from storage.polls import Poll, posts
 
-REFRESH_DELAY = timedelta(seconds=3)
+REFRESH_DELAY = timedelta(seconds=5)
 
 
 def refresh_key(poll_id: int) -> str:
@@ -31,7 +32,7 @@ def refresh_key(poll_id: int) -> str:
 def schedule_refresh(services: Services, poll_id: int, delay: timedelta = REFRESH_DELAY) -> None:
     """Refresh the copies after ``delay``, unless a refresh is already on its way."""
     key = refresh_key(poll_id)
-    if key not in services.timer.pending():
+    if services.timer.when(key) is None:
         when = services.clock.now() + delay
         services.timer.at(key, when, functools.partial(refresh, services, poll_id))
 

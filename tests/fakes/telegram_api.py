@@ -456,13 +456,15 @@ class FakeTelegramAPI:
         return self.bot_user
 
     async def _get_updates(self, params: Params) -> list[JSON]:
+        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents."""
         offset = int(params.get("offset", 0))
+        limit = min(max(int(params.get("limit", 100)), 1), 100)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         wait = min(float(params.get("timeout", 0)), self.max_long_poll)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await self._until(lambda: bool(self._updates) or self._closing)
-        return list(self._updates)
+        return self._updates[:limit]
 
     async def _send_message(self, params: Params) -> JSON:
         return self._message(params, text=_text(params, "text"))
