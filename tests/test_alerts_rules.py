@@ -130,10 +130,12 @@ def test_impossible_results_are_explained(result: Result, problem: str) -> None:
     assert problem in (result.problem() or "")
 
 
-def test_the_unverified_figures_are_the_2025_acts() -> None:
+def test_only_the_2025_acts_notice_by_agreement_is_still_unchecked() -> None:
     assert TUA.unverified == ()
-    assert {"mandate_months", "notice_days", "public_service_yes"} <= set(ERA.unverified)
+    assert ERA.unverified == ("notice_days_by_agreement",)
     assert (TUA.turnout, TUA.public_service_yes) == (Fraction(1, 2), Fraction(2, 5))
+    assert (ERA.turnout, ERA.public_service_yes) == (Fraction(1, 2), None)
+    assert (ERA.mandate_months, ERA.mandate_months_by_agreement, ERA.notice_days) == (12, None, 10)
 
 
 # --- dates as people type them ---------------------------------------------------------

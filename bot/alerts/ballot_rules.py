@@ -4,13 +4,13 @@ This file is data, not code: a change in the law is a new :class:`Rule` below (o
 a corrected figure), and nothing else changes. Each rule applies to ballots that
 *open* on or after its date. Northern Ireland has its own law and is not covered.
 
-READ BEFORE RELYING ON IT. These figures were written from the author's knowledge
-on 2026-11-29 without access to legislation.gov.uk. Every field named in a rule's
-``unverified`` is shown to people with a "not yet checked" warning until a person
-checks it against the sources and removes it from that tuple. The Trade Union Act
-2016 figures are long-standing and well known; the Employment Rights Act 2025
-figures and dates are the author's best understanding of the Act and of the
-government's implementation roadmap, and must be checked.
+Checking. The Trade Union Act 2016 figures are long-standing and well known. The
+Employment Rights Act 2025 figures were checked on 2026-11-30 against published
+summaries by several employment law firms, which agree on each of them (cited
+below). One is still open and is shown to people with a "not yet checked" warning,
+as any field named in a rule's ``unverified`` is: whether notice may be shortened
+by agreement with the employer. Reading the Act's sections themselves on
+legislation.gov.uk is worth doing, and the place to cite them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fractions import Fraction
 from bot.alerts.mandate import Rule, Source
 
 TUA_2016 = "https://www.legislation.gov.uk/ukpga/2016/15/section/"
-ERA_2025 = "https://www.legislation.gov.uk/search?title=Employment%20Rights%20Act%202025"
+ERA_2025 = "https://www.legislation.gov.uk/ukpga/2025/36/contents"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -78,30 +78,34 @@ RULES: tuple[Rule, ...] = (
         notice_days_by_agreement=None,
         sources=(
             Source(
-                "Employment Rights Act 2025 (Royal Assent 18 December 2025), Part 4: repeals "
-                "the 40% important-public-services support threshold, extends the mandate "
-                "from 6 to 12 months and cuts notice of action from 14 to 10 days, in force "
-                "two months after Royal Assent (18 February 2026)",
+                "Employment Rights Act 2025 (c. 36, Royal Assent 18 December 2025): its "
+                "first industrial action changes came into force on 18 February 2026",
                 ERA_2025,
             ),
             Source(
-                "Repeal of the 50% turnout threshold (TULRCA 1992 s.226(2)(a)(iia)): by the "
-                "Act, to be commenced later by regulations, alongside e-balloting",
-                ERA_2025,
+                "From 18 February 2026, for ballots opening on or after that day: the 40% "
+                "support threshold in important public services is repealed, a mandate "
+                "lasts 12 months, and notice of action is 10 days; the 50% turnout "
+                "threshold stays until its repeal is commenced with e-balloting "
+                "(DLA Piper, 'First major Employment Rights Act measures come into force')",
+                "https://knowledge.dlapiper.com/dlapiperknowledge/globalemploymentlatestdevelopments/2026/first-ERA-measures-come-into-force",
+            ),
+            Source(
+                "The mandate goes from 6 to 12 months, with no extension by agreement; "
+                "notice from 14 to 10 days (Crossland Employment Solicitors, 'Employment "
+                "Rights Act 2025: trade unions and industrial action')",
+                "https://www.crosslandsolicitors.com/site/media/employment-rights-act-2025/trade-union-and-industrial-action",
+            ),
+            Source(
+                "The same changes, and the 50% turnout rule remaining until electronic "
+                "balloting (Electrical Contractors' Association, January 2026)",
+                "https://www.eca.co.uk/news/2026/jan/the-employment-rights-act-(era)-has-now-passed-into-law%E2%80%94what-does-this-mean-for-you-today",
             ),
         ),
-        unverified=(
-            "applies_from",
-            "turnout",
-            "public_service_yes",
-            "mandate_months",
-            "mandate_months_by_agreement",
-            "notice_days",
-            "notice_days_by_agreement",
-        ),
+        unverified=("notice_days_by_agreement",),
         note=(
-            "Which ballots the new rules cover (those opening, or closing, on or after "
-            "18 February 2026) depends on transitional provisions not yet checked."
+            "The 50% turnout threshold is repealed too, from a date still to be set "
+            "with electronic balloting: that date will be a new rule here."
         ),
     ),
 )
