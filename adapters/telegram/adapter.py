@@ -12,6 +12,7 @@ from telegram import Bot, BotCommand, Update
 from telegram import error as tg
 from telegram.constants import BotCommandLimit, FloodLimit
 from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
+from telegram.request import HTTPXRequest
 
 from adapters.base import EventHandler
 from adapters.telegram.incoming import ANSWERS_AT_ONCE, PLATFORM, AdminCache, Incoming
@@ -49,10 +50,12 @@ PACING = Pacing(
     max_in_flight=8,
     catch_up_seconds=0.1,
 )
-# Connections besides the outbox's sends: button presses being answered, and one
-# for looking up a group's admins, while messages are going out (getUpdates has its
-# own).
-SPARE_CONNECTIONS = ANSWERS_AT_ONCE + 1
+# The outbox sends through a Bot of its own, with a connection for each send in
+# flight. The application's Bot answers button presses and looks up admins, with
+# one more connection for that; getUpdates has its own. Two pools, because httpcore
+# looks over every pooled connection for each request it places: answers sharing a
+# pool with the outbox's idle connections cost twice the pool work each.
+APP_CONNECTIONS = ANSWERS_AT_ONCE + 1
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -81,6 +84,7 @@ class TelegramAdapter:
         self._commands = tuple(commands)
         self._timeout = request_timeout
         self._app: AnyApplication | None = None
+        self._sender: Bot | None = None
 
     @property
     def pacing(self) -> Pacing:
@@ -94,26 +98,32 @@ class TelegramAdapter:
         app = self._build()
         incoming = Incoming(on_event, AdminCache(app.bot))
         app.add_handler(TypeHandler(Update, incoming.dispatch))
+        sender = Bot(self._token, request=self._request(PACING.max_in_flight), **self._urls())
         try:
             await _initialize(app)
+            await sender.initialize()
             await self._push_commands(app.bot)
             await app.start()
             await self._listen(app.updater)
         except BaseException:
             await _shut_down(app)
+            await sender.shutdown()
             raise
-        self._app = app
+        self._app, self._sender = app, sender
 
     async def stop(self) -> None:
         app, self._app = self._app, None
+        sender, self._sender = self._sender, None
         if app is not None:
             await _shut_down(app)
+        if sender is not None:
+            await sender.shutdown()
 
     async def deliver(self, delivery: Delivery) -> tuple[str, ...]:
         """Carry out one outbox row, once: errors are mapped, never retried here."""
-        if self._app is None:
+        if self._sender is None:
             raise Transient("the Telegram adapter is not running")
-        return await carry_out(self._app.bot, delivery)
+        return await carry_out(self._sender, delivery)
 
     def _build(self) -> AnyApplication:
         builder = (
@@ -123,17 +133,33 @@ class TelegramAdapter:
             # Chats at once, each chat's messages in order (a ChatMoved before the
             # next command) and each person's presses: see ordering.py.
             .concurrent_updates(UpdateOrder())
-            .connection_pool_size(PACING.max_in_flight + SPARE_CONNECTIONS)
-            .pool_timeout(self._timeout)
-            .connect_timeout(self._timeout)
-            .read_timeout(self._timeout)
-            .write_timeout(self._timeout)
+            .request(self._request(APP_CONNECTIONS))
         )
-        if self._settings.base_url:
-            builder = builder.base_url(self._settings.base_url)
-        if self._settings.base_file_url:
-            builder = builder.base_file_url(self._settings.base_file_url)
+        urls = self._urls()
+        if "base_url" in urls:
+            builder = builder.base_url(urls["base_url"])
+        if "base_file_url" in urls:
+            builder = builder.base_file_url(urls["base_file_url"])
         return builder.build()
+
+    def _urls(self) -> dict[str, str]:
+        """The Bot API's addresses where configured (a self-hosted Bot API server, or
+        a test server); PTB's defaults otherwise."""
+        settings = self._settings
+        urls = {"base_url": settings.base_url, "base_file_url": settings.base_file_url}
+        return {name: url for name, url in urls.items() if url}
+
+    def _request(self, connections: int) -> HTTPXRequest:
+        """A connection pool whose every wait is bounded by ``request_timeout``, so a
+        hung request becomes a Transient the outbox can retry."""
+        timeout = self._timeout
+        return HTTPXRequest(
+            connection_pool_size=connections,
+            pool_timeout=timeout,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+        )
 
     async def _push_commands(self, bot: Bot) -> None:
         """Fill Telegram's command menu. A failure only costs the menu, so it is
