@@ -196,6 +196,25 @@ async def test_edits_address_the_sent_message_and_coalesce(rig: Rig) -> None:
     assert rig.transport.deliveries[-1].op is Op.DELETE
 
 
+async def test_many_copies_are_edited_at_once_coalescing_with_pending_edits(rig: Rig) -> None:
+    targets = [await rig.put(message(n, f"Tally in chat {n}: 0")) for n in (1, 2, 3)]
+    ids = [target for [target] in targets if target is not None]
+    async with rig.db.session() as session:
+        earlier = await rig.outbox.enqueue_edit(session, ids[1], Content(rich("Tally: 1")))
+        edits = await rig.outbox.enqueue_edits(session, ids, Content(rich("Tally: 2")))
+        with pytest.raises(ValueError, match="no outbox row 999"):
+            await rig.outbox.enqueue_edits(session, [ids[0], 999], Content(rich("x")))
+    assert len(set(edits)) == 3 and edits[1] == earlier
+    rig.outbox.notify(["test"])
+    await rig.settle()
+    rig.clock.advance(seconds=3)  # edits wait for their originals
+    await rig.settle()
+    shown = sorted(
+        (d.chat_id, str(d.content.text)) for d in rig.transport.deliveries if d.op is Op.EDIT
+    )
+    assert shown == [("1", "Tally: 2"), ("2", "Tally: 2"), ("3", "Tally: 2")]
+
+
 async def test_an_edit_of_a_failed_message_fails_too(rig: Rig) -> None:
     rig.transport.fail("1", Permanent("nope"))
     [target] = await rig.put(message(1))

@@ -351,8 +351,7 @@ async def restyle(
     if broadcast.status not in (BroadcastStatus.SENDING, BroadcastStatus.SENT):
         return 0
     rows = await live_copy_rows(session, broadcast.id)
-    for row_id, _platform in rows:
-        await services.outbox.enqueue_edit(session, row_id, content)
+    await services.outbox.enqueue_edits(session, [row_id for row_id, _platform in rows], content)
     wake_after_commit(session, services, {platform for _row, platform in rows})
     return len(rows)
 
