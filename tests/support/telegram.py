@@ -127,9 +127,11 @@ class TelegramSession(TelegramApp):
         return self.sent(chat_id, after=after)[0]
 
     async def settled(self) -> None:
-        """Return once every update pushed so far has been handled: the adapter
-        handles updates one at a time, in order, so when a probe command pushed
-        now is answered, everything before it was handled."""
+        """Return once the updates pushed so far have been handled. Updates are
+        fetched in order and each starts before the next, but updates of different
+        chats run at once (adapters/telegram/ordering.py): a probe command answered
+        in a private chat shows that everything before it was fetched and started,
+        and the tests' updates, each a single quick step, have finished by then."""
         await self.say("/start", private_chat(PROBE), PROBE)
 
 
