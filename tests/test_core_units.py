@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from bot.clock import SystemClock
@@ -41,3 +42,18 @@ async def test_stopping_the_timer_lets_a_running_callback_finish() -> None:
         await started.wait()
         await timer.stop()
     assert finished.is_set()
+
+
+async def test_the_timer_tells_when_one_key_is_due_until_it_runs_or_is_cancelled() -> None:
+    async def nothing() -> None:
+        pass
+
+    clock = SystemClock()
+    timer = Timer(clock)
+    later = clock.now() + timedelta(hours=1)
+    assert timer.when("poll:1:refresh") is None
+    timer.at("poll:1:refresh", later, nothing)
+    assert timer.when("poll:1:refresh") == later
+    assert timer.when("poll:2:refresh") is None
+    timer.cancel("poll:1:refresh")
+    assert timer.when("poll:1:refresh") is None

@@ -56,7 +56,10 @@ async def edit_copies(
     session: AsyncSession, services: Services, poll: Poll, content: Content
 ) -> set[str]:
     """Queue an edit of every copy sent; return the platforms to wake."""
-    sent = [(post.outbox_id, chat.platform) for post, chat in await posts(session, poll.id)]
-    copies = [(row_id, platform) for row_id, platform in sent if row_id is not None]
+    copies = [
+        (post.outbox_id, chat.platform)
+        for post, chat in await posts(session, poll.id)
+        if post.outbox_id is not None
+    ]
     await services.outbox.enqueue_edits(session, [row_id for row_id, _ in copies], content)
     return {platform for _, platform in copies}
