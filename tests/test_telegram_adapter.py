@@ -670,13 +670,11 @@ async def test_token_never_reaches_the_logs(
         try:
             raise RuntimeError(f"failed calling {api.base_url}{api.token}/sendMessage")
         except RuntimeError:
-            logging.getLogger("httpx").exception("request failed")
+            logging.getLogger("aiohttp.client").exception("request failed")
     finally:
         await harness.adapter.stop()
 
-    assert any(
-        "/bot" + TOKEN_MARK in r.getMessage() for r in caplog.records if r.name == "httpx"
-    ), "httpx request logs should still be there, redacted"
+    assert "/bot" + TOKEN_MARK in caplog.text, "the failure should still be logged, redacted"
     assert api.token not in caplog.text
     assert all(api.token not in record.getMessage() for record in caplog.records)
 

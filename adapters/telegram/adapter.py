@@ -12,13 +12,13 @@ from telegram import Bot, BotCommand, Update
 from telegram import error as tg
 from telegram.constants import BotCommandLimit, FloodLimit
 from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
-from telegram.request import HTTPXRequest
 
 from adapters.base import EventHandler
 from adapters.telegram.incoming import ANSWERS_AT_ONCE, PLATFORM, AdminCache, Incoming
 from adapters.telegram.ordering import UpdateOrder
 from adapters.telegram.outgoing import carry_out
 from adapters.telegram.redact import protect_token
+from adapters.telegram.transport import AiohttpRequest
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import Limit, Pacing, Scope, Transient
 from bot.types import Delivery
@@ -37,8 +37,7 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 # telegram.constants.FloodLimit carries the same figures, so we take them from it.
 #
 # At 30 messages a second, 8 sends in flight keep the pace up for round trips of up
-# to a quarter of a second. More would not send faster, only cost CPU: httpx's
-# connection pool looks at every open connection for each request. Catching up
+# to a quarter of a second. More would not send faster, only hold connections open. Catching up
 # 0.1 s of late timer wake-ups keeps the rate at the limit, and the pacer's sliding
 # window over all chats stops it from ever going over (0 429s, bench/telegram.py).
 PACING = Pacing(
@@ -52,9 +51,9 @@ PACING = Pacing(
 )
 # The outbox sends through a Bot of its own, with a connection for each send in
 # flight. The application's Bot answers button presses and looks up admins, with
-# one more connection for that; getUpdates has its own. Two pools, because httpcore
-# looks over every pooled connection for each request it places: answers sharing a
-# pool with the outbox's idle connections cost twice the pool work each.
+# one more connection for that; getUpdates has its own. Separate pools, so that a
+# broadcast filling every sending connection never keeps a press waiting for its
+# answer, nor the next getUpdates.
 APP_CONNECTIONS = ANSWERS_AT_ONCE + 1
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -134,6 +133,7 @@ class TelegramAdapter:
             # next command) and each person's presses: see ordering.py.
             .concurrent_updates(UpdateOrder())
             .request(self._request(APP_CONNECTIONS))
+            .get_updates_request(self._request(1))
         )
         urls = self._urls()
         if "base_url" in urls:
@@ -149,17 +149,11 @@ class TelegramAdapter:
         urls = {"base_url": settings.base_url, "base_file_url": settings.base_file_url}
         return {name: url for name, url in urls.items() if url}
 
-    def _request(self, connections: int) -> HTTPXRequest:
+    def _request(self, connections: int) -> AiohttpRequest:
         """A connection pool whose every wait is bounded by ``request_timeout``, so a
-        hung request becomes a Transient the outbox can retry."""
-        timeout = self._timeout
-        return HTTPXRequest(
-            connection_pool_size=connections,
-            pool_timeout=timeout,
-            connect_timeout=timeout,
-            read_timeout=timeout,
-            write_timeout=timeout,
-        )
+        hung request becomes a Transient the outbox can retry (aiohttp rather than
+        PTB's httpx: see transport.py)."""
+        return AiohttpRequest(connections, self._timeout)
 
     async def _push_commands(self, bot: Bot) -> None:
         """Fill Telegram's command menu. A failure only costs the menu, so it is
