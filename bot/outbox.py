@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transport
-from bot.pacing import Pacer
+from bot.pacing import Pacer, Stamp
 from bot.types import ChatKind, Content, Delivery, Finished, Op, Outgoing
 from storage.chats import deactivate_chat, move_chat
 from storage.db import Database
@@ -369,7 +369,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         self._in_flight = 0  # rows handed to the send workers and not yet done
-        self._handoff: asyncio.Queue[_Claimed] = asyncio.Queue()
+        self._handoff: asyncio.Queue[tuple[_Claimed, Stamp]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._slot_freed = asyncio.Event()
         self._refilling: asyncio.Task[None] | None = None
@@ -490,9 +490,9 @@ class Sender:
                 await asyncio.sleep(wait)
                 continue
             self._buffer.remove(choice)
-            self.pacer.record(choice.chat_key, choice.is_group)
+            stamp = self.pacer.record(choice.chat_key, choice.is_group)
             self._in_flight += 1
-            self._handoff.put_nowait(choice)
+            self._handoff.put_nowait((choice, stamp))
         return 0.0 if self._buffer else float(self.settings.poll_seconds)
 
     def _pick(self) -> tuple[_Claimed | None, float]:
@@ -526,10 +526,11 @@ class Sender:
         per message: PTB's HTTP stack (httpx on anyio) keeps per-task state, and a
         fresh task for every send costs as much again as the send."""
         while True:
-            claimed = await self._handoff.get()
+            claimed, stamp = await self._handoff.get()
             try:
                 await self._send(claimed)
             finally:
+                self.pacer.done(stamp)
                 self._in_flight -= 1
                 self._slot_freed.set()
 

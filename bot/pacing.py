@@ -12,6 +12,15 @@ after its time, a slow database write) is made up by the next ones, for up to th
 long behind, where a gap would lose every late wake-up for good — a twentieth of
 the rate at 50 messages/s. A sliding window over all chats is then checked as
 well, so catching up never passes the limit itself.
+
+The windows count a send from when the platform may have counted it. It cannot
+have counted it before we sent it, nor after its answer came back: so a send is
+stamped, in every window, with the moment its answer came (:meth:`Pacer.done`),
+and the next may go a window later. A send whose answer is slow to come counts
+from its start plus ``IN_FLIGHT_SECONDS`` — the jitter we allow a request on its
+way to the platform — so a hung request does not hold up the rest for long.
+Where answers come quickly the window's time is all the pacing costs; stamping
+sends when they start would have to allow for the worst jitter on every send.
 """
 
 from __future__ import annotations
@@ -23,34 +32,45 @@ from dataclasses import dataclass, field
 
 from bot.delivery import Pacing, Scope
 
-# Our clock and the platform's differ by network jitter; a little slack keeps us
-# just under a limit instead of bouncing off it.
+# The even spacing's slack: sends reach the platform with some jitter, so they are
+# spaced a little wider than the limit, to stay just under it instead of bouncing off.
 SLACK_FACTOR = 1.01
 SLACK_SECONDS = 0.005
-# Sends that catch up go out close together and reach the platform unevenly; the
-# window over all chats leaves this much more room, so it never counts one too many.
-JITTER_SECONDS = 0.02
+# How long after its start an unanswered send may still reach the platform, as far
+# as the windows are concerned (see the module's docstring).
+IN_FLIGHT_SECONDS = 0.03
 ALL_CHATS = ""
+
+
+@dataclass(slots=True)
+class Stamp:
+    """When a send counts in the windows: provisional while it is in flight."""
+
+    at: float
 
 
 @dataclass
 class _Window:
     count: int
     seconds: float
-    times: dict[str, deque[float]] = field(default_factory=dict)
+    times: dict[str, deque[Stamp]] = field(default_factory=dict)
 
     def wait(self, key: str, now: float) -> float:
         sent = self.times.get(key)
         if sent is None or len(sent) < self.count:
             return 0.0
-        return max(0.0, sent[0] + self.seconds - now)
+        return max(0.0, min(stamp.at for stamp in sent) + self.seconds - now)
 
-    def record(self, key: str, now: float) -> None:
+    def record(self, key: str, stamp: Stamp) -> None:
         sent = self.times.setdefault(key, deque(maxlen=self.count))
-        sent.append(now)
+        sent.append(stamp)
 
     def forget_idle(self, now: float) -> None:
-        idle = [key for key, sent in self.times.items() if sent[-1] + self.seconds < now]
+        idle = [
+            key
+            for key, sent in self.times.items()
+            if max(stamp.at for stamp in sent) + self.seconds < now
+        ]
         for key in idle:
             del self.times[key]
 
@@ -65,14 +85,14 @@ class Pacer:
         self._chat: list[_Window] = []
         self._group: list[_Window] = []
         for limit in pacing.limits:
-            seconds = limit.per_seconds * SLACK_FACTOR + SLACK_SECONDS
+            window = _Window(limit.count, limit.per_seconds + SLACK_SECONDS)
             if limit.scope is Scope.ALL:
-                self._spacing = max(self._spacing, seconds / limit.count)
+                spaced = limit.per_seconds * SLACK_FACTOR + SLACK_SECONDS
+                self._spacing = max(self._spacing, spaced / limit.count)
                 if self._catch_up:
-                    self._all.append(_Window(limit.count, seconds + JITTER_SECONDS))
+                    self._all.append(window)
             else:
-                target = self._chat if limit.scope is Scope.CHAT else self._group
-                target.append(_Window(limit.count, seconds))
+                (self._chat if limit.scope is Scope.CHAT else self._group).append(window)
         self._last_cleanup = monotonic()
 
     def wait_for(self, chat: str, is_group: bool) -> float:
@@ -94,20 +114,28 @@ class Pacer:
             wait = max(wait, window.wait(chat, now))
         return wait
 
-    def record(self, chat: str, is_group: bool) -> None:
+    def record(self, chat: str, is_group: bool) -> Stamp:
+        """A message to ``chat`` is being sent now; pass the stamp to :meth:`done`
+        when its answer comes."""
         now = self._monotonic()
         if self._spacing:
             self._next_any = max(self._next_any, now - self._catch_up) + self._spacing
         else:
             self._next_any = now
+        stamp = Stamp(now + IN_FLIGHT_SECONDS)
         for window in self._all:
-            window.record(ALL_CHATS, now)
+            window.record(ALL_CHATS, stamp)
         for window in self._windows(is_group):
-            window.record(chat, now)
+            window.record(chat, stamp)
         if now - self._last_cleanup > 60:
             self._last_cleanup = now
             for window in (*self._chat, *self._group):
                 window.forget_idle(now)
+        return stamp
+
+    def done(self, stamp: Stamp) -> None:
+        """The platform has answered the send: it was counted by now, if at all."""
+        stamp.at = min(stamp.at, self._monotonic())
 
     def _windows(self, is_group: bool) -> list[_Window]:
         return self._chat + self._group if is_group else self._chat

@@ -6,7 +6,11 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.clock import SystemClock
+from bot.delivery import Limit, Pacing, Scope
+from bot.pacing import IN_FLIGHT_SECONDS, SLACK_SECONDS, Pacer
 from bot.registry import Registry
 from bot.scheduler import Timer
 from bot.types import Finished
@@ -57,3 +61,18 @@ async def test_the_timer_tells_when_one_key_is_due_until_it_runs_or_is_cancelled
     assert timer.when("poll:2:refresh") is None
     timer.cancel("poll:1:refresh")
     assert timer.when("poll:1:refresh") is None
+
+
+def test_a_quick_answer_frees_its_place_in_the_window() -> None:
+    """The window counts a send from its answer (it cannot have been counted later),
+    so quick answers cost the pacing almost nothing; an unanswered send counts from
+    its start plus the in-flight allowance."""
+    now = 0.0
+    pacer = Pacer(Pacing((Limit(1, 1.0, Scope.CHAT),)), monotonic=lambda: now)
+    answered = pacer.record("a", True)
+    now = 0.002
+    pacer.done(answered)
+    pacer.record("b", True)  # never answered
+
+    assert pacer.wait_for("a", True) == pytest.approx(1.0 + SLACK_SECONDS)
+    assert pacer.wait_for("b", True) == pytest.approx(IN_FLIGHT_SECONDS + 1.0 + SLACK_SECONDS)
