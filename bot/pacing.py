@@ -10,8 +10,9 @@ A platform whose pacing sets ``catch_up_seconds`` gets the spacing as a schedule
 rather than a gap: a send the event loop made late (a timer firing a millisecond
 after its time, a slow database write) is made up by the next ones, for up to that
 long behind, where a gap would lose every late wake-up for good — a twentieth of
-the rate at 50 messages/s. A sliding window over all chats is then checked as
-well, so catching up never passes the limit itself.
+the rate at 50 messages/s. Only time since the send was first asked for is made
+up, never time with nothing to send. A sliding window over all chats is then
+checked as well, so catching up never passes the limit itself.
 
 The windows count a send from when the platform may have counted it. It cannot
 have counted it before we sent it, nor after its answer came back: so a send is
@@ -80,6 +81,7 @@ class Pacer:
         self._monotonic = monotonic
         self._spacing = 0.0
         self._next_any = 0.0
+        self._asked: float | None = None  # when the next send was first asked for
         self._catch_up = pacing.catch_up_seconds
         self._all: list[_Window] = []
         self._chat: list[_Window] = []
@@ -98,6 +100,8 @@ class Pacer:
     def wait_for(self, chat: str, is_group: bool) -> float:
         """Seconds until a message to ``chat`` may go (0 means now)."""
         now = self._monotonic()
+        if self._asked is None:
+            self._asked = now
         wait = max(self._next_any - now, 0.0)
         for window in self._all:
             wait = max(wait, window.wait(ALL_CHATS, now))
@@ -119,7 +123,12 @@ class Pacer:
         when its answer comes."""
         now = self._monotonic()
         if self._spacing:
-            self._next_any = max(self._next_any, now - self._catch_up) + self._spacing
+            # Make up for late wake-ups, but not for time when nothing waited to go:
+            # that would only send a burst, which the window then holds back (and
+            # the replies behind it) a window later.
+            asked = now if self._asked is None else self._asked
+            self._next_any = max(self._next_any, now - self._catch_up, asked) + self._spacing
+            self._asked = None
         else:
             self._next_any = now
         stamp = Stamp(now + IN_FLIGHT_SECONDS)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.delivery import Limit, Pacing, Scope
-from bot.pacing import IN_FLIGHT_SECONDS, SLACK_SECONDS, Pacer
+from bot.pacing import IN_FLIGHT_SECONDS, SLACK_FACTOR, SLACK_SECONDS, Pacer
 from bot.registry import Registry
 from bot.scheduler import Timer
 from bot.types import Finished
@@ -76,3 +76,20 @@ def test_a_quick_answer_frees_its_place_in_the_window() -> None:
 
     assert pacer.wait_for("a", True) == pytest.approx(1.0 + SLACK_SECONDS)
     assert pacer.wait_for("b", True) == pytest.approx(IN_FLIGHT_SECONDS + 1.0 + SLACK_SECONDS)
+
+
+def test_pacing_makes_up_late_sends_but_not_idle_time() -> None:
+    """Thirty a second: after a pause the first sends are spaced, not a burst (which
+    the window would hold back a second later, and every reply behind it); a send
+    made late by a busy loop is made up by the next."""
+    now = 100.0
+    pacing = Pacing((Limit(30, 1.0, Scope.ALL),), catch_up_seconds=0.1)
+    pacer = Pacer(pacing, monotonic=lambda: now)
+    assert pacer.wait_for("a", True) == 0.0
+    pacer.record("a", True)
+    spacing = pacer.wait_for("b", True)
+    assert spacing == pytest.approx((1.0 * SLACK_FACTOR + SLACK_SECONDS) / 30)
+
+    now += spacing + 0.01  # woke 10 ms late
+    pacer.record("b", True)
+    assert pacer.wait_for("c", True) == pytest.approx(spacing - 0.01)
