@@ -458,9 +458,8 @@ async def on_delivered(session: AsyncSession, services: Services, rows: list[Fin
     timer will do it within the throttle anyway — then this costs no more reads.
     Each copy's dedupe key names its announcement."""
     soon = services.clock.now() + timedelta(seconds=services.config.alerts.receipt_edit_seconds)
-    planned = services.timer.pending()
     for broadcast_id in sorted({announcement_of(row.key or "") for row in rows}):
-        when = planned.get(_timer_key(broadcast_id))
+        when = services.timer.when(_timer_key(broadcast_id))
         if when is None or when > soon:
             await refresh_receipt(session, services, broadcast_id)
 
