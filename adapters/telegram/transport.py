@@ -39,8 +39,9 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
+            # trust_env: an HTTPS_PROXY in the environment is used, as httpx did.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections)
+                connector=aiohttp.TCPConnector(limit=self._connections), trust_env=True
             )
 
     async def shutdown(self) -> None:
