@@ -523,8 +523,8 @@ class Sender:
 
     async def _send_forever(self) -> None:
         """One of ``max_in_flight`` workers. Long-lived workers rather than a task
-        per message: PTB's HTTP stack (httpx on anyio) keeps per-task state, and a
-        fresh task for every send costs as much again as the send."""
+        per message: HTTP stacks may keep per-task state (PTB's httpx on anyio does),
+        and there a fresh task for every send cost as much again as the send."""
         while True:
             claimed, stamp = await self._handoff.get()
             try:
