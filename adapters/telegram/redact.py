@@ -3,10 +3,10 @@
 The token is the bot: whoever has it can read and send as the bot. Yet PTB logs the
 API URL (``…/bot<token>``), an HTTP client's errors may quote the request URL, and
 PTB puts the token in the text of ``InvalidToken`` — from several child loggers
-(``telegram.Bot``, ``telegram.ext.Updater``, ``aiohttp.client``…). A filter on a logger does not see its
-children's records, and a filter on a handler misses handlers configured later, so
-the redaction is done where every record is made: in the log record factory,
-installed once per process.
+(``telegram.Bot``, ``telegram.ext.Updater``, ``aiohttp.client``…). A filter on a
+logger does not see its children's records, and a filter on a handler misses
+handlers configured later, so the redaction is done where every record is made: in
+the log record factory, installed once per process.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ class AiohttpRequest(BaseRequest):
             # also makes aiohttp look up ~/.netrc, in a thread, for every request,
             # which cost half the rate in bench/polls.py.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections)
+                connector=aiohttp.TCPConnector(limit=self._connections),
+                headers={"User-Agent": self.USER_AGENT},
             )
 
     async def shutdown(self) -> None:
@@ -70,11 +71,7 @@ class AiohttpRequest(BaseRequest):
         ]
         try:
             async with self._session.request(
-                method,
-                url,
-                data=_body(request_data),
-                headers={"User-Agent": self.USER_AGENT},
-                timeout=_client_timeout(*timeouts),
+                method, url, data=_body(request_data), timeout=_client_timeout(*timeouts)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's own timeouts subclass it too
@@ -83,13 +80,18 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+def _body(request_data: RequestData | None) -> aiohttp.FormData | aiohttp.Payload | None:
     """The parameters as a form, as PTB's own transport sends them; multipart with
-    the files when there are any (a meeting's calendar file)."""
+    the files when there are any (a meeting's calendar file). A plain form is
+    encoded here: given a dict, aiohttp would build a multipart writer for every
+    request (random boundary included) before finding it need not use it."""
     if request_data is None:
         return None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return aiohttp.BytesPayload(
+            request_data.url_encoded_parameters().encode(),
+            content_type="application/x-www-form-urlencoded",
+        )
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
