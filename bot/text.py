@@ -115,8 +115,12 @@ def split(message: Rich, limit: int, measure: Callable[[Rich], int] = len) -> li
 
     ``measure`` lets an adapter count what its platform counts (Telegram counts the
     visible text; Discord counts the Markdown it is sent, escapes included). A single
-    line longer than the limit is cut by characters as a last resort.
+    line longer than the limit is cut by characters as a last resort. Most messages
+    fit whole: they are measured once, not once a line (a broadcast measures each of
+    its thousand copies).
     """
+    if measure(message) <= limit:
+        return [message]
     parts: list[Rich] = []
     current: Rich | None = None
     for line in message.lines():

@@ -13,6 +13,7 @@ from bot.delivery import Limit, Pacing, Scope
 from bot.pacing import IN_FLIGHT_SECONDS, SLACK_FACTOR, SLACK_SECONDS, Pacer
 from bot.registry import Registry
 from bot.scheduler import Timer
+from bot.text import Rich, bold, rich, split
 from bot.types import Finished
 
 
@@ -93,3 +94,19 @@ def test_pacing_makes_up_late_sends_but_not_idle_time() -> None:
     now += spacing + 0.01  # woke 10 ms late
     pacer.record("b", True)
     assert pacer.wait_for("c", True) == pytest.approx(spacing - 0.01)
+
+
+def test_a_message_that_fits_is_measured_once_and_kept_whole() -> None:
+    measured: list[str] = []
+
+    def measure(message: Rich) -> int:
+        measured.append(str(message))
+        return len(str(message))
+
+    message = rich("Picket at ", bold("Depot"), "\nGate 2\nFrom 06:00")
+    assert split(message, 100, measure) == [message]
+    assert len(measured) == 1
+    assert [str(part) for part in split(message, 17, measure)] == [
+        "Picket at Depot",
+        "Gate 2\nFrom 06:00",
+    ]
