@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_upgrade(config))
             print("database is up to date")
         elif args.command == "console":
-            console = dataclasses.replace(
+            where = dataclasses.replace(
                 config.console,
                 chat=args.chat or config.console.chat,
                 user=args.user or config.console.user,
             )
-            config = dataclasses.replace(config, console=console)
+            config = dataclasses.replace(config, console=where)
             asyncio.run(run(config, console_only=True, interactive=interactive))
         else:
             asyncio.run(run(config, interactive=interactive))

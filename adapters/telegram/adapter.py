@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Bot, BotCommand, Update
 from telegram import error as tg
@@ -57,6 +57,13 @@ PACING = Pacing(
 APP_CONNECTIONS = ANSWERS_AT_ONCE + 1
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class _Urls(TypedDict, total=False):
+    """``Bot``'s address keywords, only those configured."""
+
+    base_url: str
+    base_file_url: str
 
 
 class TelegramAdapter:
@@ -142,12 +149,15 @@ class TelegramAdapter:
             builder = builder.base_file_url(urls["base_file_url"])
         return builder.build()
 
-    def _urls(self) -> dict[str, str]:
+    def _urls(self) -> _Urls:
         """The Bot API's addresses where configured (a self-hosted Bot API server, or
         a test server); PTB's defaults otherwise."""
-        settings = self._settings
-        urls = {"base_url": settings.base_url, "base_file_url": settings.base_file_url}
-        return {name: url for name, url in urls.items() if url}
+        urls = _Urls()
+        if self._settings.base_url:
+            urls["base_url"] = self._settings.base_url
+        if self._settings.base_file_url:
+            urls["base_file_url"] = self._settings.base_file_url
+        return urls
 
     def _request(self, connections: int) -> AiohttpRequest:
         """A connection pool whose every wait is bounded by ``request_timeout``, so a
