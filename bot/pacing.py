@@ -60,7 +60,10 @@ class _Window:
         sent = self.times.get(key)
         if sent is None or len(sent) < self.count:
             return 0.0
-        return max(0.0, min(stamp.at for stamp in sent) + self.seconds - now)
+        # The oldest send's stamp rather than the least: a later send's stamp is
+        # lower only while the oldest is unanswered, and then by less than
+        # IN_FLIGHT_SECONDS. So this errs on the safe side, at no cost per send.
+        return max(0.0, sent[0].at + self.seconds - now)
 
     def record(self, key: str, stamp: Stamp) -> None:
         sent = self.times.setdefault(key, deque(maxlen=self.count))

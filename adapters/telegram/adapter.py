@@ -37,9 +37,10 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 # telegram.constants.FloodLimit carries the same figures, so we take them from it.
 #
 # At 30 messages a second, 8 sends in flight keep the pace up for round trips of up
-# to a quarter of a second. More would not send faster, only hold connections open. Catching up
-# 0.1 s of late timer wake-ups keeps the rate at the limit, and the pacer's sliding
-# window over all chats stops it from ever going over (0 429s, bench/telegram.py).
+# to a quarter of a second. More would not send faster, only hold connections open.
+# Catching up 0.1 s of late timer wake-ups keeps the rate at the limit, and the
+# pacer's sliding window over all chats stops it from ever going over (0 429s,
+# bench/telegram.py).
 PACING = Pacing(
     limits=(
         Limit(FloodLimit.MESSAGES_PER_SECOND, 1.0, Scope.ALL),
