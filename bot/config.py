@@ -125,6 +125,22 @@ class MeetingsSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """How fast one person may send commands (and press buttons) in one chat."""
+
+    # More than ``commands`` in ``seconds`` and they are told once to slow down;
+    # the rest are dropped unanswered until the rate allows again. 0 turns it off.
+    commands: int = 10
+    seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.commands <= 10_000:
+            raise ConfigError("rate_limit.commands should be from 0 (off) to 10000")
+        if not 0 < self.seconds <= 86_400:
+            raise ConfigError("rate_limit.seconds should be more than 0 and at most 86400")
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -135,6 +151,7 @@ class Config:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     # Secrets, from the environment only.
     telegram_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)

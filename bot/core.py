@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context, UserError
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import ParseError, parse, suggest
+from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.registry import ButtonAnswer, QuickButtonHandler
 from bot.roles import effective_role
 from bot.services import Services
@@ -73,10 +74,17 @@ class Core:
         self.registry = services.registry
         self.config = services.config
         self.clock = services.clock
+        self.limiter = RateLimiter(services.config.rate_limit, services.clock)
         self._registered: OrderedDict[tuple[ChatRef, UserRef], tuple[int, int]] = OrderedDict()
 
     async def handle(self, event: Event) -> EventResult:
         """Handle one event; safe to call concurrently."""
+        if isinstance(event, CommandIn | ButtonIn):
+            verdict = self.limiter.check(event.chat, event.user)
+            if verdict is Verdict.DROP:
+                return EventResult()
+            if verdict is Verdict.SLOW_DOWN:
+                return await self._refuse(event, rich(SLOW_DOWN))
         if isinstance(event, ButtonIn):
             quick = self.registry.quick_buttons.get(event.data.partition(":")[0])
             if quick is not None:

@@ -72,3 +72,22 @@ def test_bad_config_is_named_clearly(tmp_path: Path, text: str, message: str) ->
 def test_a_missing_config_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         configuration.load(tmp_path / "nope.toml", env={})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[rate_limit]\ncommands = -1\n", "rate_limit.commands should be from 0 (off) to 10000"),
+        ("[rate_limit]\nseconds = 0\n", "rate_limit.seconds should be more than 0"),
+        ("[rate_limit]\ncommands = 2.5\n", "rate_limit.commands should be a whole number"),
+    ],
+)
+def test_a_bad_rate_limit_is_named_clearly(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, text)
+    assert message in str(caught.value)
+
+
+def test_the_rate_limit_is_read(tmp_path: Path) -> None:
+    limit = load_text(tmp_path, "[rate_limit]\ncommands = 5\nseconds = 60\n").rate_limit
+    assert (limit.commands, limit.seconds) == (5, 60.0)
