@@ -130,7 +130,7 @@ class ConsoleAdapter:
         elif verb == "join" and argument:
             await self._emit(MemberJoined(self._chat_ref(), self._user_ref(argument)))
             self._print(f"({argument} joined {self.chat})")
-        elif verb == "press" and argument.isdigit():
+        elif verb == "press" and argument.isascii() and argument.isdigit():
             await self._press(int(argument))
         else:
             self._print(META_HELP)

@@ -12,7 +12,9 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.context import UserError
 from bot.registry import Command, Kind, Param
+from bot.values import visible, whole_number
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 
@@ -28,13 +30,15 @@ class Parsed:
 
 
 def tokenize(text: str) -> list[str]:
+    """The words and quoted phrases of ``text``, each :func:`~bot.values.visible`:
+    invisible characters cannot make a tag, an option or an id look like another."""
     lexer = shlex.shlex(text.translate(SMART_QUOTES), posix=True)
     lexer.whitespace_split = True
     lexer.quotes = '"'
     lexer.escape = ""
     lexer.commenters = ""
     try:
-        return list(lexer)
+        return [visible(token) for token in lexer]
     except ValueError:
         raise ParseError('A quote is not closed: put a " at the end of the phrase.') from None
 
@@ -127,11 +131,9 @@ def _bind_positionals(
 def _convert(param: Param, value: str, command: Command, shown: str) -> Any:
     if param.kind is Kind.INT:
         try:
-            return int(value)
-        except ValueError:
-            raise ParseError(
-                f"{param.name} should be a whole number, not “{value}”. {_usage(command, shown)}"
-            ) from None
+            return whole_number(value, param.label, param.low, param.high)
+        except UserError as refusal:
+            raise ParseError(f"{refusal} {_usage(command, shown)}") from None
     if param.kind is Kind.CHOICE:
         lowered = value.lower()
         if lowered not in param.choices:

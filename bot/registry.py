@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING
 
 from bot.types import ButtonIn, Finished, Outgoing
 
+# The largest id any table can hold (PostgreSQL's ``integer``): a bigger one can
+# match no row, and must not reach SQL.
+MAX_ID = 2**31 - 1
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +62,15 @@ class Param:
     option: bool = False
     flag: bool = False
     repeat: bool = False  # the last positional may take several values
+    # The range of a Kind.INT value (by default, any id a table can hold), and what
+    # a refusal calls it (default "The <name>").
+    low: int = 1
+    high: int = MAX_ID
+    what: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.what or f"The {self.name}"
 
 
 Handler = Callable[["Context"], Awaitable[list["Outgoing"]]]

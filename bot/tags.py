@@ -13,6 +13,9 @@ from storage.chats import add_tags, chat_tags, remove_tags
 
 TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}:[a-z0-9][a-z0-9-]{0,80}$")
 TAG_EXAMPLE = "region:west-midlands union:unison"
+# Enough for a region, a union, a workplace and more; every announcement checks
+# every chat's tags, so a chat cannot collect thousands.
+MAX_TAGS = 50
 
 
 def clean_tags(values: list[str]) -> list[str]:
@@ -27,7 +30,15 @@ def clean_tags(values: list[str]) -> list[str]:
 
 
 async def tag(ctx: Context) -> list[Outgoing]:
-    added = await add_tags(ctx.session, ctx.chat, clean_tags(ctx.args["tags"]))
+    wanted = clean_tags(ctx.args["tags"])
+    current = set(await chat_tags(ctx.session, ctx.chat))
+    new = current.union(wanted) - current
+    if len(current) + len(new) > MAX_TAGS:
+        raise UserError(
+            f"A chat can have at most {MAX_TAGS} tags; this one has {len(current)}, and that "
+            f"would add {len(new)}. Remove some with /untag first."
+        )
+    added = await add_tags(ctx.session, ctx.chat, wanted)
     if not added:
         return [ctx.reply("This chat already has those tags.")]
     return [ctx.reply(rich("Tagged this chat: ", code(" ".join(added))))]

@@ -5,10 +5,18 @@
 pyparsing's infix notation (``not`` binds tightest, then ``and``, then ``or``).
 Private chats are never targets. Organisers reach only chats they organise; TULOs
 and admins reach any chat, on every platform at once.
+
+An expression is bounded (:data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` brackets
+and ``not`` inside each other) before pyparsing sees it: its matcher is a chain of
+nested calls, one per level, and a thousand levels overflow Python's stack. One
+stored before these bounds (or otherwise unreadable) matches nothing
+(:func:`stored_target`) rather than break every listing that checks it.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, UserError
 from bot.registry import Role
+from bot.values import visible
 from storage.models import Chat, ChatTag, RoleGrant
 
+log = logging.getLogger(__name__)
+
 Predicate = Callable[[frozenset[str]], bool]
+
+MAX_LENGTH = 500
+MAX_DEPTH = 20
+_WORDS = re.compile(r"[()]|[^\s()]+")
 
 _TAG = pp.Regex(r"[a-z0-9][a-z0-9-]*:[a-z0-9][a-z0-9-]*")
 _ALL = pp.CaselessKeyword("all")
@@ -70,8 +85,40 @@ class Target:
     matches: Predicate
 
 
+def depth(text: str) -> int:
+    r"""How deeply ``text`` nests: open brackets plus the ``not``\ s waiting for
+    their operand, at the deepest point (``not (a:b or not c:d)`` is 3)."""
+    deepest = 0
+    waiting = [0]  # per open bracket: the nots before it still waiting for an operand
+    for word in _WORDS.findall(text):
+        if word == "(":
+            waiting.append(0)
+        elif word == ")":
+            if len(waiting) > 1:
+                waiting.pop()
+            waiting[-1] = 0  # the bracket was its nots' operand
+        elif word == "not":
+            waiting[-1] += 1
+        else:
+            waiting[-1] = 0
+        deepest = max(deepest, len(waiting) - 1 + sum(waiting))
+    return deepest
+
+
 def parse_target(text: str) -> Target:
-    cleaned = " ".join(text.lower().split())
+    """``text`` as a target, or a refusal saying what is wrong with it."""
+    cleaned = visible(text).lower()
+    if len(cleaned) > MAX_LENGTH:
+        raise UserError(
+            f"That target is {len(cleaned):,} characters long; keep it to {MAX_LENGTH}. "
+            "Give the chats you mean a shared tag and name that instead."
+        )
+    nesting = depth(cleaned)
+    if nesting > MAX_DEPTH:
+        raise UserError(
+            f"That target nests {nesting} deep in brackets and nots; keep it to {MAX_DEPTH}, "
+            f"e.g. {EXAMPLE}"
+        )
     try:
         result = _EXPRESSION.parse_string(cleaned, parse_all=True)
     except pp.ParseException as error:
@@ -81,6 +128,27 @@ def parse_target(text: str) -> Target:
         ) from None
     predicate: Predicate = result[0]
     return Target(cleaned, predicate)
+
+
+def _nothing(tags: frozenset[str]) -> bool:
+    return False
+
+
+# Stored expressions already warned about, so a listing run every minute logs each once.
+_warned: set[str] = set()
+
+
+def stored_target(text: str) -> Target:
+    """A target read back from the database. One that can no longer be read (stored
+    before the bounds, or by hand) matches no chat, with a warning logged once: a
+    listing must never break on it."""
+    try:
+        return parse_target(text)
+    except (UserError, RecursionError, pp.ParseBaseException):
+        if text not in _warned:
+            _warned.add(text)
+            log.warning("a stored target can't be read and matches no chat: %.80r", text)
+        return Target(text, _nothing)
 
 
 async def organised_chat_ids(ctx: Context) -> set[int] | None:

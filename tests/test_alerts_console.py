@@ -183,7 +183,7 @@ BAD_INPUT = [
     ('/picket add 1 Depot "B69 4JE" tomorrow 10-6', "the end is not after the start"),
     ('/picket add 1 Depot "B69 4JE" tomorrow 6-25', "I couldn't read the time “25”"),
     ('/picket add 1 Depot "B69 4JE" 13/13 6-10', "more than two years away"),
-    (f'/picket add 1 "{"x" * 201}" "B69 4JE" tomorrow 6-10', "keep it under 200"),
+    (f'/picket add 1 "{"x" * 201}" "B69 4JE" tomorrow 6-10', "keep it to 200"),
     (
         '/picket add 1 Depot "B69 4JE" tomorrow 6-10 --to "region:"',
         "I couldn't read the target",
@@ -192,7 +192,7 @@ BAD_INPUT = [
     ("/picket correct 1", "There is no picket #1."),
     ("/picket add one", "dispute should be a whole number"),
     ("/strike add 1 5/3 4/3", "The strike's end is not after its start."),
-    ("/ballot add 1 1/3 20/3 0", "should be at least 1"),
+    ("/ballot add 1 1/3 20/3 0", "a whole number from 1 to 10,000,000"),
     (
         "/ballot add 1 1/1/2016 20/1/2016 100",
         "only know the ballot rules for ballots opening from",

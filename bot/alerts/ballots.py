@@ -24,6 +24,8 @@ from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing
 from storage.alerts import Ballot
 
+# More members than any union has: a bigger count is a typing slip.
+MAX_MEMBERS = 10_000_000
 EARLIEST = RULES[0].applies_from if RULES else date.max
 
 
@@ -63,8 +65,6 @@ async def add(ctx: Context) -> list[Outgoing]:
     if closes < opens:
         raise UserError("The ballot closes before it opens. Example: /ballot add 1 1/3 20/3 1200")
     eligible = ctx.args["eligible"]
-    if eligible < 1:
-        raise UserError("The number of members entitled to vote should be at least 1.")
     rule = _rule(opens)
     public_service = bool(ctx.args.get("public-service"))
     ballot = Ballot(
@@ -134,6 +134,11 @@ async def rules(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(join([head, *rule_lines(rule)]))]
 
 
+def _count(name: str, description: str, what: str = "", *, low: int = 0) -> Param:
+    """A number of members or votes: no union ballots more than ``MAX_MEMBERS``."""
+    return Param(name, description, Kind.INT, low=low, high=MAX_MEMBERS, what=what)
+
+
 def register(registry: Registry) -> None:
     number = Param("id", "the ballot's number", Kind.INT)
     votes = "a whole number of votes"
@@ -150,7 +155,12 @@ def register(registry: Registry) -> None:
                         Param("dispute", "the dispute's number (/dispute list)", Kind.INT),
                         Param("opens", "the day voting opens, e.g. 1/3"),
                         Param("closes", "the day voting closes, e.g. 20/3"),
-                        Param("eligible", "how many members are entitled to vote", Kind.INT),
+                        _count(
+                            "eligible",
+                            "how many members are entitled to vote",
+                            "The number entitled to vote",
+                            low=1,
+                        ),
                         Param(
                             "public-service",
                             "members work in important public services (health, education, "
@@ -168,9 +178,9 @@ def register(registry: Registry) -> None:
                     result,
                     (
                         number,
-                        Param("turnout", "everyone who voted, spoilt papers included", Kind.INT),
-                        Param("yes", votes, Kind.INT),
-                        Param("no", votes, Kind.INT),
+                        _count("turnout", "everyone who voted, spoilt papers included"),
+                        _count("yes", votes, "The yes votes"),
+                        _count("no", votes, "The no votes"),
                         Param("quiet", "record only, announce nothing", option=True, flag=True),
                     ),
                     role=Role.ORGANISER,

@@ -37,6 +37,7 @@ from bot.tags import TAG
 from bot.targeting import parse_target, resolve
 from bot.text import Rich, bold, join, rich
 from bot.types import Button, Content, Emphasis, Finished, Outgoing
+from bot.values import button_id, fit
 from storage.alerts import (
     AlertAudit,
     Broadcast,
@@ -296,7 +297,8 @@ async def _write_rest(services: Services, broadcast_id: int) -> None:
 
 async def _own_preview(ctx: Context, argument: str) -> Broadcast | str:
     """The announcement a preview button is about, or why it can't be used."""
-    broadcast = await ctx.session.get(Broadcast, int(argument)) if argument.isdigit() else None
+    number = button_id(argument)
+    broadcast = await ctx.session.get(Broadcast, number) if number else None
     if broadcast is None:
         return STALE
     if broadcast.sender_id != ctx.person.id:
@@ -494,9 +496,7 @@ def alert_content(text: str) -> Content:
 
 
 async def send_alert(ctx: Context) -> list[Outgoing]:
-    text = ctx.args["text"].strip()
-    if len(text) > MAX_ALERT:
-        raise UserError(f"That alert is {len(text):,} characters; keep it under {MAX_ALERT:,}.")
+    text = fit(ctx.args["text"], MAX_ALERT, "The alert")
     await announce(ctx, Subject.ALERT, None, target_text(ctx.args["target"]), alert_content(text))
     return []
 
@@ -531,9 +531,7 @@ async def _plain_alert(ctx: Context) -> Broadcast:
 
 async def correct_alert(ctx: Context) -> list[Outgoing]:
     broadcast = await _plain_alert(ctx)
-    text = ctx.args["text"].strip()
-    if len(text) > MAX_ALERT:
-        raise UserError(f"That alert is {len(text):,} characters; keep it under {MAX_ALERT:,}.")
+    text = fit(ctx.args["text"], MAX_ALERT, "The alert")
     content = alert_content(text)
     chats = await change_subject(ctx, Subject.ALERT, broadcast.id, content, Action.CORRECT, text)
     return [ctx.reply(f"Alert #{broadcast.id} corrected: updating its copies in {chats:,} chats.")]

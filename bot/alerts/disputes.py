@@ -12,22 +12,13 @@ from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import matching_chats, parse_target
 from bot.text import Rich, bold, italic, join, rich
 from bot.types import Outgoing
+from bot.values import fit
 from storage.alerts import Dispute, open_disputes
 
 TAGS_HELP = (
     "which chats it concerns: tags (all of them must match) or an expression with and / or "
     "/ not, e.g. region:west-midlands union:unison"
 )
-
-
-def fit(text: str, limit: int, what: str) -> str:
-    """``text`` stripped, or a refusal if it is empty or longer than ``limit``."""
-    cleaned = " ".join(text.split())
-    if not cleaned:
-        raise UserError(f"The {what} can't be empty.")
-    if len(cleaned) > limit:
-        raise UserError(f"The {what} is {len(cleaned)} characters; keep it under {limit}.")
-    return cleaned
 
 
 async def find_dispute(ctx: Context, dispute_id: int, *, must_be_open: bool = True) -> Dispute:
@@ -46,9 +37,9 @@ def label(dispute: Dispute) -> str:
 async def add(ctx: Context) -> list[Outgoing]:
     target = target_text(ctx.args["tags"])
     dispute = Dispute(
-        union_name=fit(ctx.args["union"], 64, "union"),
-        employer=fit(ctx.args["employer"], 200, "employer or workplace"),
-        summary=fit(ctx.args["summary"], 300, "summary"),
+        union_name=fit(ctx.args["union"], 64, "The union"),
+        employer=fit(ctx.args["employer"], 200, "The employer or workplace"),
+        summary=fit(ctx.args["summary"], 300, "The summary"),
         target=target,
         is_open=True,
         created_by=ctx.person.id,

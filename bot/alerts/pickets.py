@@ -27,13 +27,14 @@ from bot.alerts.broadcast import (
     wake_after_commit,
 )
 from bot.alerts.dates import HORIZON, at, local, parse_day, parse_hours
-from bot.alerts.disputes import find_dispute, fit
+from bot.alerts.disputes import find_dispute
 from bot.alerts.render import GOING_ACTION, picket_content, reminder_content, span_label
 from bot.context import Context, UserError
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.services import Services
 from bot.types import Outgoing
+from bot.values import button_id, fit
 from storage.alerts import (
     Dispute,
     Picket,
@@ -182,11 +183,13 @@ async def add(ctx: Context) -> list[Outgoing]:
     starts, ends = _times(ctx, ctx.args["day"], ctx.args["hours"])
     picket = Picket(
         dispute_id=dispute.id,
-        site=fit(ctx.args["site"], 200, "site"),
-        entrance=fit(ctx.args["entrance"], 200, "entrance") if ctx.args.get("entrance") else "",
+        site=fit(ctx.args["site"], 200, "The site"),
+        entrance=fit(ctx.args["entrance"], 200, "The entrance") if ctx.args.get("entrance") else "",
         starts_at=starts,
         ends_at=ends,
-        contact=fit(ctx.args["contact"], 300, "contact note") if ctx.args.get("contact") else "",
+        contact=fit(ctx.args["contact"], 300, "The contact note")
+        if ctx.args.get("contact")
+        else "",
         target=target_text(ctx.args["to"]) if ctx.args.get("to") else dispute.target,
         cancelled=False,
         corrected=False,
@@ -221,11 +224,11 @@ async def correct(ctx: Context) -> list[Outgoing]:
             "(options: " + ", ".join(f"--{name}" for name in CHANGEABLE) + ")."
         )
     if "site" in changed:
-        picket.site = fit(ctx.args["site"], 200, "site")
+        picket.site = fit(ctx.args["site"], 200, "The site")
     if "entrance" in changed:
-        picket.entrance = fit(ctx.args["entrance"], 200, "entrance")
+        picket.entrance = fit(ctx.args["entrance"], 200, "The entrance")
     if "contact" in changed:
-        picket.contact = fit(ctx.args["contact"], 300, "contact note")
+        picket.contact = fit(ctx.args["contact"], 300, "The contact note")
     if "where" in changed:
         _place(picket, ctx.args["where"])
     if "day" in changed or "hours" in changed:
@@ -261,7 +264,8 @@ async def cancel(ctx: Context) -> list[Outgoing]:
 
 async def going(ctx: Context, argument: str) -> ButtonAnswer:
     """ "I'll be there": one per person; pressing again withdraws."""
-    picket = await ctx.session.get(Picket, int(argument)) if argument.isdigit() else None
+    number = button_id(argument)
+    picket = await ctx.session.get(Picket, number) if number else None
     if picket is None:
         return ButtonAnswer(STALE)
     now = ctx.clock.now()

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.render import ballot_line, picket_line, strike_line
-from bot.context import UserError
 from bot.meetings.upcoming import meeting_lines
-from bot.targeting import parse_target
+from bot.targeting import stored_target
 from bot.text import Rich, bold, rich
 from bot.types import ChatKind
 from storage.alerts import (
@@ -43,10 +42,7 @@ class Relevance:
         if self.tags is None:
             return True
         if target not in self._known:
-            try:
-                self._known[target] = parse_target(target).matches(self.tags)
-            except UserError:  # stored expressions were checked when typed
-                self._known[target] = False
+            self._known[target] = stored_target(target).matches(self.tags)
         return self._known[target]
 
 

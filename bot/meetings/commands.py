@@ -44,6 +44,7 @@ from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
 from bot.text import Rich, bold, rich
 from bot.types import Button, Content, Outgoing
+from bot.values import button_id, visible
 from storage.chats import direct_chat
 from storage.meetings import (
     Meeting,
@@ -93,7 +94,7 @@ class Draft:
 
 
 def _words(value: str, what: str, limit: int) -> str:
-    text = " ".join(value.split())
+    text = visible(value)
     if len(text) > limit:
         raise UserError(f"{what} is too long: keep it under {limit} characters.")
     return text
@@ -226,7 +227,8 @@ def _ask_key(proposal_id: int) -> str:
 async def answer(ctx: Context, argument: str) -> ButtonAnswer:
     """Confirm or Fix, pressed under a question from :func:`_ask`."""
     verb, _, ident = argument.partition(":")
-    proposal = await ctx.session.get(MeetingProposal, int(ident)) if ident.isdigit() else None
+    number = button_id(ident)
+    proposal = await ctx.session.get(MeetingProposal, number) if number else None
     if proposal is None or verb not in {"ok", "fix"}:
         return ButtonAnswer("That question was answered already, or has expired.")
     if proposal.person_id != ctx.person.id:

@@ -13,6 +13,7 @@ from bot.meetings.posts import refresh
 from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import ANSWER_WORDS, day_text, parse_occurrence_code
 from bot.registry import ButtonAnswer
+from bot.values import button_id
 from storage.meetings import Answer, Meeting, MeetingStatus, answer_of, set_answer, skips_of
 
 STALE = "That button is from an old message — send /meetings for the current ones."
@@ -22,10 +23,11 @@ async def press(ctx: Context, argument: str) -> ButtonAnswer:
     ident, _, rest = argument.partition(":")
     code, _, letter = rest.partition(":")
     occurrence = parse_occurrence_code(code)
-    if not ident.isdigit() or occurrence is None or letter not in {a.value for a in Answer}:
+    number = button_id(ident)
+    if number is None or occurrence is None or letter not in {a.value for a in Answer}:
         return ButtonAnswer(STALE)
     answer = Answer(letter)
-    meeting = await ctx.session.get(Meeting, int(ident))
+    meeting = await ctx.session.get(Meeting, number)
     if meeting is None:
         return ButtonAnswer(STALE)
     if meeting.status == MeetingStatus.CANCELLED.value:

@@ -21,6 +21,7 @@ from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
 from bot.text import code, join, rich
 from bot.types import Outgoing
+from bot.values import fit, visible
 from storage.chats import chat_ref
 from storage.models import Chat
 from storage.polls import (
@@ -37,6 +38,8 @@ MIN_OPTIONS, MAX_OPTIONS = 2, 10
 # Telegram's own limits for poll questions and options; Discord's are wider.
 MAX_QUESTION, MAX_OPTION = 300, 100
 YES_NO = ("Yes", "No")
+# More votes than any branch or party could cast: a bigger quorum is a typing slip.
+MAX_QUORUM = 100_000
 EXAMPLE = '/poll "Strike on Friday?" "Yes" "No" --closes "Thursday 18:00"'
 
 
@@ -52,8 +55,6 @@ async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Out
     question = _question(ctx.args["question"])
     options = _options(given)
     quorum: int | None = ctx.args.get("quorum")
-    if quorum is not None and quorum < 1:
-        raise UserError("--quorum is the number of votes needed, at least 1: e.g. --quorum 20.")
     now = ctx.clock.now()
     closes = ctx.args.get("closes")
     closing = parse_closing(closes, now, ctx.config.zone) if closes is not None else None
@@ -143,19 +144,13 @@ async def list_polls(ctx: Context) -> list[Outgoing]:
 
 
 def _question(text: str) -> str:
-    question = " ".join(text.split())
-    if not question:
+    if not visible(text):
         raise UserError(rich("The question is empty. Example: ", code(EXAMPLE)))
-    if len(question) > MAX_QUESTION:
-        raise UserError(
-            f"The question is {len(question)} characters long; keep it to {MAX_QUESTION} "
-            "so it fits every platform."
-        )
-    return question
+    return fit(text, MAX_QUESTION, "The question")
 
 
 def _options(given: Sequence[str]) -> list[str]:
-    options = [" ".join(option.split()) for option in given]
+    options = [visible(option) for option in given]
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
         raise UserError(
             rich(
@@ -180,13 +175,8 @@ def _options(given: Sequence[str]) -> list[str]:
 
 
 async def _find(ctx: Context) -> Poll:
-    given = ctx.args["id"]
-    number = given.removeprefix("#")
-    if not number.isdigit():
-        raise UserError(
-            rich(f"“{given}” is not a poll number. ", code("/polls"), " lists the open ones.")
-        )
-    poll = await ctx.session.get(Poll, int(number))
+    number = ctx.args["id"]
+    poll = await ctx.session.get(Poll, number)
     if poll is None:
         raise UserError(f"There is no poll #{number}.")
     return poll
@@ -209,7 +199,9 @@ async def _may_see(ctx: Context, poll: Poll) -> bool:
 
 QUESTION = Param("question", "the question, in double quotes")
 OPTIONS = Param("options", "2 to 10 answers, each in double quotes", repeat=True)
-POLL_ID = Param("id", "the poll's number, as shown on it (see /polls)", Kind.WORD)
+POLL_ID = Param(
+    "id", "the poll's number, as shown on it (see /polls)", Kind.INT, what="The poll number"
+)
 SETTINGS = (
     Param("anonymous", "nobody, admins included, can see who voted", option=True, flag=True),
     Param(
@@ -219,7 +211,14 @@ SETTINGS = (
         required=False,
     ),
     Param("hide-results", "show only the turnout until it closes", option=True, flag=True),
-    Param("quorum", "votes needed for the result to count", Kind.INT, option=True, required=False),
+    Param(
+        "quorum",
+        "votes needed for the result to count",
+        Kind.INT,
+        option=True,
+        required=False,
+        high=MAX_QUORUM,
+    ),
     Param(
         "to",
         "tags of the chats to post to, e.g. region:cannock (organisers and up)",

@@ -19,6 +19,7 @@ from bot.polls.copies import schedule_refresh
 from bot.polls.render import notice
 from bot.services import Services
 from bot.types import ButtonIn
+from bot.values import button_id
 from storage.polls import VoteIn, VoteOutcome, VoteStatus, record_votes
 
 CLOSED = "This poll has closed."
@@ -84,6 +85,9 @@ class VoteRecorder:
 def parse_vote(event: ButtonIn) -> VoteIn | None:
     """``vote:<poll id>:<option index>`` as a vote, or ``None`` if it isn't one."""
     parts = event.data.split(":")
-    if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+    if len(parts) != 3:
         return None
-    return VoteIn(int(parts[1]), int(parts[2]), event.chat, event.user)
+    poll, option = button_id(parts[1]), button_id(parts[2], low=0)
+    if poll is None or option is None:
+        return None
+    return VoteIn(poll, option, event.chat, event.user)
