@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install
+.PHONY: run test fuzz lint bench install
 
 run: $(STAMP) config.toml
 	$(BIN)/organise-bot db upgrade
@@ -15,6 +15,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Property-based tests at full strength: 100,000 cases (tests/test_fuzz.py), about
+# half an hour; each test's statistics show how many ran and how many failed.
+fuzz: $(STAMP)
+	scripts/ensure-postgres
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py --hypothesis-show-statistics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,6 +1,10 @@
 """One person flooding one chat: answered up to a rate, told once to slow down,
 then ignored until the rate allows again.
 
+Told once per flood, not once per window: a flood ends only after a whole window
+with nothing answered, so a steady flooder's answers stay within the rate itself
+(10 in 30 s is Telegram's 20 a minute to a group), warnings included.
+
 Checked in memory before any database work (:meth:`bot.core.Core.handle`), so a
 flood costs a dictionary lookup per event rather than a transaction and a reply
 each: the replies a person can cause in a chat are bounded by the rate, and other
@@ -63,9 +67,10 @@ class RateLimiter:
         recent.last = now
         while recent.accepted and recent.accepted[0] <= now - self.window:
             recent.accepted.popleft()
+        if not recent.accepted:  # a whole window without an answer: the flood is over
+            recent.warned = False
         if len(recent.accepted) < self.settings.commands:
             recent.accepted.append(now)
-            recent.warned = False
             return Verdict.ANSWER
         if recent.warned:
             return Verdict.DROP

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from storage.db import Database
@@ -15,6 +16,12 @@ from tests.support.clock import FakeClock
 from tests.support.databases import create_postgres_database, drop_postgres_database
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# The fuzz tests' budgets (tests/test_fuzz.py shares them out): a few hundred examples
+# in every `make test`; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz. The console takes
+# milliseconds per command, so no deadline.
+settings.register_profile("quick", max_examples=400, deadline=None)
+settings.register_profile("fuzz", max_examples=100_000, deadline=None)
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,22 @@ async def test_a_flood_gets_one_slow_down_and_others_are_still_answered(
 
     clock.advance(seconds=29)
     assert await bot.say(":chat branch", "/whoami") == ""
-    clock.advance(seconds=1)  # the first ones leave the window
+    clock.advance(seconds=1)  # the first ten leave the window
     assert "You are alice" in await bot.say("/whoami")
+
+
+async def test_a_steady_flood_is_answered_at_the_rate_and_told_once(
+    bot: ConsoleSession, clock: FakeClock
+) -> None:
+    answers = []
+    for _ in range(45):  # one every 2 s for 90 s: three windows' worth
+        answers.append(await bot.say("/whoami"))
+        clock.advance(seconds=2)
+    assert sum("You are alice" in answer for answer in answers) == 30  # 10 in each 30 s
+    assert sum(SLOW_DOWN in answer for answer in answers) == 1
+    clock.advance(seconds=30)  # a whole window without an answer: a new flood is told
+    answers = [await bot.say("/whoami") for _ in range(11)]
+    assert SLOW_DOWN in answers[-1] and SLOW_DOWN not in answers[-2]
 
 
 async def test_button_presses_count_too(bot: ConsoleSession, clock: FakeClock) -> None:
