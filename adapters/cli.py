@@ -11,8 +11,9 @@ import sys
 from adapters.runner import run
 from bot import config as configuration
 from bot.config import Config, ConfigError
+from bot.faults import StartupError
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import prepare
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if serving_platforms else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler reports every job it adds at info level: noise to the person
+    # running the bot, who is told what matters by our own log lines.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         if args.command == "db":
             asyncio.run(_upgrade(config))
@@ -57,18 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:  # found only on connecting, e.g. a rejected token
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
-    except OSError as error:  # e.g. the database file's folder does not exist
+    except StartupError as error:  # e.g. a read-only database, an unreachable Bot API
         print(f"organise-bot: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
 async def _upgrade(config: Config) -> None:
     database = Database(config.database.url)
     try:
-        await upgrade(database)
+        await prepare(database)
     finally:
         await database.close()
 

@@ -21,7 +21,7 @@ from bot.registry import Registry
 from bot.scheduler import Timer
 from bot.services import Services
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import prepare
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,16 @@ class App:
         self._started: list[Adapter] = []
 
     async def start(self, *, migrate: bool = True) -> None:
-        """Migrate, start sending (rows left from before a restart go first), then listen."""
-        if migrate:
-            await upgrade(self.db)
+        """Migrate, start sending (rows left from before a restart go first), then
+        listen. If any of it fails, what did start is stopped again."""
+        try:
+            await self._start(migrate)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, migrate: bool) -> None:
+        await prepare(self.db, migrate=migrate)
         for hook in self.registry.startup:
             await hook(self.services)
         self.timer.start()

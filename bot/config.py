@@ -2,8 +2,11 @@
 into typed dataclasses, plus secrets and overrides from the environment.
 
 Bad config stops the bot with one clear sentence naming the key and what was
-expected (:class:`ConfigError`), never a traceback. Tokens are *only* read from the
-environment so that no committed file can ever hold one.
+expected (:class:`ConfigError`), never a traceback. Every number has bounds
+(:func:`bounded`) and every address is checked at load: a value that would only
+fail later — a zero lease sending messages twice, a mistyped Bot API address
+quoting the token in a traceback — is refused before anything starts. Tokens are
+*only* read from the environment so that no committed file can ever hold one.
 """
 
 from __future__ import annotations
@@ -16,15 +19,50 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.faults import StartupError
 
 DEFAULT_PATH = Path("config.toml")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-class ConfigError(Exception):
+class ConfigError(StartupError):
     """A problem with the configuration, worded for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a number in the config may take, both ends included."""
+
+    low: float
+    high: float
+    why: str = ""  # what goes wrong outside them, where that is not obvious
+
+    def check(self, name: str, value: float) -> None:
+        if not self.low <= value <= self.high:  # NaN fails too
+            why = f" ({self.why})" if self.why else ""
+            raise ConfigError(
+                f"{name} should be between {_number(self.low)} and {_number(self.high)}, "
+                f"not {value!r}{why}"
+            )
+
+
+Number = TypeVar("Number", int, float)
+
+
+def bounded(default: Number, low: float, high: float, why: str = "") -> Number:
+    """A numeric setting with the :class:`Bounds` that ``load`` checks."""
+    return field(default=default, metadata={"bounds": Bounds(low, high, why)})
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
 
 
 @dataclass(frozen=True)
@@ -51,10 +89,12 @@ class RolesSettings:
 
 @dataclass(frozen=True)
 class OutboxSettings:
-    max_attempts: int = 8
-    lease_seconds: float = 60.0
-    poll_seconds: float = 1.0
-    backoff_cap_seconds: float = 600.0
+    max_attempts: int = bounded(8, 1, 100)
+    lease_seconds: float = bounded(
+        60.0, 10, 86400, "a send may take 10 s; a row whose lease ends mid-send is sent twice"
+    )
+    poll_seconds: float = bounded(1.0, 0.01, 3600)
+    backoff_cap_seconds: float = bounded(600.0, 1, 86400)
 
 
 @dataclass(frozen=True)
@@ -63,11 +103,11 @@ class AlertsSettings:
 
     # An announcement reaching more chats than this first shows the sender a preview
     # with the chat count and a Confirm button.
-    confirm_above_chats: int = 20
+    confirm_above_chats: int = bounded(20, 0, 1_000_000)
     # The sender's live delivery receipt is edited at most this often.
-    receipt_edit_seconds: float = 2.0
+    receipt_edit_seconds: float = bounded(2.0, 0, 3600)
     # "I'll be there" presses update the count on every copy at most this often.
-    count_edit_seconds: float = 2.0
+    count_edit_seconds: float = bounded(2.0, 0, 3600)
     # Local time of the personal picket reminder on the picket's day (an hour before
     # the start instead, if that is earlier).
     reminder_time: str = "07:00"
@@ -82,8 +122,6 @@ class AlertsSettings:
                 raise ConfigError(f'alerts.{name} should be a time like "07:00", not {value!r}')
         if self.digest_day not in WEEKDAYS:
             raise ConfigError(f"alerts.digest_day should be one of {', '.join(WEEKDAYS)}")
-        if min(self.confirm_above_chats, self.receipt_edit_seconds, self.count_edit_seconds) < 0:
-            raise ConfigError("alerts numbers should not be negative")
 
 
 @dataclass(frozen=True)
@@ -103,7 +141,7 @@ class TelegramSettings:
     base_url: str = ""  # a self-hosted Bot API server, e.g. "http://127.0.0.1:8081/bot"
     base_file_url: str = ""
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_port: int = bounded(8443, 1, 65535)
     webhook_url: str = ""  # the public https URL Telegram posts updates to
     webhook_path: str = "telegram"
 
@@ -121,7 +159,7 @@ class DiscordSettings:
 class MeetingsSettings:
     # A reminder that fell due while the bot was down is sent at start (marked late)
     # if it is at most this many minutes overdue; older ones are skipped and logged.
-    reminder_grace_minutes: int = 60
+    reminder_grace_minutes: int = bounded(60, 0, 10080)
 
 
 @dataclass(frozen=True)
@@ -130,14 +168,8 @@ class RateLimitSettings:
 
     # More than ``commands`` in ``seconds`` and they are told once to slow down;
     # the rest are dropped unanswered until the rate allows again. 0 turns it off.
-    commands: int = 10
-    seconds: float = 30.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.commands <= 10_000:
-            raise ConfigError("rate_limit.commands should be from 0 (off) to 10000")
-        if not 0 < self.seconds <= 86_400:
-            raise ConfigError("rate_limit.seconds should be more than 0 and at most 86400")
+    commands: int = bounded(10, 0, 10_000, "0 turns it off")
+    seconds: float = bounded(30.0, 0.001, 86_400)
 
 
 @dataclass(frozen=True)
@@ -199,8 +231,8 @@ def _build(cls: type[Any], raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{where}] should be a table of keys")
     hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls) if f.name not in SECRET_FIELDS}
-    unknown = sorted(set(raw) - fields)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in SECRET_FIELDS}
+    unknown = sorted(set(raw) - set(fields))
     if unknown:
         known = ", ".join(sorted(fields))
         raise ConfigError(f"unknown key {_name(where, unknown[0])!r}; expected one of: {known}")
@@ -212,6 +244,9 @@ def _build(cls: type[Any], raw: Any, where: str) -> Any:
             values[key] = _build(typing.cast(type[Any], expected), value, name)
         else:
             values[key] = _coerce(expected, value, name)
+            bounds = fields[key].metadata.get("bounds")
+            if bounds is not None:
+                bounds.check(name, values[key])
     return cls(**values)
 
 
@@ -254,20 +289,44 @@ def _check(config: Config) -> None:
         raise ConfigError('console.enabled should be "auto", "yes" or "no"')
     if config.telegram.mode not in {"polling", "webhook"}:
         raise ConfigError('telegram.mode should be "polling" or "webhook"')
-    if config.telegram.mode == "webhook" and not config.telegram.webhook_url.startswith("https://"):
+    telegram = config.telegram
+    if telegram.mode == "webhook" and not _is_address(telegram.webhook_url, {"https"}):
         raise ConfigError(
             'telegram.webhook_url should be the public "https://…" address in webhook mode'
         )
-    url = config.database.url
-    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise ConfigError(
-            "database.url should start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-        )
+    for key in ("base_url", "base_file_url"):
+        value = getattr(telegram, key)
+        if value and not _is_address(value, {"http", "https"}):
+            raise ConfigError(
+                f'telegram.{key} should be empty or an address like "http://127.0.0.1:8081/bot", '
+                f"not {value!r}"
+            )
+    _check_database_url(config.database.url)
     for entry in config.roles.admins:
         platform, _, ident = entry.partition(":")
         if platform not in {"console", "telegram", "discord"} or not ident:
             raise ConfigError(f'roles.admins entry {entry!r} should look like "telegram:123456"')
-    if config.outbox.max_attempts < 1:
-        raise ConfigError("outbox.max_attempts should be at least 1")
-    if config.meetings.reminder_grace_minutes < 0:
-        raise ConfigError("meetings.reminder_grace_minutes should be 0 or more")
+    if any(guild <= 0 for guild in config.discord.guilds):
+        raise ConfigError("discord.guilds should hold server ids (Copy Server ID in Discord)")
+
+
+def _is_address(url: str, schemes: set[str]) -> bool:
+    """An absolute URL with one of ``schemes``, a host and, if given, a valid port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return parts.scheme in schemes and bool(parts.hostname)
+
+
+def _check_database_url(url: str) -> None:
+    """Only the two supported drivers, and a URL SQLAlchemy can read; the message
+    never repeats the URL, which may hold a password."""
+    expected = "database.url should start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(expected)
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"database.url is not a valid address: {expected}") from None

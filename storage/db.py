@@ -6,6 +6,9 @@ commands arriving together are serialised in-process instead of one of them
 failing with "database is locked". ``busy_timeout`` covers the other process
 (``organise-bot db upgrade`` run while the bot is up). PostgreSQL gets an ordinary
 pool and real row locks.
+
+Statement parameters are never put into error messages (``hide_parameters``):
+they hold what members typed, and errors end up in logs.
 """
 
 from __future__ import annotations
@@ -14,15 +17,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot import faults
+from bot.faults import StartupError
+
+# Errors that mean the database cannot be opened or written: the driver's own, and
+# the network's (PostgreSQL refusing the connection, or not answering in time).
+OPEN_ERRORS = (DBAPIError, OSError)
 
 
 class Database:
@@ -35,6 +47,7 @@ class Database:
             engine_options.setdefault("pool_timeout", 300)
         else:
             engine_options.setdefault("pool_size", 10)
+        engine_options.setdefault("hide_parameters", True)
         self.engine: AsyncEngine = create_async_engine(url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -50,6 +63,41 @@ class Database:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    @property
+    def where(self) -> str:
+        """The database for messages: the file, or the server and database name
+        (never the password)."""
+        path = sqlite_path(self.url)
+        if path is not None:
+            return str(path)
+        parsed = make_url(self.url)
+        return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+    def check_folder(self) -> None:
+        """A SQLite file's folder must exist: SQLite creates the file, not folders,
+        and only says "unable to open database file"."""
+        path = sqlite_path(self.url)
+        if path is not None and not path.parent.is_dir():
+            raise StartupError(faults.database_folder_missing(str(path.parent)))
+
+    async def check_writable(self) -> None:
+        """Write and roll back, so a read-only file, a read-only server or a missing
+        privilege stops the start with one line, rather than every command failing
+        later. Needs the migrated schema (it touches ``alembic_version``)."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            await connection.rollback()
+
+    def explain(self, error: BaseException) -> StartupError:
+        """One of :data:`OPEN_ERRORS` as the line the person running the bot reads."""
+        reason = getattr(error, "orig", None) or error
+        words = str(reason).lower()
+        if "readonly" in words or "read-only" in words:
+            return StartupError(faults.database_read_only(self.where))
+        if self.is_sqlite:
+            return StartupError(faults.database_file_unopenable(self.where, reason))
+        return StartupError(faults.database_unreachable(self.where, reason))
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -61,7 +109,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def sqlite_path(url: str) -> Path | None:
+    """The SQLite file of ``url``, also when written as a URI
+    (``sqlite+aiosqlite:///file:organise.db?mode=ro&uri=true``); None for memory."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
         return None
-    return Path(parsed.database)
+    if parsed.query.get("uri") == "true" and name.startswith("file:"):
+        name = urlsplit(name).path
+    return Path(name)

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection
 
-from storage.db import Database
+from storage.db import OPEN_ERRORS, Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,3 +34,16 @@ async def upgrade(database: Database, revision: str = "heads") -> None:
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def prepare(database: Database, *, migrate: bool = True) -> None:
+    """Make the database ready to serve, or fail with one line
+    (:class:`~bot.faults.StartupError`) saying why and what to do: its folder
+    exists, it opens, it is migrated, and it can be written."""
+    database.check_folder()
+    try:
+        if migrate:
+            await upgrade(database)
+        await database.check_writable()
+    except OPEN_ERRORS as error:
+        raise database.explain(error) from None

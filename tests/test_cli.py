@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-BIN = Path(sys.executable).with_name("organise-bot")
-
-
-def run(
-    args: list[str], cwd: Path, stdin: str = "", **env: str
-) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DATABASE_URL", "ORGANISE_CONFIG"}
-    }
-    return subprocess.run(
-        [str(BIN), *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **env},
-    )
+from tests.support.cli import run
 
 
 def test_piped_console_answers_and_exits(tmp_path: Path) -> None:

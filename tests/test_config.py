@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,25 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ("[telegram]\nmode = 'webhook'\n", "telegram.webhook_url should be"),
         ("[bot\n", "is not valid TOML"),
         ("bot = 3\n", "[bot] should be a table"),
+        ("[outbox]\nlease_seconds = 0\n", "outbox.lease_seconds should be between 10 and"),
+        ("[outbox]\nlease_seconds = -1\n", "outbox.lease_seconds should be between 10 and"),
+        ("[outbox]\nlease_seconds = inf\n", "outbox.lease_seconds should be between"),
+        ("[outbox]\npoll_seconds = 0\n", "outbox.poll_seconds should be between 0.01 and"),
+        ("[outbox]\npoll_seconds = nan\n", "outbox.poll_seconds should be between"),
+        ("[outbox]\nmax_attempts = 0\n", "outbox.max_attempts should be between 1 and 100"),
+        ("[outbox]\nmax_attempts = 5000\n", "outbox.max_attempts should be between 1 and 100"),
+        ("[outbox]\nbackoff_cap_seconds = 0\n", "outbox.backoff_cap_seconds should be between"),
+        ("[alerts]\nreceipt_edit_seconds = -1\n", "alerts.receipt_edit_seconds should be"),
+        ("[alerts]\nconfirm_above_chats = -5\n", "alerts.confirm_above_chats should be"),
+        ("[telegram]\nwebhook_port = 0\n", "telegram.webhook_port should be between 1 and 65535"),
+        ("[telegram]\nwebhook_port = 70000\n", "telegram.webhook_port should be between"),
+        ("[meetings]\nreminder_grace_minutes = -1\n", "meetings.reminder_grace_minutes"),
+        ("[telegram]\nbase_url = 'htp://x/bot'\n", "telegram.base_url should be empty or"),
+        ("[telegram]\nbase_url = '127.0.0.1:8081/bot'\n", "telegram.base_url should be"),
+        ("[telegram]\nbase_file_url = 'http://:99999/'\n", "telegram.base_file_url should"),
+        ("[telegram]\nmode = 'webhook'\nwebhook_url = 'https://'\n", "telegram.webhook_url"),
+        ("[discord]\nguilds = [-1]\n", "discord.guilds should hold server ids"),
+        ("[database]\nurl = 'postgresql+asyncpg://u:pw@h:x/db'\n", "not a valid address"),
     ],
 )
 def test_bad_config_is_named_clearly(tmp_path: Path, text: str, message: str) -> None:
@@ -77,8 +98,8 @@ def test_a_missing_config_file_is_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[rate_limit]\ncommands = -1\n", "rate_limit.commands should be from 0 (off) to 10000"),
-        ("[rate_limit]\nseconds = 0\n", "rate_limit.seconds should be more than 0"),
+        ("[rate_limit]\ncommands = -1\n", "rate_limit.commands should be between 0 and 10000"),
+        ("[rate_limit]\nseconds = 0\n", "rate_limit.seconds should be between 0.001"),
         ("[rate_limit]\ncommands = 2.5\n", "rate_limit.commands should be a whole number"),
     ],
 )
@@ -91,3 +112,20 @@ def test_a_bad_rate_limit_is_named_clearly(tmp_path: Path, text: str, message: s
 def test_the_rate_limit_is_read(tmp_path: Path) -> None:
     limit = load_text(tmp_path, "[rate_limit]\ncommands = 5\nseconds = 60\n").rate_limit
     assert (limit.commands, limit.seconds) == (5, 60.0)
+
+
+def test_every_number_has_bounds() -> None:
+    """A number without bounds is one a typo can set to zero, negative or huge."""
+    defaults = Config()
+    sections = [getattr(defaults, field.name) for field in dataclasses.fields(Config)]
+    for section in filter(dataclasses.is_dataclass, sections):
+        kinds = typing.get_type_hints(type(section))
+        for setting in dataclasses.fields(section):
+            if kinds[setting.name] in (int, float):
+                assert "bounds" in setting.metadata, f"{type(section).__name__}.{setting.name}"
+
+
+def test_a_bad_database_url_never_repeats_its_password(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, "", DATABASE_URL="postgresql+asyncpg://u:hunter2@h:x/db")
+    assert "hunter2" not in str(caught.value)

@@ -73,6 +73,10 @@ INVITE_PERMISSIONS = discord.Permissions(
 )
 INVITE_SCOPES = ("bot", "applications.commands")
 
+# The bot never joins a voice channel: discord.py's warnings at every start that the
+# voice libraries are missing would only worry the person running it.
+discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+
 
 def intents(settings: DiscordSettings) -> discord.Intents:
     """The fewest intents that work.

@@ -16,14 +16,18 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import aiohttp
 import discord
+import discord.http
 
 from adapters.base import Adapter
 from adapters.discord.adapter import DiscordAdapter, OrganiseClient
 from bot import config as configuration
+from bot import faults
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import ConfigError
+from bot.faults import StartupError
 
 NO_TOKEN = (
     "DISCORD_BOT_TOKEN is not set: copy the bot's token from the Developer Portal "
@@ -63,7 +67,8 @@ async def connected(bot: OrganiseClient, token: str) -> AsyncIterator[asyncio.Ta
 
     discord.py reconnects by itself, so the task ends only when Discord refuses the
     bot for good; a refused token or missing intents become a :class:`ConfigError`
-    saying what to do, whether at start or (raised from the task) later.
+    saying what to do, whether at start or (raised from the task) later; Discord out
+    of reach while logging in, a :class:`StartupError`.
     """
     try:
         async with bot:
@@ -84,6 +89,9 @@ async def connected(bot: OrganiseClient, token: str) -> AsyncIterator[asyncio.Ta
         raise ConfigError(BAD_TOKEN) from None
     except discord.PrivilegedIntentsRequired:
         raise ConfigError(NO_INTENTS) from None
+    except (aiohttp.ClientError, discord.DiscordServerError) as error:  # logging in
+        where = discord.http.Route.BASE  # discord.py's own, unless aimed elsewhere
+        raise StartupError(faults.platform_unreachable("Discord", where, error)) from None
 
 
 def _discord_adapter(adapters: Sequence[Adapter]) -> DiscordAdapter:

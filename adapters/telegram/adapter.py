@@ -17,10 +17,12 @@ from adapters.base import EventHandler
 from adapters.telegram.incoming import ANSWERS_AT_ONCE, PLATFORM, AdminCache, Incoming
 from adapters.telegram.ordering import UpdateOrder
 from adapters.telegram.outgoing import carry_out
-from adapters.telegram.redact import protect_token
+from adapters.telegram.redact import protect_token, redact
 from adapters.telegram.transport import AiohttpRequest
+from bot import faults
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import Limit, Pacing, Scope, Transient
+from bot.faults import StartupError
 from bot.types import Delivery
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ PACING = Pacing(
 # broadcast filling every sending connection never keeps a press waiting for its
 # answer, nor the next getUpdates.
 APP_CONNECTIONS = ANSWERS_AT_ONCE + 1
+
+# Where PTB sends Bot API calls unless [telegram] base_url says otherwise.
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -107,7 +112,7 @@ class TelegramAdapter:
         app.add_handler(TypeHandler(Update, incoming.dispatch))
         sender = Bot(self._token, request=self._request(PACING.max_in_flight), **self._urls())
         try:
-            await _initialize(app)
+            await _initialize(app, self._urls().get("base_url", DEFAULT_BASE_URL))
             await sender.initialize()
             await self._push_commands(app.bot)
             await app.start()
@@ -199,14 +204,22 @@ class TelegramAdapter:
         )
 
 
-async def _initialize(app: AnyApplication) -> None:
-    """``app.initialize()`` (which calls getMe), with a rejected token reported in
-    one sentence. PTB's own InvalidToken quotes the token, so it is dropped."""
+async def _initialize(app: AnyApplication, base_url: str) -> None:
+    """``app.initialize()`` (which calls getMe), with a rejected token or an
+    unreachable Bot API reported in one sentence. PTB's errors can quote the token
+    (InvalidToken, or a failed request's URL), so they are dropped, and what is kept
+    of them is redacted."""
     try:
         await app.initialize()
     except tg.InvalidToken:
         raise ConfigError(
             "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (from @BotFather)"
+        ) from None
+    except tg.NetworkError as error:  # TimedOut too; BadRequest is a 400 answer, not this
+        if isinstance(error, tg.BadRequest):
+            raise
+        raise StartupError(
+            faults.platform_unreachable("the Telegram Bot API", base_url, redact(str(error)))
         ) from None
 
 

@@ -420,6 +420,9 @@ class FakeDiscord:
         )
         async with self._changed:
             self._changed.notify_all()
+        if path == "/users/@me" and auth != f"Bot {TOKEN}":  # logging in with a wrong token
+            code, message = ERRORS[401]
+            return _json({"message": message, "code": code}, 401)
         failure = self._scripted(request.method, path)
         if failure is not None:
             return _error(failure)
