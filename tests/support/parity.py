@@ -8,6 +8,8 @@ script, so the texts must be equal, line for line.
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.config import Config, RolesSettings
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
@@ -30,10 +32,7 @@ NAME = "Alice"
 
 def parity_config(url: str, admin: str) -> Config:
     """Config for a parity run: ``admin`` (e.g. "telegram:1001") is the admin."""
-    config = make_config(url)
-    return Config(
-        database=config.database, outbox=config.outbox, roles=RolesSettings(admins=[admin])
-    )
+    return dataclasses.replace(make_config(url), roles=RolesSettings(admins=[admin]))
 
 
 def plain(answer: str) -> str:
@@ -47,12 +46,7 @@ async def console_answers(url: str) -> list[str]:
     """The plain text of the console's answer to each line of :data:`SCRIPT`."""
     answers = []
     config = parity_config(url, f"console:{NAME.lower()}")
-    config = Config(
-        database=config.database,
-        outbox=config.outbox,
-        roles=config.roles,
-        console=type(config.console)(user=NAME),
-    )
+    config = dataclasses.replace(config, console=type(config.console)(user=NAME))
     async with ConsoleSession(config) as session:
         for line in SCRIPT:
             answers.append(plain(await session.say(line)))
