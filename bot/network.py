@@ -86,18 +86,22 @@ def not_a_member(ctx: Context) -> Rich:
     )
 
 
+async def limits(ctx: Context) -> tuple[frozenset[str], Rich] | None:
+    """The only commands this chat or person may use yet, and why; ``None``: no limit."""
+    if is_private(ctx.chat):
+        if ctx.role >= Role.TULO or await member_chats(ctx.session, ctx.chat):
+            return None
+        return OUTSIDE | PRIVATE_LISTS, not_a_member(ctx)
+    if not belongs(ctx.chat):
+        return OUTSIDE, outside(ctx)
+    return None
+
+
 async def admit(ctx: Context, command: str) -> None:
     """Refuse, with the way in, a command this chat or person may not use yet."""
-    if command in OUTSIDE:
-        return
-    if is_private(ctx.chat):
-        if command in PRIVATE_LISTS or ctx.role >= Role.TULO:
-            return
-        if not await member_chats(ctx.session, ctx.chat):
-            raise UserError(not_a_member(ctx))
-        return
-    if not belongs(ctx.chat):
-        raise UserError(outside(ctx))
+    limited = await limits(ctx)
+    if limited is not None and command not in limited[0]:
+        raise UserError(limited[1])
 
 
 def admits_button(chat: Chat, action: str) -> bool:

@@ -125,6 +125,8 @@ async def test_a_strangers_private_chat_sees_no_strikes_ballots_or_pickets(
         answer = await tg.ask(command, private_chat(STRANGER), STRANGER)
         assert "I don't know you from any of the organisation's chats" in answer
         assert "Gate" not in answer and "Acme" not in answer
+    helped = await tg.ask("/help", private_chat(STRANGER), STRANGER)
+    assert "/strikes" in helped and "/join" in helped and "/poll " not in helped
     # Sam uses the bot in the branch: privately he sees what reaches it.
     mine = await tg.ask("/strikes", private_chat(SAM), SAM)
     assert "Acme" in mine and "Gate" in mine
