@@ -159,6 +159,24 @@ def test_readme_shows_the_table() -> None:
     assert render() in README.read_text(encoding="utf-8")
 
 
+class Platform(Protocol):
+    async def say(self, chat: str, name: str, *lines: str) -> None: ...
+
+
+async def build_world(platform: Platform) -> None:
+    """The admin approves and tags branch and depot, where the organisers are made,
+    then builds :data:`WORLD` in branch (on a platform that approves no chat itself)."""
+    await platform.say("branch", "alice", "/join", "/tag region:a")
+    await platform.say("depot", "alice", "/join", "/tag region:b")
+    await platform.say("outside", "out", "/start")
+    await platform.say("depot", "orgb", "/start")
+    await platform.say("depot", "alice", "/grant Orgb organiser")
+    for name in ("mem", "org", "orgb", "tulo"):
+        await platform.say("branch", name, "/start")
+    await platform.say("branch", "alice", "/grant Org organiser", "/grant Tulo tulo", *WORLD)
+    await platform.say("branch", "org", OWN_DISPUTE)
+
+
 # --- Telegram: the subset, through the real adapter --------------------------------------
 
 TG = {
@@ -193,15 +211,7 @@ class TelegramWorld:
 
     async def build(self) -> None:
         self.bot.api.set_admins(TG_CHATS["outside"]["id"], [TG["out"]])
-        await self.say("branch", "alice", "/join", "/tag region:a")
-        await self.say("depot", "alice", "/join", "/tag region:b")
-        await self.say("outside", "out", "/start")
-        await self.say("depot", "orgb", "/start")
-        await self.say("depot", "alice", "/grant Orgb organiser")
-        for name in ("mem", "org", "orgb", "tulo"):
-            await self.say("branch", name, "/start")
-        await self.say("branch", "alice", "/grant Org organiser", "/grant Tulo tulo", *WORLD)
-        await self.say("branch", "org", OWN_DISPUTE)
+        await build_world(self)
         await self.bot.say("/start", private_chat(TG["stranger"]), TG["stranger"])
 
     async def act(self, who: Who, line: str) -> Said:
@@ -285,15 +295,7 @@ class DiscordWorld:
         greeted = len(self.bot.fake.created) + 1
         self.bot.gateway.guild_create(self.outsider)
         await self.bot.fake.wait_for(lambda: len(self.bot.fake.created) >= greeted)
-        await self.say("branch", "alice", "/join", "/tag region:a")
-        await self.say("depot", "alice", "/join", "/tag region:b")
-        await self.say("outside", "out", "/start")
-        await self.say("depot", "orgb", "/start")
-        await self.say("depot", "alice", "/grant Orgb organiser")
-        for name in ("mem", "org", "orgb", "tulo"):
-            await self.say("branch", name, "/start")
-        await self.say("branch", "alice", "/grant Org organiser", "/grant Tulo tulo", *WORLD)
-        await self.say("branch", "org", OWN_DISPUTE)
+        await build_world(self)
 
     async def act(self, who: Who, line: str) -> Said:
         chat, name = CONSOLE_ACTORS[who]

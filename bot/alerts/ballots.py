@@ -182,6 +182,13 @@ async def rules(ctx: Context) -> list[Outgoing]:
 def register(registry: Registry) -> None:
     number = Param("id", "the ballot's number", Kind.INT)
     votes = "a whole number of votes"
+    counted = (
+        number,
+        Param("turnout", "everyone who voted, spoilt papers included", Kind.INT),
+        Param("yes", votes, Kind.INT),
+        Param("no", votes, Kind.INT),
+    )
+    quiet = Param("quiet", "record only, announce nothing", option=True, flag=True)
     registry.add(
         Command(
             "ballot",
@@ -203,7 +210,7 @@ def register(registry: Registry) -> None:
                             option=True,
                             flag=True,
                         ),
-                        Param("quiet", "record only, announce nothing", option=True, flag=True),
+                        quiet,
                     ),
                     role=Role.ORGANISER,
                 ),
@@ -211,25 +218,14 @@ def register(registry: Registry) -> None:
                     "result",
                     "Record a ballot's result: is it a valid mandate, until when?",
                     result,
-                    (
-                        number,
-                        Param("turnout", "everyone who voted, spoilt papers included", Kind.INT),
-                        Param("yes", votes, Kind.INT),
-                        Param("no", votes, Kind.INT),
-                        Param("quiet", "record only, announce nothing", option=True, flag=True),
-                    ),
+                    (*counted, quiet),
                     role=Role.ORGANISER,
                 ),
                 Command(
                     "correct",
                     "Fix a recorded result (whoever recorded it, a TULO or an admin)",
                     correct,
-                    (
-                        number,
-                        Param("turnout", "everyone who voted, spoilt papers included", Kind.INT),
-                        Param("yes", votes, Kind.INT),
-                        Param("no", votes, Kind.INT),
-                    ),
+                    counted,
                     role=Role.ORGANISER,
                 ),
                 Command(
