@@ -4,6 +4,7 @@ Several simulated chats and people share one session. Lines starting with ``/``
 are commands; lines starting with ``:`` steer the simulation::
 
     :chat cannock-branch    switch to (or create) a chat
+    :chat @                 talk to the bot privately, as the current person
     :user sam               speak as someone else
     :admin on|off           make the current person a chat admin (or not)
     :join dana              dana joins the current chat
@@ -49,10 +50,12 @@ from bot.types import (
 )
 
 META_HELP = (
-    "Console commands: :chat NAME, :user NAME, :admin on|off, :join NAME, :press N, :help. "
+    "Console commands: :chat NAME (:chat @ talks privately), :user NAME, :admin on|off, "
+    ":join NAME, :press N, :help. "
     "Bot commands start with /, e.g. /help"
 )
 FILES_FOLDER = "console-files"
+PRIVATE = "@"  # the chat name of the current person's private chat with the bot
 
 
 def files_folder(settings: ConsoleSettings, database_url: str = "") -> Path:
@@ -168,6 +171,8 @@ class ConsoleAdapter:
         return result.notice
 
     def _chat_ref(self) -> ChatRef:
+        if self.chat == PRIVATE:  # addressed by the person's id, as on every platform
+            return ChatRef(self.platform, self.user.lower(), self.user, ChatKind.PRIVATE)
         return ChatRef(self.platform, self.chat, self.chat, ChatKind.GROUP)
 
     def _user_ref(self, name: str | None = None) -> UserRef:
@@ -203,7 +208,8 @@ class ConsoleAdapter:
         for row in content.buttons:
             labels = []
             for button in row:
-                self._buttons.append(_Pressable(delivery.chat_id, button))
+                chat = PRIVATE if delivery.chat_kind is ChatKind.PRIVATE else delivery.chat_id
+                self._buttons.append(_Pressable(chat, button))
                 labels.append(f"[{len(self._buttons)}] {button.label}")
             lines.append("   ".join(labels))
         indent = " " * (len(where) + 3)

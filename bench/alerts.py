@@ -158,7 +158,7 @@ class Rig:
             for n in range(DISCORD_CHATS)
         ]
         for number, row in enumerate(rows):
-            row.update(title=f"Branch {number}", kind="group", active=True)
+            row.update(title=f"Branch {number}", kind="group", active=True, approved=True)
             row.update(inactive_reason="", created_at=now)
         async with self.app.db.session() as session:
             ids = await session.scalars(

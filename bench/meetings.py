@@ -104,6 +104,7 @@ async def _fill(url: str) -> None:
                     "title": f"chat {n}",
                     "kind": "group",
                     "active": True,
+                    "approved": True,
                     "inactive_reason": "",
                     "created_at": now,
                 }

@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.faults import StartupError
 
 DEFAULT_PATH = Path("config.toml")
+DISCORD_ROLE = re.compile(r"\d{1,20}:\d{1,20}")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -151,8 +152,19 @@ class DiscordSettings:
     prefix: str = "!"
     text_commands: bool = True
     guilds: list[int] = field(default_factory=list)  # empty: sync slash commands globally
-    organiser_roles: list[str] = field(default_factory=lambda: ["Organiser"])
-    tulo_roles: list[str] = field(default_factory=lambda: ["TULO"])
+    # Roles of the organisation's own servers, as "<server id>:<role id>": holders
+    # are organisers (of the chats where they type) or TULOs. Ids, never names:
+    # anyone can make a role called "TULO" in a server of their own.
+    organiser_roles: list[str] = field(default_factory=list)
+    tulo_roles: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    # false: a group chat belongs to the organisation only once an admin or TULO
+    # approves it (/invite and /join, or /chats pending). true: every chat the bot
+    # is in belongs — only for a bot kept in one trusted server.
+    open: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,7 @@ class Config:
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
     # Secrets, from the environment only.
     telegram_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)
@@ -308,6 +321,13 @@ def _check(config: Config) -> None:
             raise ConfigError(f'roles.admins entry {entry!r} should look like "telegram:123456"')
     if any(guild <= 0 for guild in config.discord.guilds):
         raise ConfigError("discord.guilds should hold server ids (Copy Server ID in Discord)")
+    for name in ("organiser_roles", "tulo_roles"):
+        for entry in getattr(config.discord, name):
+            if not DISCORD_ROLE.fullmatch(entry):
+                raise ConfigError(
+                    f"discord.{name} entry {entry!r} should be a server id and a role id, "
+                    'like "123456789012345678:234567890123456789" (Developer Mode → Copy ID)'
+                )
 
 
 def _is_address(url: str, schemes: set[str]) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, UserError
+from bot.network import HOW_TO_JOIN, TRUSTED_PLATFORMS, admit, admits_button, belongs
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import ParseError, parse, suggest
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
@@ -184,17 +185,19 @@ class Core:
             elif chat is not None and isinstance(event, ChatMoved):
                 await move_chat(session, chat.id, event.new_chat_id)
             return _Known()
-        chat = await register_chat(session, event.chat, now)
+        trusted = event.chat.platform in TRUSTED_PLATFORMS or self.config.network.open
+        chat = await register_chat(session, event.chat, now, approve_new=trusted)
         if isinstance(event, BotAdded):
             greeting = rich(
                 f"Hello! I'm {self.config.bot.name}. I share picket-line alerts, meetings and "
                 "polls here. Send /help to see what I can do."
+                + ("" if belongs(chat) else " " + HOW_TO_JOIN)
             )
             return _Known(messages=[Outgoing(event.chat, Content(greeting))])
         person = await register_person(session, event.user, chat, now)
         if isinstance(event, MemberJoined):
             welcome: list[Outgoing] = []
-            for hook in self.registry.joined:
+            for hook in self.registry.joined if belongs(chat) else ():
                 welcome += await hook(session, self.services, chat, person)
             return _Known(messages=welcome)
         return _Known(chat.id, person.id)
@@ -223,6 +226,7 @@ class Core:
             hint = suggest(name, [c.name for c in self.registry])
             tip = f" Did you mean /{hint}?" if hint else ""
             raise UserError(f"I don't know /{name}.{tip} Send /help for the list.")
+        await admit(ctx, command.name)
         parsed = parse(command, event.text)
         ctx.require(parsed.command.role, f"use /{command.name}")
         ctx.args = parsed.args
@@ -235,6 +239,6 @@ class Core:
     async def _button(self, ctx: Context, event: ButtonIn) -> ButtonAnswer:
         action, _, argument = event.data.partition(":")
         handler = self.registry.buttons.get(action)
-        if handler is None:
+        if handler is None or not admits_button(ctx.chat, action):
             return ButtonAnswer(STALE_BUTTON)
         return await handler(ctx, argument)

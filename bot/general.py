@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context, UserError
+from bot.network import limits
 from bot.parse import suggest
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, code, italic, join, rich
@@ -35,11 +36,14 @@ async def help_command(ctx: Context) -> list[Outgoing]:
             hint = suggest(wanted, [c.name for c in ctx.registry])
             raise UserError(f"There is no /{wanted}." + (f" Did you mean /{hint}?" if hint else ""))
         return [ctx.reply(describe(command))]
+    limited = await limits(ctx)
     lines: list[Rich] = [rich(bold("What I can do")), rich("")]
     for command in ctx.registry:
-        if command.role <= ctx.role:
+        if command.role <= ctx.role and (limited is None or command.name in limited[0]):
             lines.append(rich(f"/{command.name} — {command.summary}"))
     lines += [rich(""), rich("Send ", code("/help <command>"), " for details and an example.")]
+    if limited is not None:
+        lines += [rich(""), limited[1]]
     return [ctx.reply(join(lines))]
 
 

@@ -2,9 +2,11 @@
 
 Roles rise member < organiser < tulo < admin. Admins come from config
 (``[roles] admins``) or ``/grant``; TULOs hold everywhere; an organiser organises
-the chat they were granted in — and, if configured, a platform's own chat admins
-(Telegram administrators, Discord *Manage Server* or a configured Discord role)
-are organisers there too. Admins grant any role; TULOs grant organiser.
+the chat they were granted in — and, in a chat the organisation approved
+(:mod:`bot.network`), a platform's own chat admins (Telegram administrators,
+Discord *Manage Server*, if configured) and holders of a configured Discord
+organiser role are organisers there too. Discord roles count by configured
+``server id:role id``, never by name. Admins grant any role; TULOs grant organiser.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.context import Context, UserError
+from bot.network import belongs
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing, UserRef
@@ -40,12 +43,15 @@ async def effective_role(
     )
     for granted in grants:
         role = max(role, Role[granted.upper()])
-    if config.roles.platform_admins_are_organisers and user.is_chat_admin:
-        role = max(role, Role.ORGANISER)
-    names = set(user.platform_roles)
-    if names & set(config.discord.tulo_roles):
+    # Configured role ids only (a server's own role *names* mean nothing), and a
+    # chat's own admins or organiser roles only in a chat the organisation approved.
+    held = set(user.platform_roles)
+    if held & set(config.discord.tulo_roles):
         role = max(role, Role.TULO)
-    elif names & set(config.discord.organiser_roles):
+    if belongs(chat) and (
+        (config.roles.platform_admins_are_organisers and user.is_chat_admin)
+        or held & set(config.discord.organiser_roles)
+    ):
         role = max(role, Role.ORGANISER)
     return role
 

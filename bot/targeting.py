@@ -3,8 +3,9 @@
 ``region:west-midlands``, ``union:unison and region:cannock``,
 ``(region:cannock or region:stafford) and not union:gmb``, ``all``. Parsed with
 pyparsing's infix notation (``not`` binds tightest, then ``and``, then ``or``).
-Private chats are never targets. Organisers reach only chats they organise; TULOs
-and admins reach any chat, on every platform at once.
+Private chats and chats outside the organisation (not approved, :mod:`bot.network`)
+are never targets. Organisers reach only chats they organise; TULOs and admins reach
+any chat, on every platform at once.
 
 An expression is bounded (:data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` brackets
 and ``not`` inside each other) before pyparsing sees it: its matcher is a chain of
@@ -168,10 +169,13 @@ async def organised_chat_ids(ctx: Context) -> set[int] | None:
 
 
 async def matching_chats(session: AsyncSession, target: Target) -> list[Chat]:
-    """Every active group chat whose tags satisfy ``target``, oldest first."""
+    """Every active group chat of the organisation (approved: :mod:`bot.network`)
+    whose tags satisfy ``target``, oldest first."""
     chats = list(
         await session.scalars(
-            select(Chat).where(Chat.active.is_(True), Chat.kind != "private").order_by(Chat.id)
+            select(Chat)
+            .where(Chat.active.is_(True), Chat.approved.is_(True), Chat.kind != "private")
+            .order_by(Chat.id)
         )
     )
     tags: dict[int, set[str]] = {}
@@ -180,8 +184,9 @@ async def matching_chats(session: AsyncSession, target: Target) -> list[Chat]:
     return [chat for chat in chats if target.matches(frozenset(tags.get(chat.id, ())))]
 
 
-async def resolve(ctx: Context, text: str, doing: str) -> list[Chat]:
-    """The chats ``text`` targets that this person may reach, or a friendly refusal.
+async def reachable(ctx: Context, text: str, doing: str) -> tuple[Target, list[Chat]]:
+    """The chats ``text`` targets now, all of which this person may reach (there
+    may be none yet), or a friendly refusal.
 
     Organisers who target chats they do not organise are told how many were left
     out, rather than the whole announcement silently shrinking.
@@ -197,6 +202,12 @@ async def resolve(ctx: Context, text: str, doing: str) -> list[Chat]:
                 f"“{target.text}” matches {len(refused)} chat(s) you don't organise. Organisers "
                 "can only reach their own chats; a TULO or admin can send to all of them."
             )
+    return target, chats
+
+
+async def resolve(ctx: Context, text: str, doing: str) -> list[Chat]:
+    """The chats ``text`` targets that this person may reach: at least one."""
+    target, chats = await reachable(ctx, text, doing)
     if not chats:
         raise UserError(f"No chat has tags matching “{target.text}”. See /tags in each chat.")
     return chats

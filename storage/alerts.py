@@ -77,6 +77,9 @@ class Ballot(Base):
     turnout: Mapped[int | None] = mapped_column(Integer)
     yes_votes: Mapped[int | None] = mapped_column(Integer)
     no_votes: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # Who recorded the result: they, a TULO or an admin may correct it.
+    result_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -9,12 +9,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import ChatKind, ChatRef, Finished, UserRef
-from storage.models import Chat, ChatMember, ChatTag, OutboxRow, Person
+from storage.models import Chat, ChatMember, ChatTag, Invite, OutboxRow, Person
 
 
-async def register_chat(session: AsyncSession, ref: ChatRef, now: datetime) -> Chat:
-    """The chat's row, created on first contact; title and kind kept current.
-    A chat we hear from again is active again (the bot was re-added)."""
+async def register_chat(
+    session: AsyncSession, ref: ChatRef, now: datetime, *, approve_new: bool = False
+) -> Chat:
+    """The chat's row, created on first contact (approved at once if
+    ``approve_new``); title and kind kept current. A chat we hear from again is
+    active again (the bot was re-added)."""
     chat = await find_chat(session, ref.platform, ref.chat_id)
     if chat is None:
         chat = Chat(
@@ -23,6 +26,7 @@ async def register_chat(session: AsyncSession, ref: ChatRef, now: datetime) -> C
             title=ref.title,
             kind=ref.kind.value,
             active=True,
+            approved=approve_new,
             inactive_reason="",
             created_at=now,
         )
@@ -81,6 +85,75 @@ async def members_named(session: AsyncSession, chat: Chat, name: str) -> list[Pe
         .where(ChatMember.chat_id == chat.id)
     )
     return [p for p in people if p.display_name.casefold() == wanted]
+
+
+async def member_chats(session: AsyncSession, private: Chat) -> list[Chat]:
+    """The approved group chats where the person of a ``private`` chat has used
+    the bot. A private chat is addressed by its person's own id on every platform
+    (see :func:`direct_chat`), which is how the person is found."""
+    return list(
+        await session.scalars(
+            select(Chat)
+            .join(ChatMember, ChatMember.chat_id == Chat.id)
+            .join(Person, Person.id == ChatMember.person_id)
+            .where(
+                Person.platform == private.platform,
+                Person.platform_user_id == private.platform_chat_id,
+                Chat.approved.is_(True),
+                Chat.active.is_(True),
+                Chat.kind != ChatKind.PRIVATE.value,
+            )
+            .order_by(Chat.id)
+        )
+    )
+
+
+async def chats_waiting(session: AsyncSession) -> list[Chat]:
+    """Group chats that talked to the bot and are not (or no longer) approved."""
+    return list(
+        await session.scalars(
+            select(Chat)
+            .where(
+                Chat.approved.is_(False),
+                Chat.active.is_(True),
+                Chat.kind != ChatKind.PRIVATE.value,
+            )
+            .order_by(Chat.id)
+        )
+    )
+
+
+async def approved_chats(session: AsyncSession) -> list[tuple[Chat, list[str]]]:
+    """Every approved group chat with its tags, oldest first."""
+    chats = list(
+        await session.scalars(
+            select(Chat)
+            .where(Chat.approved.is_(True), Chat.kind != ChatKind.PRIVATE.value)
+            .order_by(Chat.id)
+        )
+    )
+    tags: dict[int, list[str]] = {}
+    for chat_id, tag in await session.execute(
+        select(ChatTag.chat_id, ChatTag.tag).order_by(ChatTag.tag)
+    ):
+        tags.setdefault(chat_id, []).append(tag)
+    return [(chat, tags.get(chat.id, [])) for chat in chats]
+
+
+async def approve_every_chat(session: AsyncSession) -> None:
+    """An open network (``[network] open = true``): every chat belongs."""
+    await session.execute(update(Chat).where(Chat.approved.is_(False)).values(approved=True))
+
+
+async def redeem_invite(session: AsyncSession, code_hash: str, chat_id: int, now: datetime) -> bool:
+    """Use up the invite with this hash for ``chat_id``, if it is unused and
+    unexpired; one statement, so two chats racing for one code cannot both win."""
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now)
+        .values(used_at=now, used_chat_id=chat_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> list[Finished]:

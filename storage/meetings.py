@@ -243,14 +243,16 @@ async def targets_of(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[
 
 async def meetings_for_chat(session: AsyncSession, chat_id: int) -> list[Meeting]:
     """Active meetings posted to this chat."""
+    return await meetings_for_chats(session, [chat_id])
+
+
+async def meetings_for_chats(session: AsyncSession, chat_ids: Iterable[int]) -> list[Meeting]:
+    """Active meetings posted to any of these chats, each once."""
+    posted = select(MeetingTarget.meeting_id).where(MeetingTarget.chat_id.in_(list(chat_ids)))
     return list(
         await session.scalars(
             select(Meeting)
-            .join(MeetingTarget, MeetingTarget.meeting_id == Meeting.id)
-            .where(
-                MeetingTarget.chat_id == chat_id,
-                Meeting.status == MeetingStatus.ACTIVE.value,
-            )
+            .where(Meeting.id.in_(posted), Meeting.status == MeetingStatus.ACTIVE.value)
             .order_by(Meeting.id)
         )
     )

@@ -74,6 +74,9 @@ class Chat(Base):
     title: Mapped[str] = mapped_column(String(256), default="")
     kind: Mapped[str] = mapped_column(String(16), default="group")
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the organisation: approved by an admin or TULO (/join, /chats pending).
+    # Only approved group chats can be tagged and receive announcements.
+    approved: Mapped[bool] = mapped_column(default=False)
     inactive_reason: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -126,6 +129,25 @@ class ChatTag(Base):
         ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+
+
+class Invite(Base):
+    """A one-time code an admin or TULO hands out so a new chat can ``/join``.
+
+    Only a hash of the code is stored: a leaked database shows no usable codes.
+    ``used_at`` is set by the one ``/join`` that redeems it.
+    """
+
+    __tablename__ = "invites"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
 
 
 class OutboxRow(Base):

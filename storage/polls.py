@@ -160,11 +160,12 @@ async def is_posted_in(session: AsyncSession, poll_id: int, chat_id: int) -> boo
     return await session.get(PollPost, (poll_id, chat_id)) is not None
 
 
-async def open_polls(session: AsyncSession, chat_id: int | None = None) -> list[Poll]:
-    """Polls still open: everywhere, or those posted in one chat."""
+async def open_polls(session: AsyncSession, chat_ids: Iterable[int] | None = None) -> list[Poll]:
+    """Polls still open: everywhere, or those posted in any of these chats."""
     query = select(Poll).where(Poll.closed_at.is_(None)).order_by(Poll.id)
-    if chat_id is not None:
-        query = query.join(PollPost, PollPost.poll_id == Poll.id).where(PollPost.chat_id == chat_id)
+    if chat_ids is not None:
+        posted = select(PollPost.poll_id).where(PollPost.chat_id.in_(list(chat_ids)))
+        query = query.where(Poll.id.in_(posted))
     return list(await session.scalars(query))
 
 

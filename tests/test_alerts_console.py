@@ -172,7 +172,7 @@ async def test_only_organisers_announce_and_only_to_chats_they_organise(bot: Ale
     assert "Only organisers can use /alert" in out
     await bot.say(":user alice", "/grant ben organiser")
     out = await bot.say(":user ben", "/picket cancel 1")
-    assert "Only whoever sent picket #1, a TULO or an admin can change it." in out
+    assert "Only whoever made picket #1, a TULO or an admin can change it." in out
 
 
 BAD_INPUT = [
@@ -251,7 +251,7 @@ async def test_a_ballot_result_is_judged_by_the_law_on_its_opening_day(bot: Aler
     assert "With notice to the employer on Mon 2 Mar, action may start on Thu 12 Mar" in out
     assert "Ballot result: UNISON at Sandwell Council" in copies(out)["cannock"]
     out = await bot.say("/ballot result 2 600 390 200")
-    assert "Ballot #2 already has its result." in out
+    assert "Ballot #2 already has its result;" in out
     out = await bot.say("/ballot add 1 2/3 20/3 1000", "/ballot result 3 600 700 0")
     assert "Ballot #3 closes Fri 20 Mar; record the result once it has closed." in out
 

@@ -57,7 +57,8 @@ async def tagged_test_chats(database: Database, clock: FakeClock, count: int) ->
         ids = await session.scalars(
             insert(Chat).returning(Chat.id, sort_by_parameter_order=True),
             [
-                {**row, "active": True, "inactive_reason": "", "created_at": clock.now()}
+                {**row, "active": True, "approved": True, "inactive_reason": ""}
+                | {"created_at": clock.now()}
                 for row in rows
             ],
         )

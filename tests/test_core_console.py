@@ -141,9 +141,9 @@ async def test_a_second_command_needs_no_registering(
 ) -> None:
     registered: list[str] = []
 
-    async def counting(session: Any, ref: Any, now: Any) -> Any:
+    async def counting(session: Any, ref: Any, now: Any, **options: Any) -> Any:
         registered.append(ref.chat_id)
-        return await register_chat(session, ref, now)
+        return await register_chat(session, ref, now, **options)
 
     monkeypatch.setattr(core, "register_chat", counting)
     await bot.say("/whoami", "/help", ":user sam", "/help", "/whoami")

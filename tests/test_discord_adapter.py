@@ -285,9 +285,8 @@ async def test_slash_command_is_acknowledged_then_becomes_typed_text(
     assert event.text == '"Strike ballot?" Yes "No \'way\'" --multi --hours 24'
     assert event.chat.key == f"discord:{guild.channel_ids['general']}"
     assert (event.chat.title, event.chat.kind) == ("#general (Branch 42)", ChatKind.GROUP)
-    assert event.user == UserRef(
-        "discord", str(GUILD_ADMIN.user_id), "Ada Organiser", True, ("Organiser", "Admin")
-    )
+    roles = tuple(f"{guild.id}:{guild.role_ids[name]}" for name in ("Organiser", "Admin"))
+    assert event.user == UserRef("discord", str(GUILD_ADMIN.user_id), "Ada Organiser", True, roles)
     handle = ReplyHandle.decode(event.reply_handle)
     assert handle == ReplyHandle(APP_ID, int(payload["id"]), payload["token"], True)
     parsed = parse(REGISTRY[0], event.text)  # the core reads it back as typed

@@ -157,7 +157,7 @@ async def test_one_poll_across_chats_and_platforms_has_one_tally(
     bot: ConsoleSession, clock: FakeClock
 ) -> None:
     async with bot.app.db.session() as session:
-        telegram = await register_chat(session, TELEGRAM_GROUP, clock.now())
+        telegram = await register_chat(session, TELEGRAM_GROUP, clock.now(), approve_new=True)
         await add_tags(session, telegram, ["region:cannock"])
     await bot.say("/tag region:cannock", ":chat depot", "/tag region:cannock", ":chat branch")
     out = await bot.say('/poll "Strike?" "Yes" "No" --to region:cannock')

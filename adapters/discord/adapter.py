@@ -359,11 +359,13 @@ def chat_ref(channel: Any) -> ChatRef:
 
 
 def user_ref(user: discord.User | discord.Member) -> UserRef:
-    """*Manage Server* makes a chat admin; role names go to the core as they are."""
+    """*Manage Server* makes a chat admin; roles go to the core as
+    ``<server id>:<role id>`` — ids, never names, which anyone can copy in a server
+    of their own (the config names the organisation's roles the same way)."""
     if not isinstance(user, discord.Member):
         return UserRef(PLATFORM, str(user.id), user.display_name)
     permissions = user.resolved_permissions or user.guild_permissions
-    roles = tuple(role.name for role in user.roles if not role.is_default())
+    roles = tuple(f"{user.guild.id}:{role.id}" for role in user.roles if not role.is_default())
     return UserRef(PLATFORM, str(user.id), user.display_name, permissions.manage_guild, roles)
 
 

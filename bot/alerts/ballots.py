@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 from bot.alerts.ballot_rules import RULES
-from bot.alerts.broadcast import Subject, announce
+from bot.alerts.broadcast import Action, Subject, announce, may_change
 from bot.alerts.dates import local, parse_day
-from bot.alerts.disputes import find_dispute, label
-from bot.alerts.mandate import NoRule, Result, Rule, assess, percent, rule_for
+from bot.alerts.disputes import find_dispute, label, may_attach
+from bot.alerts.mandate import NoRule, Result, Rule, Verdict, assess, percent, rule_for
 from bot.alerts.render import (
     ballot_content,
     day_label,
@@ -22,7 +22,7 @@ from bot.context import Context, UserError
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing
-from storage.alerts import Ballot
+from storage.alerts import AlertAudit, Ballot
 
 # More members than any union has: a bigger count is a typing slip.
 MAX_MEMBERS = 10_000_000
@@ -61,6 +61,7 @@ def _needs(rule: Rule, eligible: int, public_service: bool) -> Rich:
 
 async def add(ctx: Context) -> list[Outgoing]:
     dispute = await find_dispute(ctx, ctx.args["dispute"])
+    await may_attach(ctx, dispute, "add ballots")
     opens, closes = _day(ctx, "opens"), _day(ctx, "closes")
     if closes < opens:
         raise UserError("The ballot closes before it opens. Example: /ballot add 1 1/3 20/3 1200")
@@ -73,6 +74,7 @@ async def add(ctx: Context) -> list[Outgoing]:
         closes=closes,
         eligible=eligible,
         public_service=public_service,
+        created_by=ctx.person.id,
         created_at=ctx.clock.now(),
     )
     ctx.session.add(ballot)
@@ -99,12 +101,32 @@ async def add(ctx: Context) -> list[Outgoing]:
     return [reply]
 
 
-async def result(ctx: Context) -> list[Outgoing]:
+async def _ballot(ctx: Context) -> Ballot:
     ballot = await ctx.session.get(Ballot, ctx.args["id"])
     if ballot is None:
         raise UserError(f"There is no ballot #{ctx.args['id']}. /strikes lists open ballots.")
+    return ballot
+
+
+def _count(ctx: Context, ballot: Ballot, today: date) -> tuple[Result, Verdict]:
+    """The votes typed, checked, and what they mean under the ballot's law."""
+    outcome = Result(ballot.eligible, ctx.args["turnout"], ctx.args["yes"], ctx.args["no"])
+    problem = outcome.problem()
+    if problem:
+        raise UserError(problem)
+    verdict = assess(_rule(ballot.opens), outcome, ballot.closes, ballot.public_service, today)
+    ballot.turnout, ballot.yes_votes, ballot.no_votes = outcome.turnout, outcome.yes, outcome.no
+    return outcome, verdict
+
+
+async def result(ctx: Context) -> list[Outgoing]:
+    ballot = await _ballot(ctx)
+    may_change(ctx, ballot.created_by, f"ballot #{ballot.id}")
     if ballot.result_at is not None:
-        raise UserError(f"Ballot #{ballot.id} already has its result.")
+        raise UserError(
+            f"Ballot #{ballot.id} already has its result; whoever recorded it, a TULO or an "
+            f"admin can fix it with /ballot correct {ballot.id} <turnout> <yes> <no>."
+        )
     today = _today(ctx)
     if today < ballot.closes:
         raise UserError(
@@ -112,19 +134,42 @@ async def result(ctx: Context) -> list[Outgoing]:
             "record the result once it has closed."
         )
     dispute = await find_dispute(ctx, ballot.dispute_id)
-    outcome = Result(ballot.eligible, ctx.args["turnout"], ctx.args["yes"], ctx.args["no"])
-    problem = outcome.problem()
-    if problem:
-        raise UserError(problem)
-    verdict = assess(_rule(ballot.opens), outcome, ballot.closes, ballot.public_service, today)
-    ballot.turnout, ballot.yes_votes, ballot.no_votes = outcome.turnout, outcome.yes, outcome.no
-    ballot.result_at = ctx.clock.now()
+    _, verdict = _count(ctx, ballot, today)
+    ballot.result_at, ballot.result_by = ctx.clock.now(), ctx.person.id
     head = rich(bold(f"Ballot #{ballot.id} result"), f" — {label(dispute)}")
     reply = ctx.reply(join([head, *verdict_lines(verdict, today)]))
     if not ctx.args.get("quiet"):
         content = result_content(ballot, dispute, verdict, today)
         await announce(ctx, Subject.BALLOT, ballot.id, dispute.target, content)
     return [reply]
+
+
+async def correct(ctx: Context) -> list[Outgoing]:
+    """Fix a recorded result: the reply shows the new verdict, and the audit keeps
+    what it was and who changed it."""
+    ballot = await _ballot(ctx)
+    if ballot.result_at is None:
+        raise UserError(f"Ballot #{ballot.id} has no result yet: use /ballot result.")
+    may_change(ctx, ballot.result_by, f"ballot #{ballot.id}'s result")
+    dispute = await find_dispute(ctx, ballot.dispute_id, must_be_open=False)
+    was = f"turnout {ballot.turnout}, yes {ballot.yes_votes}, no {ballot.no_votes}"
+    today = _today(ctx)
+    outcome, verdict = _count(ctx, ballot, today)
+    now = f"turnout {outcome.turnout}, yes {outcome.yes}, no {outcome.no}"
+    ctx.session.add(
+        AlertAudit(
+            at=ctx.clock.now(),
+            actor_id=ctx.person.id,
+            action=Action.CORRECT.value,
+            broadcast_id=None,
+            subject=f"ballot #{ballot.id}",
+            detail=f"result was {was}; now {now}",
+            target=dispute.target,
+            chat_count=0,
+        )
+    )
+    head = rich(bold(f"Ballot #{ballot.id} result corrected"), f" — {label(dispute)} (was {was})")
+    return [ctx.reply(join([head, *verdict_lines(verdict, today)]))]
 
 
 async def rules(ctx: Context) -> list[Outgoing]:
@@ -134,7 +179,7 @@ async def rules(ctx: Context) -> list[Outgoing]:
     return [ctx.reply(join([head, *rule_lines(rule)]))]
 
 
-def _count(name: str, description: str, what: str = "", *, low: int = 0) -> Param:
+def _members(name: str, description: str, what: str = "", *, low: int = 0) -> Param:
     """A number of members or votes: no union ballots more than ``MAX_MEMBERS``."""
     return Param(name, description, Kind.INT, low=low, high=MAX_MEMBERS, what=what)
 
@@ -142,6 +187,13 @@ def _count(name: str, description: str, what: str = "", *, low: int = 0) -> Para
 def register(registry: Registry) -> None:
     number = Param("id", "the ballot's number", Kind.INT)
     votes = "a whole number of votes"
+    counted = (
+        number,
+        _members("turnout", "everyone who voted, spoilt papers included"),
+        _members("yes", votes, "The yes votes"),
+        _members("no", votes, "The no votes"),
+    )
+    quiet = Param("quiet", "record only, announce nothing", option=True, flag=True)
     registry.add(
         Command(
             "ballot",
@@ -155,7 +207,7 @@ def register(registry: Registry) -> None:
                         Param("dispute", "the dispute's number (/dispute list)", Kind.INT),
                         Param("opens", "the day voting opens, e.g. 1/3"),
                         Param("closes", "the day voting closes, e.g. 20/3"),
-                        _count(
+                        _members(
                             "eligible",
                             "how many members are entitled to vote",
                             "The number entitled to vote",
@@ -168,7 +220,7 @@ def register(registry: Registry) -> None:
                             option=True,
                             flag=True,
                         ),
-                        Param("quiet", "record only, announce nothing", option=True, flag=True),
+                        quiet,
                     ),
                     role=Role.ORGANISER,
                 ),
@@ -176,13 +228,14 @@ def register(registry: Registry) -> None:
                     "result",
                     "Record a ballot's result: is it a valid mandate, until when?",
                     result,
-                    (
-                        number,
-                        _count("turnout", "everyone who voted, spoilt papers included"),
-                        _count("yes", votes, "The yes votes"),
-                        _count("no", votes, "The no votes"),
-                        Param("quiet", "record only, announce nothing", option=True, flag=True),
-                    ),
+                    (*counted, quiet),
+                    role=Role.ORGANISER,
+                ),
+                Command(
+                    "correct",
+                    "Fix a recorded result (whoever recorded it, a TULO or an admin)",
+                    correct,
+                    counted,
                     role=Role.ORGANISER,
                 ),
                 Command(

@@ -126,9 +126,11 @@ def title(broadcast: Broadcast) -> str:
 
 
 def may_change(ctx: Context, owner_id: int | None, what: str) -> None:
-    if ctx.role >= Role.TULO or owner_id == ctx.person.id:
+    """Only the one who made it, a TULO or an admin changes, closes or cancels a
+    dispute, ballot, strike, picket or alert."""
+    if ctx.role >= Role.TULO or (owner_id is not None and owner_id == ctx.person.id):
         return
-    raise UserError(f"Only whoever sent {what}, a TULO or an admin can change it.")
+    raise UserError(f"Only whoever made {what}, a TULO or an admin can change it.")
 
 
 def audit(ctx: Context, action: Action, broadcast: Broadcast, detail: str, chat_count: int) -> None:

@@ -21,6 +21,7 @@ from bot.alerts.render import day_label
 from bot.alerts.upcoming import upcoming
 from bot.config import WEEKDAYS
 from bot.context import Context, UserError
+from bot.network import belongs
 from bot.outbox import BULK_LANE
 from bot.registry import Command, Param, Registry, Role
 from bot.services import Services
@@ -78,8 +79,10 @@ async def send_digest(services: Services, chat_id: int, slot: datetime) -> None:
         if setting is None or chat is None:
             return
         week = week_of(slot, zone)
-        if chat.active and await claim(
-            session, DigestClaim, chat_id=chat_id, week=week, sent_at=now
+        if (
+            chat.active
+            and belongs(chat)
+            and await claim(session, DigestClaim, chat_id=chat_id, week=week, sent_at=now)
         ):
             message = Outgoing(
                 chat_ref(chat),

@@ -6,10 +6,10 @@ announced there by default, and /strikes and the digest show it there.
 
 from __future__ import annotations
 
-from bot.alerts.broadcast import target_text
+from bot.alerts.broadcast import may_change, target_text
 from bot.context import Context, UserError
 from bot.registry import Command, Kind, Param, Registry, Role
-from bot.targeting import matching_chats, parse_target
+from bot.targeting import reachable, resolve
 from bot.text import Rich, bold, italic, join, rich
 from bot.types import Outgoing
 from bot.values import fit
@@ -34,8 +34,25 @@ def label(dispute: Dispute) -> str:
     return f"{dispute.union_name} at {dispute.employer}"
 
 
+async def may_attach(ctx: Context, dispute: Dispute, what: str) -> None:
+    """An organiser adds ballots, strikes and pickets only to a dispute they made,
+    or one whose chats they all organise; a TULO or admin to any."""
+    if ctx.role >= Role.TULO or (
+        dispute.created_by is not None and dispute.created_by == ctx.person.id
+    ):
+        return
+    try:
+        await resolve(ctx, dispute.target, what)
+    except UserError:
+        raise UserError(
+            f"Dispute #{dispute.id} reaches chats you don't organise: only whoever made it, "
+            f"a TULO or an admin can {what} for it."
+        ) from None
+
+
 async def add(ctx: Context) -> list[Outgoing]:
     target = target_text(ctx.args["tags"])
+    _, chats = await reachable(ctx, target, "record disputes")
     dispute = Dispute(
         union_name=fit(ctx.args["union"], 64, "The union"),
         employer=fit(ctx.args["employer"], 200, "The employer or workplace"),
@@ -47,7 +64,7 @@ async def add(ctx: Context) -> list[Outgoing]:
     )
     ctx.session.add(dispute)
     await ctx.session.flush()
-    reached = len(await matching_chats(ctx.session, parse_target(target)))
+    reached = len(chats)
     return [
         ctx.reply(
             join(
@@ -84,6 +101,7 @@ async def list_disputes(ctx: Context) -> list[Outgoing]:
 
 async def close(ctx: Context) -> list[Outgoing]:
     dispute = await find_dispute(ctx, ctx.args["id"], must_be_open=False)
+    may_change(ctx, dispute.created_by, f"dispute #{dispute.id}")
     if not dispute.is_open:
         return [ctx.reply(f"Dispute #{dispute.id} was already closed.")]
     dispute.is_open, dispute.closed_at = False, ctx.clock.now()

@@ -6,11 +6,13 @@ from datetime import datetime, time, timedelta
 
 from bot.alerts.broadcast import Action, Subject, announce, change_subject, may_change, target_text
 from bot.alerts.dates import HORIZON, at, local, parse_moment
-from bot.alerts.disputes import find_dispute, label
+from bot.alerts.disputes import find_dispute, label, may_attach
 from bot.alerts.render import strike_content
 from bot.alerts.upcoming import upcoming
 from bot.context import Context, UserError
+from bot.network import seen_from
 from bot.registry import Command, Kind, Param, Registry, Role
+from bot.targeting import reachable
 from bot.text import bold, join, rich
 from bot.types import ChatKind, Outgoing
 from storage.alerts import Strike
@@ -35,13 +37,17 @@ def _bounds(ctx: Context) -> tuple[datetime, datetime, bool]:
 
 async def add(ctx: Context) -> list[Outgoing]:
     dispute = await find_dispute(ctx, ctx.args["dispute"])
+    await may_attach(ctx, dispute, "add strikes")
     start, end, all_day = _bounds(ctx)
+    target = target_text(ctx.args["to"]) if ctx.args.get("to") else dispute.target
+    # Checked even when --quiet: a recorded strike shows in the /strikes of its chats.
+    await reachable(ctx, target, "add strikes")
     strike = Strike(
         dispute_id=dispute.id,
         starts_at=start,
         ends_at=end,
         all_day=all_day,
-        target=target_text(ctx.args["to"]) if ctx.args.get("to") else dispute.target,
+        target=target,
         cancelled=False,
         created_by=ctx.person.id,
         created_at=ctx.clock.now(),
@@ -78,6 +84,7 @@ async def cancel(ctx: Context) -> list[Outgoing]:
 
 
 async def strikes(ctx: Context) -> list[Outgoing]:
+    await seen_from(ctx)  # a stranger's private chat is told how to join
     now = ctx.clock.now()
     found = await upcoming(
         ctx.session, ctx.chat, now, now + HORIZON, ctx.config.zone, meetings=False, limit=LISTED

@@ -2,9 +2,9 @@
 
 /strikes, the weekly digest and the welcome all show the same thing, so it is
 gathered here once. An item concerns a chat when its tag expression matches the
-chat's tags (a private chat sees everything: it has no tags, and it is one person
-asking). Meetings come from the meetings capability through
-:func:`meeting_lines`, the one place they plug in.
+chat's tags; a private chat sees what concerns the approved chats its person is
+in, and a chat outside the organisation sees nothing. Meetings come from the
+meetings capability through :func:`meeting_lines`, the one place they plug in.
 """
 
 from __future__ import annotations
@@ -27,29 +27,33 @@ from storage.alerts import (
     upcoming_pickets,
     upcoming_strikes,
 )
-from storage.chats import chat_tags
+from storage.chats import chat_tags, member_chats
 from storage.models import Chat
 
 
 class Relevance:
-    """Whether a tag expression concerns a chat; expressions are parsed once each."""
+    """Whether a tag expression concerns any of some chats (given by their tags);
+    expressions are parsed once each."""
 
-    def __init__(self, tags: frozenset[str] | None) -> None:
-        self.tags = tags
+    def __init__(self, tag_sets: list[frozenset[str]]) -> None:
+        self.tag_sets = tag_sets
         self._known: dict[str, bool] = {}
 
     def __call__(self, target: str) -> bool:
-        if self.tags is None:
-            return True
         if target not in self._known:
-            self._known[target] = stored_target(target).matches(self.tags)
+            matches = stored_target(target).matches
+            self._known[target] = any(matches(tags) for tags in self.tag_sets)
         return self._known[target]
 
 
 async def relevance(session: AsyncSession, chat: Chat) -> Relevance:
+    """A group chat sees what concerns it — nothing, outside the organisation; a
+    private chat what concerns the approved chats its person is in."""
     if chat.kind == ChatKind.PRIVATE.value:
-        return Relevance(None)
-    return Relevance(frozenset(await chat_tags(session, chat)))
+        chats = await member_chats(session, chat)
+    else:
+        chats = [chat] if chat.approved else []
+    return Relevance([frozenset(await chat_tags(session, c)) for c in chats])
 
 
 @dataclass

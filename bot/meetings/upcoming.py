@@ -14,26 +14,28 @@ from bot.meetings.access import visible
 from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import calendar_reply, listing, meeting_line
 from bot.meetings.when import offsets_text
+from bot.network import seen_from
 from bot.text import Rich
 from bot.types import Outgoing
-from storage.meetings import Meeting, counts_for, meetings_for_chat, skips_of
+from storage.meetings import Meeting, counts_for, meetings_for_chats, skips_of
 from storage.models import Chat
 
 LIST_LIMIT = 15
 
 
-async def _here(session: AsyncSession, chat_id: int) -> list[tuple[Meeting, set[datetime]]]:
-    """The chat's active meetings, each with its skipped dates."""
-    meetings = await meetings_for_chat(session, chat_id)
+async def _here(session: AsyncSession, chat_ids: list[int]) -> list[tuple[Meeting, set[datetime]]]:
+    """The chats' active meetings, each with its skipped dates."""
+    meetings = await meetings_for_chats(session, chat_ids)
     skips = await skips_of(session, [meeting.id for meeting in meetings])
     return [(meeting, skips[meeting.id]) for meeting in meetings]
 
 
 async def _next_here(ctx: Context) -> list[tuple[Meeting, datetime, set[datetime]]]:
-    """This chat's meetings with a date still to come, soonest first."""
+    """This chat's meetings with a date still to come, soonest first (in a private
+    chat, those of the approved chats its person is in)."""
     now = ctx.clock.now()
     found = []
-    for meeting, skips in await _here(ctx.session, ctx.chat.id):
+    for meeting, skips in await _here(ctx.session, await seen_from(ctx)):
         upcoming = schedule_of(meeting).next(now, skips)
         if upcoming is not None:
             found.append((meeting, upcoming, skips))
@@ -87,7 +89,7 @@ async def meeting_lines(
     soonest first: ``• Tue 3 Mar, 19:30 — GC meeting, Miners' Welfare (meeting #1)``."""
     since = start - timedelta(microseconds=1)
     found = []
-    for meeting, skips in await _here(session, chat.id):
+    for meeting, skips in await _here(session, [chat.id]):
         for occurrence in schedule_of(meeting).occurrences(since, skips):
             if occurrence >= until:
                 break

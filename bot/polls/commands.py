@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot.context import Context, UserError
+from bot.network import seen_from
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.polls.closing import close_poll, restore, schedule_closing
 from bot.polls.deadline import parse_closing
@@ -135,7 +136,7 @@ async def results(ctx: Context) -> list[Outgoing]:
 
 
 async def list_polls(ctx: Context) -> list[Outgoing]:
-    polls = await open_polls(ctx.session, ctx.chat.id)
+    polls = await open_polls(ctx.session, await seen_from(ctx))
     counts = await turnouts(ctx.session, [poll.id for poll in polls])
     return [ctx.reply(listing(polls, counts, ctx.config.zone))]
 
