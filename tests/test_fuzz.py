@@ -31,7 +31,7 @@ from bot.core import SORRY
 from bot.parse import ParseError, parse
 from bot.registry import Command, Kind, Param, Role
 from bot.types import ButtonIn
-from storage.models import Base
+from storage.models import Base, Chat, ChatMember, Person
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
 
@@ -149,7 +149,7 @@ def command_lines(draw: st.DrawFn) -> str:
 # --- the parser alone ----------------------------------------------------------------
 
 
-@budget(0.4)
+@budget(0.8)
 @given(st.sampled_from(COMMANDS).flatmap(lambda leaf: st.tuples(st.just(leaf), st.data())))
 def test_the_parser_refuses_only_with_a_sentence(
     case: tuple[tuple[str, Command], st.DataObject],
@@ -217,8 +217,27 @@ class Watched(ConsoleSession):
             ).one()
             return dict(zip((t.name for t in tables), row, strict=True))
 
+    async def registered(self) -> bool:
+        """Whether the current person is known in the current chat (after /forgetme
+        they are not, and any command registers them again, refused or not: that
+        registering is its own transaction, on purpose)."""
+        async with self.app.db.session() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(ChatMember)
+                .join(Person, Person.id == ChatMember.person_id)
+                .join(Chat, Chat.id == ChatMember.chat_id)
+                .where(
+                    Person.platform_user_id == self.console.user,
+                    Chat.platform_chat_id == self.console.chat,
+                )
+            )
+            return bool(found)
+
     async def check(self, caplog: pytest.LogCaptureFixture, act: object) -> str:
         """Run ``act`` (a line to type, or a press) and check the three promises."""
+        if not await self.registered():
+            await self.say("/start")
         before, seen, refusals = await self.counts(), len(caplog.records), self.refusals
         if isinstance(act, ButtonIn):
             await self.app.core.handle(act)
@@ -235,7 +254,8 @@ class Watched(ConsoleSession):
 
 @pytest.fixture
 async def console(database_url: str) -> AsyncIterator[Watched]:
-    async with Watched(make_config(database_url)) as session:
+    # One process: the sender is woken by each commit, and needs no quick polling.
+    async with Watched(make_config(database_url, poll_seconds=5.0)) as session:
         yield session
 
 
@@ -257,7 +277,7 @@ presses = st.one_of(
 )
 
 
-@budget(0.3)
+@budget(0.1)
 @given(role=st.sampled_from(list(PERSONAS)), act=st.one_of(command_lines(), presses))
 async def test_nothing_typed_or_pressed_breaks_anything(
     console: Watched, caplog: pytest.LogCaptureFixture, role: Role, act: str | ButtonData
