@@ -84,6 +84,7 @@ WHEN = these(
     "the 99999999999th|2h|30m|1h30m|99999999999999999999h|0m|3 weeks|6-10|06:00-10:00|10-6",
     "7-9|1d,1h|none|99999999999d|0h|1d,1d|mon|monday|blursday|09:15|99:99|1/1/99999|1/1/1",
     "2026-13-45|every day at 25:00|every 2 weeks|0 weeks|-1h|1d,-1h",
+    f"{'9' * 5000}h|every {'9' * 5000} weeks on Monday 9:00|the {'9' * 5000}th at 19:00",
 )
 TAGS = st.one_of(
     these("region:west-midlands|union:unison|region:a|all|Region:A"),
