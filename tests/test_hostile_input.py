@@ -86,6 +86,10 @@ async def test_hostile_input_is_refused_kindly(
     assert await row_counts(bot) == before
 
 
+async def test_invisible_characters_in_a_command_name_are_ignored(bot: ConsoleSession) -> None:
+    assert "You are alice" in await bot.say(f"/who{ZWSP}ami\x00")
+
+
 async def test_a_chat_has_at_most_so_many_tags(bot: ConsoleSession) -> None:
     tags = " ".join(f"topic:t{n}" for n in range(MAX_TAGS - 1))
     assert "Tagged this chat" in await bot.say(f"/tag {tags}")
