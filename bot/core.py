@@ -37,6 +37,7 @@ from bot.types import (
     Outgoing,
     UserRef,
 )
+from bot.values import visible
 from storage.chats import deactivate_chat, find_chat, move_chat, register_chat, register_person
 from storage.models import Chat, Person
 
@@ -220,7 +221,7 @@ class Core:
         return answer.messages, EventResult(notice=answer.notice)
 
     async def _command(self, ctx: Context, event: CommandIn) -> list[Outgoing]:
-        name = event.name.lower()
+        name = visible(event.name).lower()
         command = self.registry.get(name)
         if command is None:
             hint = suggest(name, [c.name for c in self.registry])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,10 +19,12 @@ from tests.support.databases import create_postgres_database, drop_postgres_data
 BACKENDS = ["sqlite", "postgresql"]
 
 # The fuzz tests' budgets (tests/test_fuzz.py shares them out): a few hundred examples
-# in every `make test`; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz. The console takes
-# milliseconds per command, so no deadline.
+# in every `make test`; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz (FUZZ_EXAMPLES=5000
+# for a shorter run). The console takes milliseconds per command: no deadline.
 settings.register_profile("quick", max_examples=400, deadline=None)
-settings.register_profile("fuzz", max_examples=100_000, deadline=None)
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100000")), deadline=None
+)
 
 
 @pytest.fixture(scope="session")

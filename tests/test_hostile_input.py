@@ -60,6 +60,9 @@ async def row_counts(bot: ConsoleSession) -> dict[str, int]:
         ("/ballot add 1 1/3 20/3 ٣", "The number entitled to vote should be a whole number"),
         (f"/meeting skip {HUGE} 1/1", "The id should be a whole number"),
         (f"/strike cancel {'9' * 5000}", "The id should be a whole number"),
+        (f"/meetingset reminders {'9' * 5000}d", "A reminder's number should be a whole number"),
+        (f'/meeting add T "every {"9" * 5000} weeks on Monday 9:00" Hall', "number of weeks"),
+        (f'/poll "Q?" A B --closes {"9" * 5000}h', "Each number in a duration should be"),
         (f'/poll "{ZWSP}" "A" "B"', "The question is empty"),
         ('/poll "Q?" "A" "\x00"', "Option 2 is empty."),
         (f'/poll "Q?" "Yes" "Ye{ZWSP}s"', "“Yes” is there twice"),
@@ -83,6 +86,10 @@ async def test_hostile_input_is_refused_kindly(
     assert expected in out, out
     assert "went wrong" not in out
     assert await row_counts(bot) == before
+
+
+async def test_invisible_characters_in_a_command_name_are_ignored(bot: ConsoleSession) -> None:
+    assert "You are alice" in await bot.say(f"/who{ZWSP}ami\x00")
 
 
 async def test_a_chat_has_at_most_so_many_tags(bot: ConsoleSession) -> None:

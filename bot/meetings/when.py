@@ -42,6 +42,7 @@ from dateutil.rrule import (  # type: ignore[import-untyped]
 
 from bot.context import UserError
 from bot.meetings.recurrence import Schedule, to_local, to_utc
+from bot.values import whole_number
 
 DEFAULT_TIME = time(19, 0)
 FAR_AHEAD = timedelta(days=183)
@@ -329,9 +330,11 @@ def _parameters(row: _Repeat, match: re.Match[str], notes: list[str]) -> tuple[i
     groups = match.groupdict()
     interval = row.interval
     if groups.get("n"):
-        interval = 2 if groups["n"] in {"other", "second"} else int(groups["n"])
-        if not 1 <= interval <= 52:
-            raise UserError("Every how many weeks? Use a number from 1 to 52.")
+        interval = (
+            2
+            if groups["n"] in {"other", "second"}
+            else whole_number(groups["n"], "The number of weeks between meetings", 1, 52)
+        )
     if row.last_day:
         return interval, {"bymonthday": (-1,)}
     if groups.get("dom"):
@@ -428,7 +431,7 @@ def parse_offsets(text: str) -> tuple[int, ...]:
     if not found or re.sub(r"[\s,&]|\band\b|\bbefore\b", "", leftover):
         raise UserError(f"I couldn't read the reminders “{text}”. Use e.g. {OFFSET_EXAMPLE}.")
     minutes = sorted(
-        {int(m[1]) * _UNITS[m[2][0]] for m in found},
+        {whole_number(m[1], "A reminder's number", 1, MAX_OFFSET) * _UNITS[m[2][0]] for m in found},
         reverse=True,
     )
     if len(minutes) > MAX_OFFSETS or not all(1 <= m <= MAX_OFFSET for m in minutes):

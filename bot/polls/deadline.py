@@ -18,10 +18,13 @@ from zoneinfo import ZoneInfo
 from bot.context import UserError
 from bot.meetings.when import understand
 from bot.text import rich
+from bot.values import whole_number
 
 DURATIONS = "a duration: 30m, 2h, 3d"
 EXAMPLES = "a duration (30m, 2h, 3d) or a day and time (Friday 18:00, 12/3 19:00)"
 ZERO = timedelta()
+# More minutes than a poll could ever run: a bigger number is a typing slip.
+MAX_COUNT = 1_000_000
 
 _UNIT = {
     "w": timedelta(weeks=1),
@@ -45,7 +48,13 @@ def parse_closing(text: str, now: datetime, zone: ZoneInfo) -> Closing:
     cleaned = " ".join(text.lower().split())
     if _DURATION.fullmatch(cleaned):
         try:
-            span = sum((int(n) * _UNIT[unit[0]] for n, unit in _PARTS.findall(cleaned)), ZERO)
+            span = sum(
+                (
+                    whole_number(n, "Each number in a duration", 0, MAX_COUNT) * _UNIT[unit[0]]
+                    for n, unit in _PARTS.findall(cleaned)
+                ),
+                ZERO,
+            )
             at = now + span
         except OverflowError:
             raise UserError(
