@@ -105,10 +105,13 @@ async def admit(ctx: Context, command: str) -> None:
         raise UserError(limited[1])
 
 
-def admits_button(chat: Chat, action: str) -> bool:
-    """Buttons work in private chats (each checks its presser) and in approved
-    chats; a chat outside the organisation has none of ours but /forgetme's."""
-    return is_private(chat) or belongs(chat) or action in OUTSIDE_BUTTONS
+def button_refusal(ctx: Context, action: str) -> str:
+    """Why a press may not act here ("" if it may). Buttons work in private chats
+    (each checks its presser) and in approved chats; a chat outside the
+    organisation has none of ours but /forgetme's."""
+    if is_private(ctx.chat) or belongs(ctx.chat) or action in OUTSIDE_BUTTONS:
+        return ""
+    return str(outside(ctx))
 
 
 async def seen_from(ctx: Context) -> list[int]:

@@ -350,3 +350,16 @@ async def test_the_migration_approves_every_chat_already_known(database_url: str
             assert await connection.run_sync(differences) == []
     finally:
         await database.close()
+
+
+async def test_a_forged_button_in_a_self_made_chat_does_nothing(tg: TelegramSession) -> None:
+    """A modified client can send any button data from a chat of its own."""
+    for number, data in enumerate(("chat-ok:2", "alert-send:1", "rsvp:1:x:y")):
+        tg.api.push(callback_update(data, EVES, EVE, query_id=f"q{number}"))
+        answer = await tg.api.wait_for_call(
+            "answerCallbackQuery", lambda c, q=f"q{number}": c["callback_query_id"] == q
+        )
+        assert "isn't part of" in answer["text"]
+    async with tg.app.db.session() as session:
+        eves = await session.scalar(select(Chat).where(Chat.platform_chat_id == str(EVES["id"])))
+        assert eves is not None and not eves.approved
