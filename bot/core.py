@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, UserError
-from bot.network import HOW_TO_JOIN, TRUSTED_PLATFORMS, admit, admits_button, belongs
+from bot.network import HOW_TO_JOIN, TRUSTED_PLATFORMS, admit, belongs, button_refusal
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import ParseError, parse, suggest
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
@@ -240,6 +240,7 @@ class Core:
     async def _button(self, ctx: Context, event: ButtonIn) -> ButtonAnswer:
         action, _, argument = event.data.partition(":")
         handler = self.registry.buttons.get(action)
-        if handler is None or not admits_button(ctx.chat, action):
-            return ButtonAnswer(STALE_BUTTON)
+        refusal = button_refusal(ctx, action)
+        if handler is None or refusal:
+            return ButtonAnswer(refusal or STALE_BUTTON)
         return await handler(ctx, argument)

@@ -36,6 +36,7 @@ from storage.chats import (
     approved_chats,
     chat_ref,
     chats_waiting,
+    direct_chat,
     member_chats,
     redeem_invite,
 )
@@ -104,10 +105,13 @@ async def admit(ctx: Context, command: str) -> None:
         raise UserError(limited[1])
 
 
-def admits_button(chat: Chat, action: str) -> bool:
-    """Buttons work in private chats (each checks its presser) and in approved
-    chats; a chat outside the organisation has none of ours but /forgetme's."""
-    return is_private(chat) or belongs(chat) or action in OUTSIDE_BUTTONS
+def button_refusal(ctx: Context, action: str) -> str:
+    """Why a press may not act here ("" if it may). Buttons work in private chats
+    (each checks its presser) and in approved chats; a chat outside the
+    organisation has none of ours but /forgetme's."""
+    if is_private(ctx.chat) or belongs(ctx.chat) or action in OUTSIDE_BUTTONS:
+        return ""
+    return str(outside(ctx))
 
 
 async def seen_from(ctx: Context) -> list[int]:
@@ -146,20 +150,28 @@ async def invite(ctx: Context) -> list[Outgoing]:
             expires_at=now + timedelta(hours=INVITE_HOURS),
         )
     )
+    text = join(
+        [
+            rich("Invite code: ", bold(typed)),
+            rich(
+                "Add me to the new chat, then anyone there types ",
+                code(f"/join {typed}"),
+                f". It works once, within {INVITE_HOURS} hours. Keep it to yourself "
+                "until then: whoever types it brings their chat in.",
+            ),
+        ]
+    )
+    if is_private(ctx.chat):
+        return [ctx.reply(text)]
+    # Never in a group, where everyone would read it (a Telegram group has no
+    # answer only the asker sees): in the asker's private chat with the bot.
+    direct = await direct_chat(ctx.session, ctx.person, now)
     return [
+        Outgoing(direct, Content(text)),
         ctx.reply(
-            join(
-                [
-                    rich("Invite code: ", bold(typed)),
-                    rich(
-                        "Add me to the new chat, then anyone there types ",
-                        code(f"/join {typed}"),
-                        f". It works once, within {INVITE_HOURS} hours. Keep it to yourself "
-                        "until then: whoever types it brings their chat in.",
-                    ),
-                ]
-            )
-        )
+            "I've sent you the invite code in a private message. If it doesn't arrive, "
+            "open a private chat with me, send /start, and ask again there."
+        ),
     ]
 
 

@@ -193,10 +193,20 @@ def test_discord_roles_are_configured_by_server_and_role_id(tmp_path: Any) -> No
 # --- joining and leaving -------------------------------------------------------------------
 
 
-async def test_an_invite_code_brings_one_chat_in_once(tg: TelegramSession) -> None:
+async def invite_code(tg: TelegramSession) -> re.Match[str]:
+    """Alice asks for a code in the branch: it comes to her privately, not to the group."""
+    mark = tg.api.mark()
     answer = await tg.ask("/invite", BRANCH, ALICE)
-    code = re.search(r"/join ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", answer)
-    assert code, answer
+    assert "sent you the invite code in a private message" in answer
+    private = str((await tg.wait_sent(ALICE["id"], after=mark))["text"])
+    code = re.search(r"/join ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", private)
+    assert code, private
+    assert code[1] not in answer
+    return code
+
+
+async def test_an_invite_code_brings_one_chat_in_once(tg: TelegramSession) -> None:
+    code = await invite_code(tg)
     assert "Only tulos can use /invite" in await tg.ask("/invite", BRANCH, SAM)
 
     assert "doesn't work" in await tg.ask("/join AAAA-BBBB-CCCC", EVES, EVE)
@@ -216,8 +226,7 @@ async def test_an_invite_code_brings_one_chat_in_once(tg: TelegramSession) -> No
 
 
 async def test_an_invite_code_expires_after_48_hours(tg: TelegramSession, clock: FakeClock) -> None:
-    code = re.search(r"/join (\S+?)\.? It", await tg.ask("/invite", BRANCH, ALICE))
-    assert code
+    code = await invite_code(tg)
     clock.advance(hours=48, seconds=1)
     assert "expired" in await tg.ask(f"/join {code[1]}", EVES, EVE)
 
@@ -341,3 +350,16 @@ async def test_the_migration_approves_every_chat_already_known(database_url: str
             assert await connection.run_sync(differences) == []
     finally:
         await database.close()
+
+
+async def test_a_forged_button_in_a_self_made_chat_does_nothing(tg: TelegramSession) -> None:
+    """A modified client can send any button data from a chat of its own."""
+    for number, data in enumerate(("chat-ok:2", "alert-send:1", "rsvp:1:x:y")):
+        tg.api.push(callback_update(data, EVES, EVE, query_id=f"q{number}"))
+        answer = await tg.api.wait_for_call(
+            "answerCallbackQuery", lambda c, q=f"q{number}": c["callback_query_id"] == q
+        )
+        assert "isn't part of" in answer["text"]
+    async with tg.app.db.session() as session:
+        eves = await session.scalar(select(Chat).where(Chat.platform_chat_id == str(EVES["id"])))
+        assert eves is not None and not eves.approved

@@ -114,7 +114,7 @@ TABLE = (
     Row("/tag", "/tag region:c", "Tagged this chat", (R, Y, R, X, Y, Y, J), subset=True),
     Row("/grant … organiser", "/grant Mem organiser", "is now organiser", (R, R, R, X, Y, Y, J)),
     Row("/grant … tulo", "/grant Mem tulo", "is now tulo", (R, R, R, X, R, Y, J)),
-    Row("/invite", "/invite", "Invite code", (R, R, R, X, Y, Y, J), subset=True),
+    Row("/invite", "/invite", "invite code", (R, R, R, X, Y, Y, J), subset=True),
     Row("/chats", "/chats", "Chats in the organisation", (R, R, R, X, Y, Y, J)),
     Row("/chats pending", "/chats pending", "Chats waiting to join", (R, R, R, X, Y, Y, J)),
     Row(
