@@ -61,6 +61,7 @@ class App:
         """Migrate, start sending (rows left from before a restart go first), then listen."""
         if migrate:
             await upgrade(self.db)
+        await self.db.scrubber.catch_up()  # deleted rows a crash left in the files
         for hook in self.registry.startup:
             await hook(self.services)
         self.timer.start()

@@ -6,6 +6,11 @@ commands arriving together are serialised in-process instead of one of them
 failing with "database is locked". ``busy_timeout`` covers the other process
 (``organise-bot db upgrade`` run while the bot is up). PostgreSQL gets an ordinary
 pool and real row locks.
+
+Deleted rows must not linger in the files (an anonymous poll's secret, an erased
+person's name): SQLite runs with ``secure_delete``, which overwrites deleted content
+with zeros, and :mod:`storage.scrub` empties the write-ahead log (SQLite) or
+rewrites the tables (PostgreSQL) after such a deletion.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.scrub import Scrubber
+
 
 class Database:
     def __init__(self, url: str, **engine_options: Any) -> None:
@@ -39,6 +46,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.scrubber = Scrubber(self)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -48,6 +56,7 @@ class Database:
             yield session
 
     async def close(self) -> None:
+        await self.scrubber.idle()
         await self.engine.dispose()
 
 
@@ -57,6 +66,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted content is overwritten with zeros instead of left in free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
