@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
-from bot.types import ButtonIn, Finished, Outgoing
+from bot.types import ButtonIn, Finished, Outgoing, UserRef
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.context import Context
     from bot.services import Services
-    from storage.models import Chat, Person
+    from storage.models import Chat
 
 
 class Role(IntEnum):
@@ -162,8 +162,9 @@ class Registry:
                 await hook(session, services, mine)
 
     def on_member_joined(self, hook: JoinedHook) -> None:
-        """Run ``hook(session, services, chat, person)`` when someone joins a chat;
-        the messages it returns (a welcome) are sent."""
+        """Run ``hook(session, services, chat, user)`` when someone joins a chat;
+        the messages it returns (a welcome) are sent. The newcomer is not stored:
+        only people who use the bot are."""
         self.joined.append(hook)
 
     def get(self, name: str) -> Command | None:
@@ -186,4 +187,4 @@ ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
 QuickButtonHandler = Callable[["Services", ButtonIn], Awaitable[str]]
 StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[Finished]], Awaitable[None]]
-JoinedHook = Callable[["AsyncSession", "Services", "Chat", "Person"], Awaitable[list[Outgoing]]]
+JoinedHook = Callable[["AsyncSession", "Services", "Chat", UserRef], Awaitable[list[Outgoing]]]

@@ -144,3 +144,15 @@ async def test_forgetme_leaves_no_name_or_id_in_the_files(branch: Branch) -> Non
     await branch.bot.say()  # what was printed before
     out = await branch.bot.say("/poll results 1")
     assert "0 people have voted" in out and NAME not in out and UID not in out
+
+
+async def test_someone_joining_is_welcomed_but_not_stored(sqlite_url: str) -> None:
+    async with ConsoleSession(make_config(sqlite_url)) as bot:
+        assert "Welcome, eve!" in await bot.say(":join eve")
+        async with bot.app.db.session() as session:
+            names = list(await session.scalars(select(Person.display_name)))
+        assert "eve" not in names
+        await bot.say(":user eve", "/start")  # using the bot is what stores someone
+        async with bot.app.db.session() as session:
+            names = list(await session.scalars(select(Person.display_name)))
+        assert "eve" in names
