@@ -125,6 +125,27 @@ class MeetingsSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept, in days; 0 keeps it for ever. A purge runs at
+    start and daily (``organise-bot db purge --dry-run`` shows what would go)."""
+
+    # Messages the bot has delivered (or given up on): their text, buttons and files
+    # are emptied; the row stays only as a record that a message went.
+    delivered_messages_days: int = 30
+    # Who voted how in a named poll, once it closed: the counts stay, the names go.
+    closed_poll_voters_days: int = 30
+    # RSVPs of meetings and "I'll be there" pledges of pickets that are over.
+    past_rsvps_days: int = 30
+    # The audit of announcements, corrections, cancels and erasures.
+    audit_days: int = 365
+
+    def __post_init__(self) -> None:
+        for name, value in dataclasses.asdict(self).items():
+            if value < 0:
+                raise ConfigError(f"retention.{name} should be 0 (keep) or a number of days")
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -135,6 +156,7 @@ class Config:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     # Secrets, from the environment only.
     telegram_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)
