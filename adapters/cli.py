@@ -10,8 +10,10 @@ import sys
 
 from adapters.runner import run
 from bot import config as configuration
+from bot.clock import SystemClock
 from bot.config import Config, ConfigError
 from bot.faults import StartupError
+from bot.retention import purge_report, run_purge
 from storage.db import Database
 from storage.migrate import prepare
 
@@ -24,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--chat", help="the chat to start in")
     console.add_argument("--user", help="the person to speak as")
     db = commands.add_parser("db", help="database tasks")
-    db.add_argument("task", choices=["upgrade"], help="upgrade: apply migrations")
+    db.add_argument("task", choices=["upgrade", "purge"], help="upgrade: apply migrations")
+    db.add_argument("--dry-run", action="store_true", help="purge: only list what would go")
     for sub in (run_parser, console, db):
         sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
     args = parser.parse_args(argv)
@@ -45,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     # running the bot, who is told what matters by our own log lines.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        if args.command == "db":
+        if args.command == "db" and args.task == "purge":
+            print(asyncio.run(_purge(config, dry_run=args.dry_run)))
+        elif args.command == "db":
             asyncio.run(_upgrade(config))
             print("database is up to date")
         elif args.command == "console":
@@ -75,6 +80,16 @@ async def _upgrade(config: Config) -> None:
         await prepare(database)
     finally:
         await database.close()
+
+
+async def _purge(config: Config, *, dry_run: bool) -> str:
+    """Personal data past its time by ``[retention]``, purged or (dry run) listed."""
+    database = Database(config.database.url)
+    try:
+        counts = await run_purge(database, config.retention, SystemClock().now(), dry_run=dry_run)
+    finally:
+        await database.close()
+    return purge_report(counts, dry_run=dry_run)
 
 
 if __name__ == "__main__":

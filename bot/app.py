@@ -68,6 +68,7 @@ class App:
 
     async def _start(self, migrate: bool) -> None:
         await prepare(self.db, migrate=migrate)
+        await self.db.scrubber.catch_up()  # deleted rows a crash left in the files
         for hook in self.registry.startup:
             await hook(self.services)
         self.timer.start()

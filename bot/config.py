@@ -185,6 +185,22 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept, in days; 0 keeps it for ever. A purge runs at
+    start and daily (``organise-bot db purge --dry-run`` shows what would go)."""
+
+    # Messages the bot has delivered (or given up on): their text, buttons and files
+    # are emptied; the row stays only as a record that a message went.
+    delivered_messages_days: int = bounded(30, 0, 36_500)
+    # Who voted how in a named poll, once it closed: the counts stay, the names go.
+    closed_poll_voters_days: int = bounded(30, 0, 36_500)
+    # RSVPs of meetings and "I'll be there" pledges of pickets that are over.
+    past_rsvps_days: int = bounded(30, 0, 36_500)
+    # The audit of announcements, corrections, cancels and erasures.
+    audit_days: int = bounded(365, 0, 36_500)
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -197,6 +213,7 @@ class Config:
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     # Secrets, from the environment only.
     telegram_token: str = field(default="", repr=False)
     discord_token: str = field(default="", repr=False)

@@ -195,12 +195,12 @@ class Core:
                 + ("" if belongs(chat) else " " + HOW_TO_JOIN)
             )
             return _Known(messages=[Outgoing(event.chat, Content(greeting))])
-        person = await register_person(session, event.user, chat, now)
-        if isinstance(event, MemberJoined):
+        if isinstance(event, MemberJoined):  # welcomed, not stored: they haven't used the bot
             welcome: list[Outgoing] = []
             for hook in self.registry.joined if belongs(chat) else ():
-                welcome += await hook(session, self.services, chat, person)
+                welcome += await hook(session, self.services, chat, event.user)
             return _Known(messages=welcome)
+        person = await register_person(session, event.user, chat, now)
         return _Known(chat.id, person.id)
 
     async def _act(

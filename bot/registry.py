@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
-from bot.types import ButtonIn, Finished, Outgoing
+from bot.types import ButtonIn, Finished, Outgoing, UserRef
 
 # The largest id any table can hold (PostgreSQL's ``integer``): a bigger one can
 # match no row, and must not reach SQL.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from bot.context import Context
     from bot.services import Services
-    from storage.models import Chat, Person
+    from storage.models import Chat
 
 
 class Role(IntEnum):
@@ -175,8 +175,9 @@ class Registry:
                 await hook(session, services, mine)
 
     def on_member_joined(self, hook: JoinedHook) -> None:
-        """Run ``hook(session, services, chat, person)`` when someone joins a chat;
-        the messages it returns (a welcome) are sent."""
+        """Run ``hook(session, services, chat, user)`` when someone joins a chat;
+        the messages it returns (a welcome) are sent. The newcomer is not stored:
+        only people who use the bot are."""
         self.joined.append(hook)
 
     def get(self, name: str) -> Command | None:
@@ -199,4 +200,4 @@ ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
 QuickButtonHandler = Callable[["Services", ButtonIn], Awaitable[str]]
 StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[Finished]], Awaitable[None]]
-JoinedHook = Callable[["AsyncSession", "Services", "Chat", "Person"], Awaitable[list[Outgoing]]]
+JoinedHook = Callable[["AsyncSession", "Services", "Chat", UserRef], Awaitable[list[Outgoing]]]

@@ -9,6 +9,11 @@ pool and real row locks.
 
 Statement parameters are never put into error messages (``hide_parameters``):
 they hold what members typed, and errors end up in logs.
+
+Deleted rows must not linger in the files (an anonymous poll's secret, an erased
+person's name): SQLite runs with ``secure_delete``, which overwrites deleted content
+with zeros, and :mod:`storage.scrub` empties the write-ahead log (SQLite) or
+rewrites the tables (PostgreSQL) after such a deletion.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot import faults
 from bot.faults import StartupError
+from storage.scrub import Scrubber
 
 # Errors that mean the database cannot be opened or written: the driver's own, and
 # the network's (PostgreSQL refusing the connection, or not answering in time).
@@ -52,6 +58,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.scrubber = Scrubber(self)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -61,6 +68,7 @@ class Database:
             yield session
 
     async def close(self) -> None:
+        await self.scrubber.idle()
         await self.engine.dispose()
 
     @property
@@ -105,6 +113,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted content is overwritten with zeros instead of left in free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

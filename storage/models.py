@@ -1,6 +1,7 @@
 """The tables. Only what the bot needs to work — a person is a platform id and a
-display name, nothing more — so that ``/forgetme`` can erase someone completely
-by deleting one row (everything personal hangs off it with ``ON DELETE CASCADE``).
+display name, nothing more — so that ``/forgetme`` can erase someone by deleting
+one row (everything personal hangs off it with ``ON DELETE CASCADE``; what cannot,
+their private chat and their name in stored messages, :mod:`storage.personal` handles).
 """
 
 from __future__ import annotations

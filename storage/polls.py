@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    false,
     func,
     select,
     update,
@@ -65,6 +66,8 @@ class Poll(Base):
     options: Mapped[list[str]] = mapped_column(JSON)
     multi: Mapped[bool] = mapped_column(default=False)
     anonymous: Mapped[bool] = mapped_column(default=False)
+    # Who may see a named poll's voters: everyone (True) or organisers (False).
+    public: Mapped[bool] = mapped_column(default=False, server_default=false())
     hide_results: Mapped[bool] = mapped_column(default=False)
     quorum: Mapped[int | None]
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -102,6 +105,9 @@ class PollBallot(Base):
         ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
     choices: Mapped[int] = mapped_column(default=0)
+    # Where a named vote was cast, so a chat is shown only its own voters' names.
+    # Always NULL for an anonymous poll.
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
 
 
 # --- creating and finding ------------------------------------------------------------
@@ -119,6 +125,7 @@ async def create_poll(
     quorum: int | None,
     closes_at: datetime | None,
     now: datetime,
+    public: bool = False,
 ) -> Poll:
     poll = Poll(
         creator_id=creator_id,
@@ -126,6 +133,7 @@ async def create_poll(
         options=list(options),
         multi=multi,
         anonymous=anonymous,
+        public=public and not anonymous,
         hide_results=hide_results,
         quorum=quorum,
         closes_at=closes_at,
@@ -193,15 +201,20 @@ async def turnouts(session: AsyncSession, poll_ids: Sequence[int]) -> dict[int, 
     return {poll_id: count for poll_id, count in rows}
 
 
-async def voter_names(session: AsyncSession, poll: Poll) -> list[tuple[int, str]]:
-    """``(choices, display name)`` of each voter of an ordinary poll. An anonymous
-    poll's ballots have no person to name, by construction."""
+async def voter_names(session: AsyncSession, poll: Poll, chat_id: int) -> list[tuple[int, str]]:
+    """``(choices, display name)`` of each voter of an ordinary poll who voted in
+    chat ``chat_id``: names seen in one chat are never shown in another. An
+    anonymous poll's ballots have no person to name, by construction."""
     if poll.anonymous:
         return []
     rows = await session.execute(
         select(PollBallot.choices, Person.display_name)
         .join(Person, Person.id == PollBallot.person_id)
-        .where(PollBallot.poll_id == poll.id, PollBallot.choices != 0)
+        .where(
+            PollBallot.poll_id == poll.id,
+            PollBallot.choices != 0,
+            PollBallot.chat_id == chat_id,
+        )
         .order_by(Person.display_name)
     )
     return [(choices, name) for choices, name in rows]
@@ -305,6 +318,8 @@ async def record_votes(
         person_id = None if poll.anonymous else people[press.user.key]
         key = (poll.id, _anonymous_key(poll, press.user) if person_id is None else str(person_id))
         ballot = ballots.setdefault(key, _Ballot(poll.id, key[1], person_id, 0, poll.multi))
+        if person_id is not None:  # the chat of an anonymous vote is not kept
+            ballot.chat_id = posted[(poll.id, press.chat.platform, press.chat.chat_id)]
         bit = 1 << press.option
         ballot.choices = ballot.choices ^ bit if poll.multi else bit
         keys.append((index, key))
@@ -395,17 +410,18 @@ class _Ballot:
     person_id: int | None
     choices: int
     toggles: bool
+    chat_id: int | None = None
 
 
 async def _polls_posted(
     session: AsyncSession, presses: Sequence[VoteIn]
-) -> tuple[dict[int, Poll], set[tuple[int, str, str]]]:
+) -> tuple[dict[int, Poll], dict[tuple[int, str, str], int]]:
     """The pressed polls that were posted to the pressed chats, and where their copies
-    are, as ``(poll id, platform, platform chat id)``, in one query. The polls are
+    are, as ``(poll id, platform, platform chat id)`` → chat row id, in one query. The polls are
     locked for share on PostgreSQL, so a close waits for this batch (SQLite has one
     writer at a time anyway, and leaves the clause out)."""
     rows = await session.execute(
-        select(Poll, Chat.platform, Chat.platform_chat_id)
+        select(Poll, Chat.platform, Chat.platform_chat_id, Chat.id)
         .join(PollPost, PollPost.poll_id == Poll.id)
         .join(Chat, Chat.id == PollPost.chat_id)
         .where(
@@ -416,10 +432,10 @@ async def _polls_posted(
         .with_for_update(read=True, of=Poll)
     )
     polls: dict[int, Poll] = {}
-    posted: set[tuple[int, str, str]] = set()
-    for poll, platform, chat in rows:
+    posted: dict[tuple[int, str, str], int] = {}
+    for poll, platform, chat, chat_id in rows:
         polls[poll.id] = poll
-        posted.add((poll.id, platform, chat))
+        posted[(poll.id, platform, chat)] = chat_id
     return polls, posted
 
 
@@ -447,7 +463,10 @@ async def _upsert_ballots(
         result = await session.execute(
             statement.on_conflict_do_update(
                 index_elements=["poll_id", "voter"],
-                set_={"choices": (old.bitwise_or(new) - old.bitwise_and(new)) if toggles else new},
+                set_={
+                    "choices": (old.bitwise_or(new) - old.bitwise_and(new)) if toggles else new,
+                    "chat_id": statement.excluded.chat_id,
+                },
             ).returning(table.c.poll_id, table.c.voter, table.c.choices),
             [
                 {
@@ -455,6 +474,7 @@ async def _upsert_ballots(
                     "voter": b.voter,
                     "person_id": b.person_id,
                     "choices": b.choices,
+                    "chat_id": b.chat_id,
                 }
                 for b in rows
             ],

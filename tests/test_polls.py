@@ -223,15 +223,33 @@ async def test_hidden_results_show_only_the_turnout_until_close(
     assert "██████████ 2 (100%)" in out and "Result: A. Left (2 votes)" in out
 
 
-async def test_results_name_voters_only_of_ordinary_polls(bot: ConsoleSession) -> None:
+async def test_results_name_voters_only_to_organisers_and_privately(bot: ConsoleSession) -> None:
     await bot.say('/yesno "Open?"', '/yesno "Secret?" --anonymous')
     await bot.say(":user sam", ":press 1", ":press 3", ":user kim", ":press 2", ":press 4")
-    out = await bot.say("/poll results 1")
-    assert "Who voted" in out and "A. Yes: sam" in out and "B. No: kim" in out
+    out = await bot.say("/poll results 1")  # kim, a member: the count, no names
+    assert "2 people have voted." in out and "Organisers can see who voted." in out
+    assert "Who voted" not in out and "sam" not in out
+    out = await bot.say(":user alice", "/poll results 1")
+    here, _, private = out.partition("[@alice]")
+    assert "Who voted" not in here and "sam" not in here
+    assert "Who voted" in private and "A. Yes: sam" in private and "B. No: kim" in private
     out = await bot.say("/poll results 2")
     assert "1 (50%)" in out and "Who voted" not in out
     assert "sam" not in out and "kim" not in out
-    assert "anonymous: nobody, admins included, can see who voted" in out
+    assert "Votes are anonymous: nobody, admins included, can see who voted." in out
+
+
+async def test_public_poll_names_each_chat_only_its_own_voters(bot: ConsoleSession) -> None:
+    await bot.say("/tag region:cannock", ":chat depot", "/tag region:cannock", ":chat branch")
+    out = await bot.say('/yesno "Picket?" --to region:cannock --public --anonymous')
+    assert "can't be both --anonymous and --public" in out
+    out = await bot.say('/yesno "Picket?" --to region:cannock --public')
+    assert "Everyone can see who voted." in out
+    await bot.say(":user sam", ":press 1", ":user kim", ":chat depot", ":press 4")
+    out = await bot.say("/poll results 1")  # kim, a member, in the depot
+    assert "Who voted" in out and "B. No: kim" in out and "sam" not in out
+    out = await bot.say(":chat branch", "/poll results 1")
+    assert "A. Yes: sam" in out and "kim" not in out
 
 
 async def test_results_and_the_list_are_for_the_chats_a_poll_went_to(bot: ConsoleSession) -> None:

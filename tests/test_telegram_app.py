@@ -242,13 +242,18 @@ async def test_bot_added_to_a_group_greets_it(tg: TelegramSession) -> None:
     assert (await stored_chat(tg, DEPOT)).active
 
 
-async def test_member_joining_is_known_to_the_core(tg: TelegramSession) -> None:
+async def test_member_joining_is_welcomed_and_stored_only_once_they_use_the_bot(
+    tg: TelegramSession,
+) -> None:
     tg.api.push(new_members_update(DEPOT, ALICE, [DANA]))
+    welcome = visible_text((await tg.wait_sent(DEPOT["id"]))["text"])
+    assert welcome.startswith("Welcome, Dana Smith!")
     await tg.settled()
 
-    assert await tg.ask('/grant "Dana Smith" organiser', DEPOT, ALICE) == (
-        "Dana Smith is now organiser in this chat."
-    )
+    grant = '/grant "Dana Smith" organiser'
+    assert (await tg.ask(grant, DEPOT, ALICE)).startswith("Nobody called “Dana Smith”")
+    await tg.ask("/start", DEPOT, DANA)
+    assert await tg.ask(grant, DEPOT, ALICE) == "Dana Smith is now organiser in this chat."
 
 
 async def test_kicked_bot_sends_nothing_more_to_the_group(

@@ -11,22 +11,22 @@ from bot.alerts.upcoming import upcoming
 from bot.registry import Registry
 from bot.services import Services
 from bot.text import bold, join, rich
-from bot.types import Content, Outgoing
+from bot.types import Content, Outgoing, UserRef
 from storage.chats import chat_ref
-from storage.models import Chat, Person
+from storage.models import Chat
 
 SHOWN = 3  # pickets, and meetings: the welcome stays short
 AHEAD = timedelta(days=31)
 
 
 async def welcome(
-    session: AsyncSession, services: Services, chat: Chat, person: Person
+    session: AsyncSession, services: Services, chat: Chat, user: UserRef
 ) -> list[Outgoing]:
     now = services.clock.now()
     found = await upcoming(
         session, chat, now, now + AHEAD, services.config.zone, only_pickets=True, limit=SHOWN
     )
-    hello = rich("Welcome, ", bold(person.display_name or "friend"), "!")
+    hello = rich("Welcome, ", bold(user.display_name or "friend"), "!")
     if not found:
         text = join(
             [hello, rich("Send /strikes to see strikes, ballots and pickets as they come.")]

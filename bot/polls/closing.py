@@ -22,6 +22,10 @@ from bot.text import Rich
 from bot.types import Content, Outgoing
 from storage.chats import chat_ref
 from storage.polls import Poll, claim_close, open_polls, posts, unlink_ballots
+from storage.scrub import scrub_after_commit
+
+# The tables that held an anonymous poll's secret and its voters' keys.
+SCRUBBED = ("polls", "poll_ballots")
 
 
 def close_key(poll_id: int) -> str:
@@ -65,6 +69,8 @@ async def close_poll(
     tally = await load_tally(session, poll)
     if poll.anonymous:
         await unlink_ballots(session, poll.id)
+        # The secret and the voters' keys are deleted; scrub them from the files.
+        await scrub_after_commit(session, services.db, SCRUBBED, services.clock.now())
     zone = services.config.zone
     await edit_copies(session, services, poll, poll_content(poll, tally, zone))
     result = result_text(poll, tally, zone)

@@ -21,9 +21,9 @@ from bot.polls.votes import VoteRecorder
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
 from bot.text import code, join, rich
-from bot.types import Outgoing
+from bot.types import ChatKind, Content, Outgoing
 from bot.values import fit, visible
-from storage.chats import chat_ref
+from storage.chats import chat_ref, direct_chat
 from storage.models import Chat
 from storage.polls import (
     Poll,
@@ -55,6 +55,11 @@ async def yes_no(ctx: Context) -> list[Outgoing]:
 async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Outgoing]:
     question = _question(ctx.args["question"])
     options = _options(given)
+    if ctx.args.get("anonymous") and ctx.args.get("public"):
+        raise UserError(
+            "A poll can't be both --anonymous and --public: choose whether names are kept "
+            "or shown to everyone."
+        )
     quorum: int | None = ctx.args.get("quorum")
     now = ctx.clock.now()
     closes = ctx.args.get("closes")
@@ -68,6 +73,7 @@ async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Out
         options=options,
         multi=multi,
         anonymous=bool(ctx.args.get("anonymous")),
+        public=bool(ctx.args.get("public")),
         hide_results=bool(ctx.args.get("hide-results")),
         quorum=quorum,
         closes_at=closing.at if closing else None,
@@ -131,8 +137,17 @@ async def results(ctx: Context) -> list[Outgoing]:
     if not await _may_see(ctx, poll):
         raise UserError(f"Poll #{poll.id} wasn't posted in this chat.")
     tally = await load_tally(ctx.session, poll)
-    names = [] if hidden(poll) else await voter_names(ctx.session, poll)
-    return [ctx.reply(results_text(poll, tally, ctx.config.zone, names))]
+    chart = results_text(poll, tally, ctx.config.zone, [])
+    if hidden(poll) or poll.anonymous or not (poll.public or ctx.role >= Role.ORGANISER):
+        return [ctx.reply(chart)]
+    # Only the voters who pressed in this chat are named here.
+    names = await voter_names(ctx.session, poll, ctx.chat.id)
+    named = results_text(poll, tally, ctx.config.zone, names)
+    if poll.public or ctx.chat.kind == ChatKind.PRIVATE.value:
+        return [ctx.reply(named)]
+    # Organisers only: the chart here, the names to the organiser alone.
+    direct = await direct_chat(ctx.session, ctx.person, ctx.clock.now())
+    return [ctx.reply(chart), Outgoing(direct, Content(named))]
 
 
 async def list_polls(ctx: Context) -> list[Outgoing]:
@@ -205,6 +220,12 @@ POLL_ID = Param(
 )
 SETTINGS = (
     Param("anonymous", "nobody, admins included, can see who voted", option=True, flag=True),
+    Param(
+        "public",
+        "everyone can see who voted (without it, only organisers can)",
+        option=True,
+        flag=True,
+    ),
     Param(
         "closes",
         "when voting ends: 30m, 2h, 3d, Friday 18:00 or 12/3 19:00",

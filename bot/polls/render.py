@@ -113,6 +113,15 @@ def voted(turnout: int) -> str:
     return "1 person has voted" if turnout == 1 else f"{turnout} people have voted"
 
 
+def who_sees(poll: Poll) -> str:
+    """The poll's privacy, said on every copy and result so nobody votes unaware."""
+    if poll.anonymous:
+        return "Votes are anonymous: nobody, admins included, can see who voted."
+    if poll.public:
+        return "Everyone can see who voted."
+    return "Organisers can see who voted."
+
+
 def _body(poll: Poll, tally: Tally, zone: ZoneInfo) -> list[Rich]:
     lines: list[Rich] = []
     if hidden(poll):
@@ -129,6 +138,7 @@ def _body(poll: Poll, tally: Tally, zone: ZoneInfo) -> list[Rich]:
                 )
             )
     lines.append(rich(voted(tally.turnout) + "."))
+    lines.append(rich(italic(who_sees(poll))))
     if poll.closed_at is not None:
         lines += _outcome(poll, tally)
     else:
@@ -163,8 +173,6 @@ def _how(poll: Poll, zone: ZoneInfo) -> str:
         if poll.multi
         else "One choice; press another to change it"
     ]
-    if poll.anonymous:
-        parts.append("anonymous: nobody, admins included, can see who voted")
     if poll.quorum is not None:
         parts.append(f"quorum {poll.quorum}")
     if poll.closes_at is not None:
