@@ -98,6 +98,26 @@ class Strike(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StrikeProposal(Base):
+    """Strike dates that a ballot's mandate does not plainly cover, waiting for their
+    sender to press "Announce anyway": nothing is a strike until then."""
+
+    __tablename__ = "strike_proposals"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    all_day: Mapped[bool] = mapped_column(default=False)
+    target: Mapped[str] = mapped_column(String(500))
+    quiet: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Picket(Base):
     __tablename__ = "pickets"
     __table_args__ = (NO_ID_REUSE,)
@@ -309,6 +329,14 @@ async def open_ballots(session: AsyncSession, today: date, until: date) -> list[
             .order_by(Ballot.closes, Ballot.id)
         )
     )
+
+
+async def ballots_of(session: AsyncSession, dispute_id: int) -> list[Ballot]:
+    """A dispute's ballots, the earliest first."""
+    found = await session.scalars(
+        select(Ballot).where(Ballot.dispute_id == dispute_id).order_by(Ballot.closes, Ballot.id)
+    )
+    return list(found)
 
 
 async def disputes_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Dispute]:

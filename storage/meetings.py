@@ -485,13 +485,6 @@ async def posts_of(
     return [(post, row_id) for post, row_id in rows]
 
 
-async def outbox_row_id(session: AsyncSession, dedupe_key: str) -> int | None:
-    row_id: int | None = await session.scalar(
-        select(OutboxRow.id).where(OutboxRow.dedupe_key == dedupe_key)
-    )
-    return row_id
-
-
 async def clear_skips(session: AsyncSession, meeting_id: int) -> None:
     await session.execute(delete(MeetingSkip).where(MeetingSkip.meeting_id == meeting_id))
 

@@ -213,7 +213,9 @@ async def test_bad_input_gets_a_specific_friendly_reply(bot: AlertsConsole) -> N
 
 
 async def test_strikes_lists_what_concerns_this_chat(bot: AlertsConsole) -> None:
-    await bot.say(PICKET, "/strike add 1 12/3 13/3", "/ballot add 1 2/3 20/3 1200 --quiet")
+    # No ballot yet: the strike is confirmed with "Go ahead anyway" ([3]).
+    await bot.say(PICKET, "/strike add 1 12/3 13/3", ":press 3")
+    await bot.say("/ballot add 1 2/3 20/3 1200 --quiet")
     out = await bot.say(":chat cannock", "/strikes")
     assert "Coming up for this chat" in out
     assert (

@@ -44,7 +44,7 @@ from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
 from bot.text import Rich, bold, rich
 from bot.types import Button, Content, Outgoing
-from storage.chats import direct_chat
+from storage.chats import direct_chat, outbox_row_id
 from storage.meetings import (
     Meeting,
     MeetingProposal,
@@ -59,7 +59,6 @@ from storage.meetings import (
     going_after,
     going_to,
     meetings_for_chat,
-    outbox_row_id,
     posted_occurrences,
     save_settings,
     skips_of,
