@@ -45,6 +45,7 @@ from bot.types import (
     Delivery,
     MemberJoined,
     Op,
+    TextIn,
     UserRef,
 )
 
@@ -114,7 +115,7 @@ class ConsoleAdapter:
         elif line.startswith("/"):
             name, _, rest = line[1:].partition(" ")
             await self._emit(CommandIn(self._chat_ref(), self._user_ref(), name, rest.strip()))
-        else:
+        elif await self._emit_text(line):
             self._print("(I only answer commands that start with /. Try /help.)")
 
     async def _meta(self, line: str) -> None:
@@ -166,6 +167,13 @@ class ConsoleAdapter:
             raise RuntimeError("console adapter not started")
         result = await self._on_event(event)
         return result.notice
+
+    async def _emit_text(self, line: str) -> bool:
+        """Hand a plain line to the core; whether nobody was waiting for it."""
+        if self._on_event is None:
+            raise RuntimeError("console adapter not started")
+        result = await self._on_event(TextIn(self._chat_ref(), self._user_ref(), line))
+        return result.unanswered
 
     def _chat_ref(self) -> ChatRef:
         return ChatRef(self.platform, self.chat, self.chat, ChatKind.GROUP)

@@ -22,6 +22,7 @@ from bot.types import (
     Emphasis,
     Location,
     Outgoing,
+    TextIn,
 )
 from storage.models import Chat, Person
 
@@ -38,7 +39,7 @@ class UserError(Exception):
 @dataclass
 class Context:
     session: AsyncSession
-    event: CommandIn | ButtonIn
+    event: CommandIn | ButtonIn | TextIn
     chat: Chat
     person: Person
     role: Role

@@ -27,6 +27,7 @@ from bot.types import (
     CommandIn,
     Event,
     MemberJoined,
+    TextIn,
     UserRef,
 )
 
@@ -91,10 +92,13 @@ class Incoming:
                 if member.id != bot.id
             ]
         command = parse_command(message, bot.username)
-        if command is None or message.from_user is None:
-            return []
-        name, text = command
+        text = message.text or ""
+        if message.from_user is None or (command is None and (not text or text[0] == "/")):
+            return []  # nothing for us, or a command for another bot
         user = await self._user_ref(message.from_user, message.chat, message.sender_chat)
+        if command is None:  # in a group with privacy mode: a reply to one of ours
+            return [TextIn(chat, user, text)]
+        name, text = command
         return [CommandIn(chat, user, name, text)]
 
     async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
