@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, UTCDateTime
+from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, Person, UTCDateTime
 
 # --- the subjects of announcements ---------------------------------------------------
 
@@ -363,6 +363,30 @@ async def pledge_counts(session: AsyncSession, picket_ids: Sequence[int]) -> dic
         .group_by(PicketPledge.picket_id)
     )
     return {picket_id: count for picket_id, count in rows}
+
+
+async def pledgers(session: AsyncSession, picket_ids: Iterable[int]) -> list[Person]:
+    """Everyone who said they'll be at any of these pickets, once each."""
+    pledged = select(PicketPledge.person_id).where(PicketPledge.picket_id.in_(list(picket_ids)))
+    return list(
+        await session.scalars(select(Person).where(Person.id.in_(pledged)).order_by(Person.id))
+    )
+
+
+async def pickets_during(
+    session: AsyncSession, dispute_id: int, starts: datetime, ends: datetime
+) -> list[Picket]:
+    """A dispute's pickets, not cancelled, that overlap ``starts`` to ``ends``."""
+    return list(
+        await session.scalars(
+            select(Picket).where(
+                Picket.dispute_id == dispute_id,
+                Picket.cancelled.is_(False),
+                Picket.starts_at < ends,
+                Picket.ends_at > starts,
+            )
+        )
+    )
 
 
 async def unreminded_pledges(session: AsyncSession, picket_id: int) -> list[int]:

@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from bot.alerts.broadcast import Action, Subject, announce, change_subject, may_change, target_text
 from bot.alerts.dates import HORIZON, at, local, parse_moment
 from bot.alerts.disputes import find_dispute, label
+from bot.alerts.pickets import tell_pledgers
 from bot.alerts.render import span_label, strike_content
 from bot.alerts.strike_check import mandate_problem
 from bot.alerts.upcoming import upcoming
@@ -17,7 +18,7 @@ from bot.context import Context, UserError
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.text import bold, join, rich
 from bot.types import Button, ChatKind, Content, Outgoing
-from storage.alerts import Dispute, Strike, StrikeProposal, ballots_of
+from storage.alerts import Dispute, Strike, StrikeProposal, ballots_of, pickets_during
 from storage.chats import chat_tags, outbox_row_id
 
 LISTED = 10  # of each kind in /strikes
@@ -176,14 +177,25 @@ async def cancel(ctx: Context) -> list[Outgoing]:
         return [ctx.reply(f"Strike #{strike.id} was already cancelled.")]
     dispute = await find_dispute(ctx, strike.dispute_id, must_be_open=False)
     strike.cancelled = True
-    content = strike_content(strike, dispute, ctx.config.zone, ctx.clock.now())
     reason = ctx.args.get("reason", "")
+    content = strike_content(strike, dispute, ctx.config.zone, ctx.clock.now(), reason)
     chats = await change_subject(ctx, Subject.STRIKE, strike.id, content, Action.CANCEL, reason)
+    # Those going to its pickets should hear it from us, not find an empty gate.
+    pickets = await pickets_during(ctx.session, dispute.id, strike.starts_at, strike.ends_at)
+    head = rich(
+        "❌ ",
+        bold("Strike called off."),
+        " You said you'd be at a picket during it — check with your organiser whether "
+        "the picket still goes ahead:",
+    )
+    told = await tell_pledgers(ctx, [picket.id for picket in pickets], head, content)
+    also = f" and telling {len(told):,} picket volunteers privately" if told else ""
     return [
         ctx.reply(
             f"Strike #{strike.id} ({label(dispute)}) cancelled: marking its copies in {chats:,} "
-            "chats CANCELLED."
-        )
+            f"chats CANCELLED{also}."
+        ),
+        *told,
     ]
 
 

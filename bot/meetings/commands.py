@@ -371,7 +371,8 @@ async def cancel(ctx: Context) -> list[Outgoing]:
     await refresh(
         ctx.session, ctx.services, meeting, await posted_occurrences(ctx.session, meeting.id, now)
     )
-    return await _tell(ctx, meeting, occurrence, lambda _: cancelled_state(), going)
+    reason = _words(ctx.args.get("reason", ""), "The reason", 300)
+    return await _tell(ctx, meeting, occurrence, lambda _: cancelled_state(reason), going)
 
 
 async def skip(ctx: Context) -> list[Outgoing]:
@@ -704,8 +705,8 @@ def register(registry: Registry) -> None:
                     "cancel",
                     "Cancel a meeting (or a whole series); tells the chats and those going",
                     cancel,
-                    (ident,),
-                    example="/meeting cancel 12",
+                    (ident, Param("reason", "why, for everyone told", Kind.REST, required=False)),
+                    example="/meeting cancel 12 The hall is flooded",
                     role=Role.ORGANISER,
                 ),
                 Command(

@@ -130,8 +130,8 @@ def _joined(lines: list[Rich]) -> Rich:
     return Rich(tuple(spans))
 
 
-def cancelled_state() -> Rich:
-    return rich("❌ ", bold("Cancelled"))
+def cancelled_state(reason: str = "") -> Rich:
+    return rich("❌ ", bold("Cancelled"), f": {reason}" if reason else "")
 
 
 def skipped_state(next_time: datetime | None, zone: ZoneInfo) -> Rich:
