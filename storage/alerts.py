@@ -320,12 +320,18 @@ async def upcoming_pickets(session: AsyncSession, now: datetime, until: datetime
 
 
 async def open_ballots(session: AsyncSession, today: date, until: date) -> list[Ballot]:
-    """Ballots of open disputes that have not closed and close by ``until``."""
+    """Ballots of open disputes open at some time from ``today`` to ``until``: opened
+    already or opening by then, not yet closed, with no result recorded."""
     return list(
         await session.scalars(
             select(Ballot)
             .join(Dispute, Dispute.id == Ballot.dispute_id)
-            .where(Dispute.is_open.is_(True), Ballot.closes >= today, Ballot.closes <= until)
+            .where(
+                Dispute.is_open.is_(True),
+                Ballot.opens <= until,
+                Ballot.closes >= today,
+                Ballot.result_at.is_(None),
+            )
             .order_by(Ballot.closes, Ballot.id)
         )
     )

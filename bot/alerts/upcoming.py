@@ -9,6 +9,7 @@ asking). Meetings come from the meetings capability through
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -31,12 +32,28 @@ from storage.alerts import (
 from storage.chats import chat_tags
 from storage.models import Chat
 
+_TAG_WORD = re.compile(r"[a-z0-9][a-z0-9-]*:[a-z0-9][a-z0-9-]*")
+
+
+# At most this many tags of kinds a chat has no tag of are tried both ways (2^n).
+FREE_TAGS = 8
+
 
 class Relevance:
-    """Whether a tag expression concerns a chat; expressions are parsed once each."""
+    """Whether a tag expression concerns a chat; expressions are parsed once each.
+
+    Looser than announcing: a chat that says nothing about some kind of tag is
+    taken to cover all of that kind. A regional chat tagged only
+    ``region:west-midlands`` sees a dispute tagged ``region:west-midlands and
+    union:unison`` (it has no ``union:`` tag), and a UNISON chat with no region
+    sees its union's disputes everywhere; a ``region:staffordshire`` chat does
+    not see the West Midlands' — and a chat shares at least one tag with what it
+    sees, so an untagged chat or one tagged ``topic:housing`` is not flooded.
+    """
 
     def __init__(self, tags: frozenset[str] | None) -> None:
         self.tags = tags
+        self._kinds = {tag.partition(":")[0] for tag in tags or ()}
         self._known: dict[str, bool] = {}
 
     def __call__(self, target: str) -> bool:
@@ -44,10 +61,24 @@ class Relevance:
             return True
         if target not in self._known:
             try:
-                self._known[target] = parse_target(target).matches(self.tags)
+                self._known[target] = self._concerns(target)
             except UserError:  # stored expressions were checked when typed
                 self._known[target] = False
         return self._known[target]
+
+    def _concerns(self, target: str) -> bool:
+        assert self.tags is not None
+        parsed = parse_target(target)
+        if parsed.matches(self.tags):
+            return True
+        named = set(_TAG_WORD.findall(parsed.text))
+        free = sorted(tag for tag in named if tag.partition(":")[0] not in self._kinds)
+        if not named & self.tags or not free or len(free) > FREE_TAGS:
+            return False
+        return any(
+            parsed.matches(self.tags | {tag for bit, tag in enumerate(free) if chosen >> bit & 1})
+            for chosen in range(1, 2 ** len(free))
+        )
 
 
 async def relevance(session: AsyncSession, chat: Chat) -> Relevance:
