@@ -87,6 +87,6 @@ class Context:
     def require(self, role: Role, doing: str) -> None:
         if self.role < role:
             raise UserError(
-                f"Only {role.label}s can {doing}. "
+                f"Only {role.shown}s can {doing}. "
                 "Ask an admin to /grant you the role if you need it."
             )

@@ -33,6 +33,11 @@ class Role(IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @property
+    def shown(self) -> str:
+        """The role as people write it: "organiser", "TULO"."""
+        return "TULO" if self is Role.TULO else self.label
+
 
 class Kind(StrEnum):
     WORD = "word"  # one token

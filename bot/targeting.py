@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, UserError
 from bot.registry import Role
+from bot.text import counted
 from storage.models import Chat, ChatTag, RoleGrant
 
 Predicate = Callable[[frozenset[str]], bool]
@@ -126,8 +127,9 @@ async def resolve(ctx: Context, text: str, doing: str) -> list[Chat]:
         refused = [chat for chat in chats if chat.id not in allowed]
         if refused:
             raise UserError(
-                f"“{target.text}” matches {len(refused)} chat(s) you don't organise. Organisers "
-                "can only reach their own chats; a TULO or admin can send to all of them."
+                f"“{target.text}” matches {counted(len(refused), 'chat')} you don't organise. "
+                "Organisers can only reach their own chats; a TULO or admin can send to all "
+                "of them."
             )
     if not chats:
         raise UserError(f"No chat has tags matching “{target.text}”. See /tags in each chat.")

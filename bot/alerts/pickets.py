@@ -33,7 +33,7 @@ from bot.context import Context, UserError
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.services import Services
-from bot.text import Rich, bold, join, rich
+from bot.text import Rich, bold, counted, join, rich
 from bot.types import Content, Outgoing
 from storage.alerts import (
     Dispute,
@@ -248,7 +248,7 @@ async def correct(ctx: Context) -> list[Outgoing]:
     told = await tell_pledgers(ctx, [picket.id], head, content)
     return [
         ctx.reply(
-            f"Picket #{picket.id} corrected: updating its copies in {chats:,} chats"
+            f"Picket #{picket.id} corrected: updating its copies in {counted(chats, 'chat')}"
             f"{_and_told(told)}."
         ),
         *told,
@@ -267,7 +267,8 @@ async def cancel(ctx: Context) -> list[Outgoing]:
     told = await tell_pledgers(ctx, [picket.id], head, content)
     return [
         ctx.reply(
-            f"Picket #{picket.id} cancelled: marking its copies in {chats:,} chats CANCELLED"
+            f"Picket #{picket.id} cancelled: marking its copies in {counted(chats, 'chat')} "
+            "CANCELLED"
             f"{_and_told(told)}."
         ),
         *told,

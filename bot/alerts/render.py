@@ -12,7 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.alerts.mandate import Rule, Verdict, percent
-from bot.text import Rich, bold, italic, join, link, rich
+from bot.text import Rich, bold, counted, italic, join, link, rich
 from bot.types import Button, Content, Emphasis, Location
 from storage.alerts import Ballot, Dispute, Picket, Progress, Strike
 from storage.models import Chat
@@ -328,7 +328,7 @@ def chat_name(chat: Chat) -> str:
 
 def receipt_text(title: str, target: str, done: Progress, *, cancelled: bool = False) -> Rich:
     """``Delivered 734/1,000 · 3 failed`` while it goes; the failures by name at the end."""
-    head = rich(bold(title), f" to {done.total:,} chats · {target}")
+    head = rich(bold(title), f" to {counted(done.total, 'chat')} · {target}")
     if cancelled:
         head = head + " · cancelled"
     tally = f"Delivered {done.sent:,}/{done.total:,}" + (

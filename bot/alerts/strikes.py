@@ -16,7 +16,7 @@ from bot.alerts.strike_check import mandate_problem
 from bot.alerts.upcoming import upcoming
 from bot.context import Context, UserError
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
-from bot.text import bold, join, rich
+from bot.text import bold, counted, join, rich
 from bot.types import Button, ChatKind, Content, Outgoing
 from storage.alerts import Dispute, Strike, StrikeProposal, ballots_of, pickets_during
 from storage.chats import chat_tags, outbox_row_id
@@ -192,8 +192,8 @@ async def cancel(ctx: Context) -> list[Outgoing]:
     also = f" and telling {len(told):,} picket volunteers privately" if told else ""
     return [
         ctx.reply(
-            f"Strike #{strike.id} ({label(dispute)}) cancelled: marking its copies in {chats:,} "
-            f"chats CANCELLED{also}."
+            f"Strike #{strike.id} ({label(dispute)}) cancelled: marking its copies in "
+            f"{counted(chats, 'chat')} CANCELLED{also}."
         ),
         *told,
     ]

@@ -46,7 +46,7 @@ from bot.meetings.when import (
 )
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
-from bot.text import Rich, bold, rich
+from bot.text import Rich, bold, counted, platforms_text, rich
 from bot.types import Button, Content, Outgoing, TextIn
 from storage.chats import direct_chat, outbox_row_id
 from storage.meetings import (
@@ -144,6 +144,11 @@ async def add(ctx: Context) -> list[Outgoing]:
         )
     zone = await settings.zone_of(ctx.session, ctx.config, ctx.chat.id)
     understood = understand(draft.when, zone, ctx.clock.now())
+    if len(targets) > ctx.config.alerts.confirm_above_chats:  # as announcements do
+        where = counted(len(targets), "chat") + platforms_text(targets)
+        understood = replace(
+            understood, notes=(*understood.notes, f"It goes to {where} matching {ctx.args['to']}.")
+        )
     if understood.notes:
         return [await _ask(ctx, understood, draft.when, {"kind": "add", **asdict(draft)}, None)]
     return await _create(ctx, draft, understood.schedule, understood.repeat_text)
@@ -355,7 +360,10 @@ async def _tell(
         messages.append(Outgoing(await direct_chat(ctx.session, person, now), Content(personal)))
     if all(chat.id != ctx.chat.id for chat in chats):
         messages.append(
-            ctx.reply(f"Done: told {len(chats)} chat(s) and {len(people)} person(s) going.")
+            ctx.reply(
+                f"Done: told {counted(len(chats), 'chat')} and "
+                f"{counted(len(people), 'person', 'people')} going."
+            )
         )
     return messages
 
@@ -505,7 +513,9 @@ async def _move_one(
     zone = await settings.zone_of(ctx.session, ctx.config, meeting.chat_id)
     messages += await _tell_going(ctx, meeting, new, going, zone, day_text(occurrence, zone))
     if all(chat.id != ctx.chat.id for chat in chats):
-        messages.append(ctx.reply(f"Moved: told {len(chats)} chat(s) and {len(going)} going."))
+        messages.append(
+            ctx.reply(f"Moved: told {counted(len(chats), 'chat')} and {len(going)} going.")
+        )
     return messages
 
 
@@ -567,7 +577,9 @@ async def _move(
     zone = await settings.zone_of(ctx.session, ctx.config, meeting.chat_id)
     messages += await _tell_going(ctx, meeting, schedule.start, going, zone)
     if all(chat.id != ctx.chat.id for chat in chats):
-        messages.append(ctx.reply(f"Moved: told {len(chats)} chat(s) and {len(going)} going."))
+        messages.append(
+            ctx.reply(f"Moved: told {counted(len(chats), 'chat')} and {len(going)} going.")
+        )
     return messages
 
 
