@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from telegram import Bot, CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, Update, User
 from telegram import error as tg
-from telegram.constants import ChatType, MessageEntityType
+from telegram.constants import CallbackQueryLimit, ChatType, MessageEntityType
 
 from adapters.base import EventHandler
 from bot.types import (
@@ -126,7 +126,9 @@ class Incoming:
             log.exception("handling a Telegram button press failed")
         try:
             async with self._answering:
-                await query.get_bot().answer_callback_query(query.id, text=notice or None)
+                await query.get_bot().answer_callback_query(
+                    query.id, text=fit_notice(notice) or None
+                )
         except tg.TelegramError as error:
             log.warning("could not answer a Telegram button press: %s", error)
 
@@ -154,6 +156,13 @@ class Incoming:
         if sender_chat is not None and sender_chat.id == chat.id:
             return True
         return user.id in await self._admins.admins(chat.id)
+
+
+def fit_notice(notice: str) -> str:
+    """A button's answer within Telegram's 200 characters: longer, and Telegram
+    refuses it and the button keeps spinning (a 200-character title quoted)."""
+    limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+    return notice if len(notice) <= limit else notice[: limit - 1].rstrip() + "…"
 
 
 def chat_ref(chat: Chat) -> ChatRef:
