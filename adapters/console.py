@@ -46,6 +46,7 @@ from bot.types import (
     Delivery,
     MemberJoined,
     Op,
+    TextIn,
     UserRef,
 )
 
@@ -117,7 +118,7 @@ class ConsoleAdapter:
         elif line.startswith("/"):
             name, _, rest = line[1:].partition(" ")
             await self._emit(CommandIn(self._chat_ref(), self._user_ref(), name, rest.strip()))
-        else:
+        elif await self._emit_text(line):
             self._print("(I only answer commands that start with /. Try /help.)")
 
     async def _meta(self, line: str) -> None:
@@ -169,6 +170,13 @@ class ConsoleAdapter:
             raise RuntimeError("console adapter not started")
         result = await self._on_event(event)
         return result.notice
+
+    async def _emit_text(self, line: str) -> bool:
+        """Hand a plain line to the core; whether nobody was waiting for it."""
+        if self._on_event is None:
+            raise RuntimeError("console adapter not started")
+        result = await self._on_event(TextIn(self._chat_ref(), self._user_ref(), line))
+        return result.unanswered
 
     def _chat_ref(self) -> ChatRef:
         if self.chat == PRIVATE:  # addressed by the person's id, as on every platform

@@ -22,6 +22,7 @@ from bot.types import (
     Emphasis,
     Location,
     Outgoing,
+    TextIn,
 )
 from storage.models import Chat, Person
 
@@ -38,7 +39,7 @@ class UserError(Exception):
 @dataclass
 class Context:
     session: AsyncSession
-    event: CommandIn | ButtonIn
+    event: CommandIn | ButtonIn | TextIn
     chat: Chat
     person: Person
     role: Role
@@ -86,6 +87,6 @@ class Context:
     def require(self, role: Role, doing: str) -> None:
         if self.role < role:
             raise UserError(
-                f"Only {role.label}s can {doing}. "
+                f"Only {role.shown}s can {doing}. "
                 "Ask an admin to /grant you the role if you need it."
             )

@@ -35,10 +35,18 @@ from bot.types import (
     EventResult,
     MemberJoined,
     Outgoing,
+    TextIn,
     UserRef,
 )
 from bot.values import visible
-from storage.chats import deactivate_chat, find_chat, move_chat, register_chat, register_person
+from storage.chats import (
+    deactivate_chat,
+    find_chat,
+    find_person,
+    move_chat,
+    register_chat,
+    register_person,
+)
 from storage.models import Chat, Person
 
 log = logging.getLogger(__name__)
@@ -91,6 +99,8 @@ class Core:
             quick = self.registry.quick_buttons.get(event.data.partition(":")[0])
             if quick is not None:
                 return await self._quick(quick, event)
+        if isinstance(event, TextIn):
+            return await self._text(event)
         messages: list[Outgoing] = []
         identity = (event.chat, event.user) if isinstance(event, CommandIn | ButtonIn) else None
         try:
@@ -128,6 +138,36 @@ class Core:
             self.outbox.notify(m.chat.platform for m in messages)
         return result
 
+    async def _text(self, event: TextIn) -> EventResult:
+        """A plain message: the answer someone was asked for here, or nothing. Nobody
+        is registered for it: in a busy group most messages are not for the bot."""
+        if not self.registry.answers:
+            return EventResult(unanswered=True)
+        messages: list[Outgoing] = []
+        try:
+            async with self.db.session() as session:
+                chat = await find_chat(session, event.chat.platform, event.chat.chat_id)
+                person = await find_person(session, event.user.platform, event.user.user_id)
+                if chat is None or person is None or not chat.active:
+                    return EventResult(unanswered=True)
+                role = await effective_role(session, self.config, person, chat, event.user)
+                ctx = Context(session, event, chat, person, role, self.services)
+                for hook in self.registry.answers:
+                    answered = await hook(ctx)
+                    if answered is not None:
+                        messages = answered
+                        await self._enqueue(session, event, messages)
+                        break
+                else:
+                    return EventResult(unanswered=True)
+        except UserError as refusal:
+            return await self._refuse(event, refusal.text)
+        except Exception:
+            log.exception("handling a plain message failed")
+            return await self._refuse(event, rich(SORRY))
+        self.outbox.notify(m.chat.platform for m in messages)
+        return EventResult()
+
     def _remember(self, identity: tuple[ChatRef, UserRef], ids: tuple[int, int]) -> None:
         """Remember whom and where a registered command came from. The next command
         from the same person, as named, in the same chat, as named, then needs no
@@ -162,7 +202,7 @@ class Core:
     async def _refuse(self, event: Event, text: Rich) -> EventResult:
         if isinstance(event, ButtonIn):
             return EventResult(notice=str(text))
-        if not isinstance(event, CommandIn):
+        if not isinstance(event, CommandIn | TextIn):
             return EventResult()
         reply = Outgoing(event.chat, Content(text, private=True, reply_handle=event.reply_handle))
         try:

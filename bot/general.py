@@ -62,7 +62,7 @@ def describe(command: Command) -> Rich:
     if command.example:
         lines.append(rich("Example: ", code(command.example)))
     if command.role > Role.MEMBER:
-        lines.append(rich(italic(f"Needs the {command.role.label} role.")))
+        lines.append(rich(italic(f"Needs the {command.role.shown} role.")))
     return join(lines)
 
 

@@ -1,13 +1,15 @@
 """Turn the text after a command into typed arguments, or a friendly explanation.
 
-Quoting follows the shell (stdlib :mod:`shlex`) with two changes for people typing
-on phones: curly quotes count as straight ones, and only double quotes group
-words, so an apostrophe in ``Miners' Welfare`` or ``don't`` is just a letter.
+Quoting follows the shell (stdlib :mod:`shlex`) with changes for people typing on
+phones: curly quotes count as straight ones, and single quotes group words only
+where they pair at the edges of words ('Sat 12th'), so an apostrophe in
+``Miners' Welfare`` or ``don't`` is just a letter.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +31,26 @@ class Parsed:
     args: dict[str, Any] = field(default_factory=dict)
 
 
+# A phrase in British single quotes: a ' starting a word, up to a ' ending one (and
+# no other quote between); "double-quoted" stretches are passed over unchanged.
+_SINGLE_QUOTED = re.compile(r"""("[^"]*"?)|(?<!\S)'([^'"]*?[^'"\s])'(?!\S)""")
+
+
+def _british(text: str) -> str:
+    """``'Sat 12th'`` as ``"Sat 12th"``, while the apostrophes of ``Miners' Welfare``
+    and ``don't`` stay letters: only quotes that pair at the edges of words count."""
+    return _SINGLE_QUOTED.sub(lambda m: m[1] or f'"{m[2]}"', text)
+
+
+def quoted(text: str) -> bool:
+    """Whether ``text`` quotes anything, in any of the quotes :func:`tokenize` reads."""
+    return '"' in _british(text.translate(SMART_QUOTES))
+
+
 def tokenize(text: str) -> list[str]:
     """The words and quoted phrases of ``text``, each :func:`~bot.values.visible`:
     invisible characters cannot make a tag, an option or an id look like another."""
-    lexer = shlex.shlex(text.translate(SMART_QUOTES), posix=True)
+    lexer = shlex.shlex(_british(text.translate(SMART_QUOTES)), posix=True)
     lexer.whitespace_split = True
     lexer.quotes = '"'
     lexer.escape = ""

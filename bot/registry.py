@@ -37,6 +37,11 @@ class Role(IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @property
+    def shown(self) -> str:
+        """The role as people write it: "organiser", "TULO"."""
+        return "TULO" if self is Role.TULO else self.label
+
 
 class Kind(StrEnum):
     WORD = "word"  # one token
@@ -129,6 +134,7 @@ class Registry:
     startup: list[StartupHook] = field(default_factory=list)
     delivered: list[tuple[str, DeliveredHook]] = field(default_factory=list)
     joined: list[JoinedHook] = field(default_factory=list)
+    answers: list[AnswerHook] = field(default_factory=list)
 
     def add(self, command: Command) -> Command:
         if command.name in self.commands:
@@ -180,6 +186,12 @@ class Registry:
         only people who use the bot are."""
         self.joined.append(hook)
 
+    def on_answer(self, hook: AnswerHook) -> None:
+        """Offer ``hook(ctx)`` each plain message from someone registered: it returns
+        the messages it answers with if it was waiting for that person's answer in
+        that chat (e.g. the time after "✏ Fix"), else ``None`` to pass it on."""
+        self.answers.append(hook)
+
     def get(self, name: str) -> Command | None:
         return self.commands.get(name)
 
@@ -200,4 +212,5 @@ ButtonHandler = Callable[["Context", str], Awaitable[ButtonAnswer]]
 QuickButtonHandler = Callable[["Services", ButtonIn], Awaitable[str]]
 StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[Finished]], Awaitable[None]]
+AnswerHook = Callable[["Context"], Awaitable[list[Outgoing] | None]]
 JoinedHook = Callable[["AsyncSession", "Services", "Chat", UserRef], Awaitable[list[Outgoing]]]

@@ -182,7 +182,10 @@ def register(registry: Registry) -> None:
             (person, role),
             example='/grant "Sam Jones" organiser',
             role=Role.TULO,
-            details="Organiser applies to this chat; tulo and admin apply everywhere.",
+            details=(
+                "Admins grant any role; TULOs grant organiser only. Organiser applies to this "
+                "chat; tulo and admin apply everywhere."
+            ),
         )
     )
     registry.add(

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, UserError
 from bot.registry import Role
+from bot.text import counted
 from bot.values import visible
 from storage.models import Chat, ChatTag, RoleGrant
 
@@ -199,8 +200,9 @@ async def reachable(ctx: Context, text: str, doing: str) -> tuple[Target, list[C
         refused = [chat for chat in chats if chat.id not in allowed]
         if refused:
             raise UserError(
-                f"“{target.text}” matches {len(refused)} chat(s) you don't organise. Organisers "
-                "can only reach their own chats; a TULO or admin can send to all of them."
+                f"“{target.text}” matches {counted(len(refused), 'chat')} you don't organise. "
+                "Organisers can only reach their own chats; a TULO or admin can send to all "
+                "of them."
             )
     return target, chats
 

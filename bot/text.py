@@ -11,10 +11,11 @@ Spans survive a trip through the outbox as plain JSON (``to_json``/``from_json``
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Style(StrEnum):
@@ -92,6 +93,24 @@ def join(parts: Iterable[Rich | Span | str], separator: str = "\n") -> Rich:
     for index, part in enumerate(parts):
         out = out + (separator if index else "") + part
     return out
+
+
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """``1 chat``, ``2 chats``, ``1,000 people``: never "1 chats" or "chat(s)"."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+class _OnPlatform(Protocol):
+    @property
+    def platform(self) -> str: ...
+
+
+def platforms_text(chats: Iterable[_OnPlatform]) -> str:
+    """`` (3 on Telegram, 1 on Discord)`` — nothing when they are all on one."""
+    found = Counter(chat.platform for chat in chats)
+    if len(found) < 2:
+        return ""
+    return " (" + ", ".join(f"{n:,} on {p.title()}" for p, n in sorted(found.items())) + ")"
 
 
 def bold(text: str) -> Span:

@@ -83,6 +83,17 @@ class ButtonIn:
 
 
 @dataclass(frozen=True, slots=True)
+class TextIn:
+    """A plain message, not a command: the core acts on it only when it asked this
+    person for an answer here (the time, after "✏ Fix"), and ignores it otherwise."""
+
+    chat: ChatRef
+    user: UserRef
+    text: str
+    reply_handle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MemberJoined:
     chat: ChatRef
     user: UserRef
@@ -107,7 +118,7 @@ class ChatMoved:
     new_chat_id: str
 
 
-Event = CommandIn | ButtonIn | MemberJoined | BotAdded | BotRemoved | ChatMoved
+Event = CommandIn | ButtonIn | TextIn | MemberJoined | BotAdded | BotRemoved | ChatMoved
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +132,9 @@ class EventResult:
     """
 
     notice: str = ""
+    # A plain message (TextIn) nobody was asked for: an adapter may say how to talk
+    # to the bot where that is not noise (the console).
+    unanswered: bool = False
 
 
 # --- outgoing messages -----------------------------------------------------------

@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, UTCDateTime
+from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, Person, UTCDateTime
 
 # --- the subjects of announcements ---------------------------------------------------
 
@@ -98,6 +98,26 @@ class Strike(Base):
     target: Mapped[str] = mapped_column(String(500))
     cancelled: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StrikeProposal(Base):
+    """Strike dates that a ballot's mandate does not plainly cover, waiting for their
+    sender to press "Announce anyway": nothing is a strike until then."""
+
+    __tablename__ = "strike_proposals"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    all_day: Mapped[bool] = mapped_column(default=False)
+    target: Mapped[str] = mapped_column(String(500))
+    quiet: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -303,15 +323,29 @@ async def upcoming_pickets(session: AsyncSession, now: datetime, until: datetime
 
 
 async def open_ballots(session: AsyncSession, today: date, until: date) -> list[Ballot]:
-    """Ballots of open disputes that have not closed and close by ``until``."""
+    """Ballots of open disputes open at some time from ``today`` to ``until``: opened
+    already or opening by then, not yet closed, with no result recorded."""
     return list(
         await session.scalars(
             select(Ballot)
             .join(Dispute, Dispute.id == Ballot.dispute_id)
-            .where(Dispute.is_open.is_(True), Ballot.closes >= today, Ballot.closes <= until)
+            .where(
+                Dispute.is_open.is_(True),
+                Ballot.opens <= until,
+                Ballot.closes >= today,
+                Ballot.result_at.is_(None),
+            )
             .order_by(Ballot.closes, Ballot.id)
         )
     )
+
+
+async def ballots_of(session: AsyncSession, dispute_id: int) -> list[Ballot]:
+    """A dispute's ballots, the earliest first."""
+    found = await session.scalars(
+        select(Ballot).where(Ballot.dispute_id == dispute_id).order_by(Ballot.closes, Ballot.id)
+    )
+    return list(found)
 
 
 async def disputes_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Dispute]:
@@ -338,6 +372,30 @@ async def pledge_counts(session: AsyncSession, picket_ids: Sequence[int]) -> dic
         .group_by(PicketPledge.picket_id)
     )
     return {picket_id: count for picket_id, count in rows}
+
+
+async def pledgers(session: AsyncSession, picket_ids: Iterable[int]) -> list[Person]:
+    """Everyone who said they'll be at any of these pickets, once each."""
+    pledged = select(PicketPledge.person_id).where(PicketPledge.picket_id.in_(list(picket_ids)))
+    return list(
+        await session.scalars(select(Person).where(Person.id.in_(pledged)).order_by(Person.id))
+    )
+
+
+async def pickets_during(
+    session: AsyncSession, dispute_id: int, starts: datetime, ends: datetime
+) -> list[Picket]:
+    """A dispute's pickets, not cancelled, that overlap ``starts`` to ``ends``."""
+    return list(
+        await session.scalars(
+            select(Picket).where(
+                Picket.dispute_id == dispute_id,
+                Picket.cancelled.is_(False),
+                Picket.starts_at < ends,
+                Picket.ends_at > starts,
+            )
+        )
+    )
 
 
 async def unreminded_pledges(session: AsyncSession, picket_id: int) -> list[int]:

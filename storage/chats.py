@@ -156,6 +156,14 @@ async def redeem_invite(session: AsyncSession, code_hash: str, chat_id: int, now
     return bool(getattr(result, "rowcount", 0))
 
 
+async def outbox_row_id(session: AsyncSession, dedupe_key: str) -> int | None:
+    """The outbox row sent with ``dedupe_key`` (a question later edited to its answer)."""
+    row_id: int | None = await session.scalar(
+        select(OutboxRow.id).where(OutboxRow.dedupe_key == dedupe_key)
+    )
+    return row_id
+
+
 async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> list[Finished]:
     """Nothing more is sent to a chat that removed the bot: its pending outbox rows
     fail now. Returns them, so delivery receipts can count them."""

@@ -16,13 +16,14 @@ Everything personal (an RSVP, a pending confirmation) hangs off ``people.id`` wi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -84,7 +85,8 @@ class Meeting(Base):
     ``starts_at`` is the first occurrence in UTC; ``rule`` an RFC 5545 RRULE body
     (``FREQ=WEEKLY;BYDAY=SA``, empty for a one-off) expanded in the wall time of
     ``zone``, so a 19:30 meeting stays 19:30 through clock changes. ``reminders``
-    NULL means each target chat's own offsets. ``revision`` counts moves.
+    NULL means each target chat's own offsets. ``revision`` counts changes, which
+    calendar apps read as the event's SEQUENCE.
     """
 
     __tablename__ = "meetings"
@@ -102,6 +104,12 @@ class Meeting(Base):
     rule: Mapped[str] = mapped_column(String(200), default="")
     repeat_text: Mapped[str] = mapped_column(String(200), default="")
     reminders: Mapped[str | None] = mapped_column(String(64))
+    # How long it lasts (NULL: not said; calendars get 90 minutes), and the last
+    # local day of a series (NULL: it goes on).
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    # Single dates of a series moved to another time: {original: new}, UTC ISO.
+    moves: Mapped[dict[str, str] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.ACTIVE.value)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -458,6 +466,17 @@ async def carry_answers(
     )
 
 
+async def move_answers(
+    session: AsyncSession, meeting_id: int, old: datetime, new: datetime
+) -> None:
+    """After one date of a series moved: its answers count for the new time."""
+    await session.execute(
+        update(MeetingRsvp)
+        .where(MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.occurrence == old)
+        .values(occurrence=new)
+    )
+
+
 async def posted_occurrences(
     session: AsyncSession, meeting_id: int, after: datetime
 ) -> list[datetime]:
@@ -487,13 +506,6 @@ async def posts_of(
     return [(post, row_id) for post, row_id in rows]
 
 
-async def outbox_row_id(session: AsyncSession, dedupe_key: str) -> int | None:
-    row_id: int | None = await session.scalar(
-        select(OutboxRow.id).where(OutboxRow.dedupe_key == dedupe_key)
-    )
-    return row_id
-
-
 async def clear_skips(session: AsyncSession, meeting_id: int) -> None:
     await session.execute(delete(MeetingSkip).where(MeetingSkip.meeting_id == meeting_id))
 
@@ -501,6 +513,23 @@ async def clear_skips(session: AsyncSession, meeting_id: int) -> None:
 async def forget_proposals(session: AsyncSession, before: datetime) -> None:
     """Unanswered confirmations are dropped after a while."""
     await session.execute(delete(MeetingProposal).where(MeetingProposal.created_at < before))
+
+
+async def awaiting_answer(
+    session: AsyncSession, person_id: int, chat_id: int, since: datetime
+) -> MeetingProposal | None:
+    """The question this person was last asked to answer by message in this chat
+    (after "✏ Fix"), if asked ``since``."""
+    found = await session.scalars(
+        select(MeetingProposal)
+        .where(
+            MeetingProposal.person_id == person_id,
+            MeetingProposal.chat_id == chat_id,
+            MeetingProposal.created_at >= since,
+        )
+        .order_by(MeetingProposal.created_at.desc(), MeetingProposal.id.desc())
+    )
+    return next((p for p in found if p.payload.get("awaiting")), None)
 
 
 async def active_chats(session: AsyncSession, chat_ids: Iterable[int]) -> list[Chat]:

@@ -134,8 +134,7 @@ async def test_a_big_announcement_is_previewed_and_sent_once_on_confirm(
         out = await bot.say("/alert send region:west-midlands Rally at noon, Victoria Square")
         assert "Rally at noon, Victoria Square" in out
         assert (
-            "Alert #1 is ready. It goes to 2 chats matching region:west-midlands (2 on console)."
-            in out
+            "Alert #1 is ready. It goes to 2 chats matching region:west-midlands. Send it?" in out
         )
         assert "[1] Send to 2 chats   [2] Don't send" in out
         assert "[cannock]" not in out  # nothing sent yet
@@ -163,7 +162,7 @@ async def test_only_organisers_announce_and_only_to_chats_they_organise(bot: Ale
     assert "Only organisers can use /picket" in out
     await bot.say(":chat cannock", "/whoami", ":user alice", "/grant sam organiser")
     out = await bot.say(":user sam", PICKET)
-    assert "matches 1 chat(s) you don't organise" in out
+    assert "matches 1 chat you don't organise" in out
     out = await bot.say(PICKET + ' --to "region:west-midlands and not union:unison"')
     assert set(copies(out)) == {"cannock"}
     out = await bot.say("/alert status 1")
@@ -213,7 +212,9 @@ async def test_bad_input_gets_a_specific_friendly_reply(bot: AlertsConsole) -> N
 
 
 async def test_strikes_lists_what_concerns_this_chat(bot: AlertsConsole) -> None:
-    await bot.say(PICKET, "/strike add 1 12/3 13/3", "/ballot add 1 2/3 20/3 1200 --quiet")
+    # No ballot yet: the strike is confirmed with "Go ahead anyway" ([3]).
+    await bot.say(PICKET, "/strike add 1 12/3 13/3", ":press 3")
+    await bot.say("/ballot add 1 2/3 20/3 1200 --quiet")
     out = await bot.say(":chat cannock", "/strikes")
     assert "Coming up for this chat" in out
     assert (
@@ -292,9 +293,10 @@ async def test_the_weekly_digest_goes_once_a_week(bot: AlertsConsole) -> None:
     out = await bot.tick(days=6, hours=23)  # Monday 9 March, 08:00 London
     digest = copies(out)["cannock"]
     assert "This week, from Mon 9 Mar" in digest
-    assert "Nothing planned for the next 7 days" in digest  # all of it was last week
+    assert "ballot open, closes Mon 30 Mar (ballot #2)" in digest  # still open: listed
+    assert "Strikes" not in digest and "Pickets" not in digest  # all of that was last week
     out = await bot.say("/digest on tue 09:15")  # a second one in the same week? no
-    assert "the next on Tue 10 Mar" in out
+    assert "the next on Tue 17 Mar" in out  # and it says so
     assert "This week" not in await bot.tick(days=1, hours=2)
     await bot.say(":chat branch", '/picket add 1 Depot "B69 4JE" 18/3 7-9', ":chat cannock")
     out = await bot.tick(days=7)

@@ -131,7 +131,7 @@ async def test_a_sender_killed_mid_broadcast_loses_no_chat(
         await tagged_test_chats(bot.app.db, clock, 500)
         await bot.say('/dispute add UNISON Depot "Pay" region:x')
         out = await bot.say('/picket add 1 Depot "B69 4JE" tomorrow 06:00-10:00')
-        assert "It goes to 500 chats matching region:x (500 on test)." in out
+        assert "It goes to 500 chats matching region:x. Send it?" in out
         await bot.say(":press 1")
 
         log = tmp_path / "delivered.log"

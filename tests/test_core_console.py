@@ -38,7 +38,7 @@ async def test_help_lists_commands_and_explains_one(bot: ConsoleSession) -> None
     out = await bot.say("/help grant")
     assert "Usage: /grant <person> <role>" in out
     assert 'Example: /grant "Sam Jones" organiser' in out
-    assert "Needs the tulo role." in out
+    assert "Needs the TULO role." in out
 
 
 async def test_help_hides_commands_a_member_cannot_use(bot: ConsoleSession) -> None:
@@ -85,7 +85,7 @@ async def test_roles_are_checked_and_granted(bot: ConsoleSession) -> None:
     assert "Only organisers" in out
     # organisers cannot hand out roles
     out = await bot.say(":chat branch", "/grant sam tulo")
-    assert "Only tulos can use /grant" in out
+    assert "Only TULOs can use /grant" in out
     out = await bot.say(":user alice", "/roles")
     assert "sam (console:sam) — organiser" in out
     out = await bot.say("/revoke sam organiser", ":user sam", "/whoami")

@@ -113,9 +113,11 @@ async def test_a_guessed_time_is_shown_for_confirm_or_fix(bot: ConsoleSession) -
     out = await bot.say('/meeting add "Social" "next Friday 8pm" "The Swan"')
     assert "“next Friday” can mean the coming one or the one after" in out
     out = await bot.say(f":press {buttons(out)['Fix']}")
-    assert "Not done. Send it again with the time written out" in out
+    assert "What time should it be? Send just the time as your next message here" in out
     assert "You wrote: “next Friday 8pm”" in out
     assert await count(bot, Meeting) == 1
+    out = await bot.say("Fri 13/3 8pm")  # the answer, in the next message: no retyping
+    assert "✔ Confirmed: Fri 13 Mar 2026, 20:00 GMT." in out and "📅 Social  #2" in out
     assert await count(bot, MeetingProposal) == 0
 
 
@@ -224,7 +226,7 @@ async def test_skip_one_date_of_a_series(bot: ConsoleSession) -> None:
     await bot.say(":user sam", f":press {going}", ":user alice")
     out = await bot.say("/meeting skip 1")
     assert "(message #1 edited) ⏭ Not happening this time. The next one is Sat 14 Mar" in out
-    assert "[branch] ⏭ Not happening on Sat 7 Mar. The next one is below." in out
+    assert "[branch] ⏭ Not happening on Sat 7 Mar. The next one is Sat 14 Mar:" in out
     assert "🕖 Sat 14 Mar 2026, 10:00 GMT" in out
     assert "[@sam] ⏭ Not happening on Sat 7 Mar." in out
     out = await bot.say("/meetings")

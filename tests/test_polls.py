@@ -161,7 +161,7 @@ async def test_one_poll_across_chats_and_platforms_has_one_tally(
         await add_tags(session, telegram, ["region:cannock"])
     await bot.say("/tag region:cannock", ":chat depot", "/tag region:cannock", ":chat branch")
     out = await bot.say('/poll "Strike?" "Yes" "No" --to region:cannock')
-    assert "Poll #1 is posted to 3 chat(s): 2 on Console, 1 on Telegram." in out
+    assert "Poll #1 is posted to 3 chats (2 on Console, 1 on Telegram)." in out
     core = bot.app.core
     # sam is in both console chats: presses in both count once, the last one standing.
     assert (await core.handle(press(BRANCH, "Sam", "vote:1:0"))).notice == "Your vote: A (Yes)"
@@ -193,7 +193,7 @@ async def test_only_organisers_may_post_beyond_this_chat(bot: ConsoleSession) ->
     assert "Only organisers can post polls to chats" in out
     await bot.say(":user alice", "/grant sam organiser")
     out = await bot.say(":user sam", '/poll "Q?" "A" "B" --to region:cannock')
-    assert "matches 1 chat(s) you don't organise" in out
+    assert "matches 1 chat you don't organise" in out
     out = await bot.say('/poll "Q?" "A" "B"')  # anyone may poll the chat they are in
     assert "📊 Poll #1: Q?" in out
 

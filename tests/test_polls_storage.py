@@ -35,7 +35,7 @@ async def bot(database: Database, clock: FakeClock) -> AsyncIterator[ConsoleSess
 async def two_chat_poll(bot: ConsoleSession, *options: str) -> None:
     await bot.say("/tag region:cannock", ":chat depot", "/tag region:cannock", ":chat branch")
     out = await bot.say(f'/poll "Strike?" "Yes" "No" --to region:cannock {" ".join(options)}')
-    assert "Poll #1 is posted to 2 chat(s)" in out
+    assert "Poll #1 is posted to 2 chats" in out
 
 
 def press(chat: ChatRef, who: str, option: int) -> ButtonIn:

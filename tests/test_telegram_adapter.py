@@ -38,6 +38,7 @@ from bot.types import (
     Location,
     MemberJoined,
     Op,
+    TextIn,
     UserRef,
 )
 from tests.fakes.telegram_api import (
@@ -176,13 +177,15 @@ async def test_basic_group_counts_as_group(tg: Harness) -> None:
     assert event.chat == ChatRef("telegram", "-4321", "Old branch", ChatKind.GROUP)
 
 
-async def test_text_and_commands_for_other_bots_are_ignored(tg: Harness) -> None:
+async def test_commands_for_other_bots_are_ignored_and_text_is_offered(tg: Harness) -> None:
     tg.api.push(
         text_update("hello everyone", DEPOT, ADA),
         command_update("/help@SomeOtherBot", DEPOT, ADA),
         command_update("/HELP@organisebot", DEPOT, ADA),
     )
 
+    text = await tg.next_event()  # the core acts on it only if it asked ADA a question
+    assert isinstance(text, TextIn) and text.text == "hello everyone"
     event = await tg.next_event()
 
     assert isinstance(event, CommandIn)

@@ -221,6 +221,20 @@ async def test_forgetme_confirm_button_answers_with_the_cores_notice(
         assert await find_person(session, "telegram", str(BOB["id"])) is None
 
 
+async def test_a_button_answer_quoting_a_long_title_fits_telegrams_200(
+    tg: TelegramSession,
+) -> None:
+    title = "Annual general meeting " + "x" * 170  # within the 200 a title may have
+    await tg.ask(f'/meeting add "{title}" "tomorrow 19:00" "Hall"', DEPOT, ALICE)
+    [[going, *_]] = tg.sent(DEPOT["id"])[-1]["reply_markup"]["inline_keyboard"]
+    tg.api.push(callback_update(going["callback_data"], DEPOT, BOB, query_id="long"))
+
+    answer = await tg.api.wait_for_call("answerCallbackQuery")
+
+    assert answer["text"].startswith("Noted: going — Annual general meeting xxx")
+    assert len(answer["text"]) == 200 and answer["text"].endswith("…")
+
+
 async def test_stale_button_gets_a_friendly_answer(tg: TelegramSession) -> None:
     tg.api.push(callback_update("vanished:7", DEPOT, ALICE, query_id="stale"))
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from telegram import Bot, CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, Update, User
 from telegram import error as tg
-from telegram.constants import ChatType, MessageEntityType
+from telegram.constants import CallbackQueryLimit, ChatType, MessageEntityType
 
 from adapters.base import EventHandler
 from bot.types import (
@@ -27,6 +27,7 @@ from bot.types import (
     CommandIn,
     Event,
     MemberJoined,
+    TextIn,
     UserRef,
 )
 
@@ -91,10 +92,13 @@ class Incoming:
                 if member.id != bot.id
             ]
         command = parse_command(message, bot.username)
-        if command is None or message.from_user is None:
-            return []
-        name, text = command
+        text = message.text or ""
+        if message.from_user is None or (command is None and (not text or text[0] == "/")):
+            return []  # nothing for us, or a command for another bot
         user = await self._user_ref(message.from_user, message.chat, message.sender_chat)
+        if command is None:  # in a group with privacy mode: a reply to one of ours
+            return [TextIn(chat, user, text)]
+        name, text = command
         return [CommandIn(chat, user, name, text)]
 
     async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
@@ -122,7 +126,9 @@ class Incoming:
             log.exception("handling a Telegram button press failed")
         try:
             async with self._answering:
-                await query.get_bot().answer_callback_query(query.id, text=notice or None)
+                await query.get_bot().answer_callback_query(
+                    query.id, text=fit_notice(notice) or None
+                )
         except tg.TelegramError as error:
             log.warning("could not answer a Telegram button press: %s", error)
 
@@ -150,6 +156,13 @@ class Incoming:
         if sender_chat is not None and sender_chat.id == chat.id:
             return True
         return user.id in await self._admins.admins(chat.id)
+
+
+def fit_notice(notice: str) -> str:
+    """A button's answer within Telegram's 200 characters: longer, and Telegram
+    refuses it and the button keeps spinning (a 200-character title quoted)."""
+    limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+    return notice if len(notice) <= limit else notice[: limit - 1].rstrip() + "…"
 
 
 def chat_ref(chat: Chat) -> ChatRef:

@@ -19,7 +19,6 @@ comes at most that long after the last copy.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,7 +34,7 @@ from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.services import Services
 from bot.tags import TAG
 from bot.targeting import parse_target, resolve
-from bot.text import Rich, bold, join, rich
+from bot.text import Rich, bold, counted, italic, join, platforms_text, rich
 from bot.types import Button, Content, Emphasis, Finished, Outgoing
 from bot.values import button_id, fit
 from storage.alerts import (
@@ -52,7 +51,7 @@ from storage.alerts import (
     unwritten_copies,
 )
 from storage.chats import chat_ref
-from storage.models import Chat, OutboxRow
+from storage.models import Chat, OutboxRow, Person
 
 SEND_ACTION = "alert-send"
 DROP_ACTION = "alert-drop"
@@ -177,22 +176,20 @@ async def announce(
     if len(chats) <= ctx.config.alerts.confirm_above_chats:
         await _send(ctx, broadcast, chats)
         return broadcast
-    where = ", ".join(
-        f"{n:,} on {p}" for p, n in sorted(Counter(c.platform for c in chats).items())
-    )
+    where = platforms_text(chats)
     preview = join(
         [
             content.text,
             rich(""),
             rich(
                 bold(f"{title(broadcast)} is ready."),
-                f" It goes to {len(chats):,} chats matching {target} ({where}). Send it?",
+                f" It goes to {counted(len(chats), 'chat')} matching {target}{where}. Send it?",
             ),
         ]
     )
     buttons = (
         (
-            Button(f"Send to {len(chats):,} chats", f"{SEND_ACTION}:{broadcast.id}"),
+            Button(f"Send to {counted(len(chats), 'chat')}", f"{SEND_ACTION}:{broadcast.id}"),
             Button("Don't send", f"{DROP_ACTION}:{broadcast.id}"),
         ),
     )
@@ -322,7 +319,9 @@ async def confirm(ctx: Context, argument: str) -> ButtonAnswer:
         return ButtonAnswer(f"{title(broadcast)} was already sent or dropped.")
     chats = await resolve(ctx, broadcast.target, DOING)
     await _send(ctx, broadcast, chats)
-    return ButtonAnswer(f"Sending to {len(chats):,} chats — the message above keeps count.")
+    return ButtonAnswer(
+        f"Sending to {counted(len(chats), 'chat')} — the message above keeps count."
+    )
 
 
 async def drop(ctx: Context, argument: str) -> ButtonAnswer:
@@ -493,13 +492,19 @@ async def _owned(ctx: Context, broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def alert_content(text: str) -> Content:
-    return Content(rich(text), emphasis=Emphasis.ANNOUNCEMENT)
+def alert_content(text: str, sender: str, *, corrected: bool = False) -> Content:
+    """An alert signed by its sender, so members know who is asking; a correction
+    says it is one, so nobody wonders which version is right."""
+    lines = [rich(text), rich(italic(f"— {sender}" + (" · corrected" if corrected else "")))]
+    if corrected:
+        lines.insert(0, rich("✏ ", bold("Corrected")))
+    return Content(join(lines), emphasis=Emphasis.ANNOUNCEMENT)
 
 
 async def send_alert(ctx: Context) -> list[Outgoing]:
     text = fit(ctx.args["text"], MAX_ALERT, "The alert")
-    await announce(ctx, Subject.ALERT, None, target_text(ctx.args["target"]), alert_content(text))
+    content = alert_content(text, ctx.person.display_name)
+    await announce(ctx, Subject.ALERT, None, target_text(ctx.args["target"]), content)
     return []
 
 
@@ -534,9 +539,15 @@ async def _plain_alert(ctx: Context) -> Broadcast:
 async def correct_alert(ctx: Context) -> list[Outgoing]:
     broadcast = await _plain_alert(ctx)
     text = fit(ctx.args["text"], MAX_ALERT, "The alert")
-    content = alert_content(text)
+    sender = await ctx.session.get(Person, broadcast.sender_id) if broadcast.sender_id else None
+    name = sender.display_name if sender else ctx.person.display_name
+    content = alert_content(text, name, corrected=True)
     chats = await change_subject(ctx, Subject.ALERT, broadcast.id, content, Action.CORRECT, text)
-    return [ctx.reply(f"Alert #{broadcast.id} corrected: updating its copies in {chats:,} chats.")]
+    return [
+        ctx.reply(
+            f"Alert #{broadcast.id} corrected: updating its copies in {counted(chats, 'chat')}."
+        )
+    ]
 
 
 async def cancel_alert(ctx: Context) -> list[Outgoing]:
@@ -545,7 +556,11 @@ async def cancel_alert(ctx: Context) -> list[Outgoing]:
     content = Content(rich(bold(f"{CANCELLED} — ")) + old.text, emphasis=old.emphasis)
     reason = ctx.args.get("reason", "")
     chats = await change_subject(ctx, Subject.ALERT, broadcast.id, content, Action.CANCEL, reason)
-    return [ctx.reply(f"Alert #{broadcast.id} cancelled: marking its copies in {chats:,} chats.")]
+    return [
+        ctx.reply(
+            f"Alert #{broadcast.id} cancelled: marking its copies in {counted(chats, 'chat')}."
+        )
+    ]
 
 
 TARGET_HELP = "which chats: tags joined with and / or / not, or all, e.g. region:west-midlands"

@@ -53,6 +53,8 @@ def parse_moment(
     found = data.date_obj
     if found is None:
         raise UserError(f"I couldn't read the date “{text}” — {DAY_EXAMPLES}.")
+    if prefer == "future":
+        found = _not_a_year_late(text, found, now_local)
     has_time = data.period == "time"
     if not has_time:
         found = datetime.combine(found.date(), time())
@@ -62,6 +64,36 @@ def parse_moment(
             f"“{text}” reads as {found:%d %B %Y}, more than two years away — {DAY_EXAMPLES}."
         )
     return moment, has_time
+
+
+def _not_a_year_late(text: str, found: datetime, now_local: datetime) -> datetime:
+    """A day and month with no year mean today, or the nearest such day — and one
+    that has just passed is a mistake, not next year.
+
+    dateparser's "future" preference turns ``1/12`` typed on 4 December into 1
+    December *next* year (and ``4/12`` into a year from today), which would
+    announce a strike a year late with no question asked. Whichever reading is
+    nearer today wins: ``1/12`` on 4 December (3 days ago, or 362 days ahead) is
+    refused as past, while ``5/1`` in December (11 months ago, or a month ahead)
+    is next January, as meant.
+    """
+    this_year = _parser(now_local, "current_period").get_date_data(text.strip()).date_obj
+    today = now_local.date()
+    if this_year is None or (found.month, found.day, found.year) != (
+        this_year.month,
+        this_year.day,
+        this_year.year + 1,
+    ):
+        return found  # not the same day a year on: a weekday, a date with its year
+    day = this_year.date()
+    if day == today:
+        return found.replace(year=this_year.year)
+    if day < today and today - day < found.date() - today:
+        raise UserError(
+            f"“{text}” was {day:%a} {day.day} {day:%b %Y}, which has passed. For next "
+            f"year's, write the year: {day.day}/{day.month}/{day.year + 1}."
+        )
+    return found
 
 
 def parse_day(text: str, zone: ZoneInfo, now: datetime, *, prefer: str = "future") -> date:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.broadcast import wake_after_commit
-from bot.alerts.dates import at, local, parse_time
+from bot.alerts.dates import HORIZON, at, local, parse_time
 from bot.alerts.render import day_label
 from bot.alerts.upcoming import upcoming
 from bot.config import WEEKDAYS
@@ -25,13 +25,14 @@ from bot.network import belongs
 from bot.outbox import BULK_LANE
 from bot.registry import Command, Param, Registry, Role
 from bot.services import Services
-from bot.text import bold, join, rich
+from bot.text import bold, italic, join, rich
 from bot.types import Content, Outgoing
 from storage.alerts import DigestClaim, DigestSetting, claim
 from storage.chats import chat_ref
 from storage.models import Chat
 
 WEEK = timedelta(days=7)
+LATER = 3  # of each kind, shown beyond an empty week
 # At start, a digest missed by an outage this short still goes (once).
 GRACE = timedelta(hours=6)
 
@@ -97,22 +98,20 @@ async def send_digest(services: Services, chat_id: int, slot: datetime) -> None:
 async def digest_content(
     session: AsyncSession, chat: Chat, now: datetime, zone: ZoneInfo
 ) -> Content:
+    """The next 7 days; when they are empty, what comes after them, so a quiet
+    week still says what is next."""
     found = await upcoming(session, chat, now, now + WEEK, zone)
     today = local(now, zone).date()
     head = rich(bold(f"This week, from {day_label(today, today)}"))
-    if not found:
-        return Content(
-            join(
-                [
-                    head,
-                    rich(
-                        "Nothing planned for the next 7 days: no strikes, ballots closing, "
-                        "pickets or meetings."
-                    ),
-                ]
-            )
-        )
-    return Content(join([head, *found.sections()]))
+    if found:
+        return Content(join([head, *found.sections()]))
+    later = await upcoming(session, chat, now, now + HORIZON, zone, limit=LATER)
+    quiet = rich(
+        "Nothing planned for the next 7 days: no strikes, open ballots, pickets or meetings."
+    )
+    if not later:
+        return Content(join([head, quiet]))
+    return Content(join([head, quiet, rich(bold("Further ahead")), *later.sections()]))
 
 
 async def resume(services: Services) -> None:
@@ -145,7 +144,17 @@ async def on(ctx: Context) -> list[Outgoing]:
     else:
         setting.weekday, setting.at_time = weekday, at_time
     slot = arm(ctx.services, setting, ctx.clock.now())
+    zone = ctx.config.zone
+    sent = await ctx.session.get(DigestClaim, (ctx.chat.id, week_of(slot, zone)))
+    if sent is not None:  # one a week: this week's went already, on the old day
+        slot = arm(ctx.services, setting, slot)
     return [ctx.reply(_describe(setting, slot, ctx))]
+
+
+async def preview(ctx: Context) -> list[Outgoing]:
+    """The digest as this chat would get it now."""
+    content = await digest_content(ctx.session, ctx.chat, ctx.clock.now(), ctx.config.zone)
+    return [ctx.reply(join([rich(italic("Preview of this chat's weekly digest:")), content.text]))]
 
 
 async def off(ctx: Context) -> list[Outgoing]:
@@ -161,7 +170,7 @@ def register(registry: Registry) -> None:
     registry.add(
         Command(
             "digest",
-            "A weekly message with the next 7 days' strikes, ballots, pickets and meetings",
+            "A weekly message with the next 7 days' strikes, open ballots, pickets and meetings",
             subcommands=(
                 Command(
                     "on",
@@ -174,6 +183,7 @@ def register(registry: Registry) -> None:
                     role=Role.ORGANISER,
                 ),
                 Command("off", "Stop the weekly digest here", off, role=Role.ORGANISER),
+                Command("preview", "Show this chat's digest as it would be now", preview),
             ),
             example="/digest on friday 17:30",
             role=Role.ORGANISER,

@@ -33,7 +33,8 @@ from bot.context import Context, UserError
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.services import Services
-from bot.types import Outgoing
+from bot.text import Rich, bold, counted, join, rich
+from bot.types import Content, Outgoing
 from bot.values import button_id, fit
 from storage.alerts import (
     Dispute,
@@ -43,6 +44,7 @@ from storage.alerts import (
     broadcasts_of,
     claim,
     pledge_count,
+    pledgers,
     unreminded_pledges,
     upcoming_pickets,
 )
@@ -244,21 +246,54 @@ async def correct(ctx: Context) -> list[Outgoing]:
     detail = "changed " + ", ".join(changed) + ": " + str(content.text)
     chats = await change_subject(ctx, Subject.PICKET, picket.id, content, Action.CORRECT, detail)
     arm_reminder(ctx.services, picket)
-    return [ctx.reply(f"Picket #{picket.id} corrected: updating its copies in {chats:,} chats.")]
+    what = ", ".join("place" if name == "where" else name for name in changed)
+    head = rich("✏ ", bold(f"Correction ({what})"), " to the picket you said you'd be at:")
+    told = await tell_pledgers(ctx, [picket.id], head, content)
+    return [
+        ctx.reply(
+            f"Picket #{picket.id} corrected: updating its copies in {counted(chats, 'chat')}"
+            f"{_and_told(told)}."
+        ),
+        *told,
+    ]
 
 
 async def cancel(ctx: Context) -> list[Outgoing]:
     picket, dispute = await _changeable(ctx)
     picket.cancelled = True
     count = await pledge_count(ctx.session, picket.id)
-    content = picket_content(picket, dispute, count, ctx.config.zone, ctx.clock.now())
     reason = ctx.args.get("reason", "")
+    content = picket_content(picket, dispute, count, ctx.config.zone, ctx.clock.now(), reason)
     chats = await change_subject(ctx, Subject.PICKET, picket.id, content, Action.CANCEL, reason)
     ctx.services.timer.cancel(f"picket-reminder:{picket.id}")
+    head = rich("❌ ", bold("Cancelled:"), " the picket you said you'd be at is off.")
+    told = await tell_pledgers(ctx, [picket.id], head, content)
     return [
         ctx.reply(
-            f"Picket #{picket.id} cancelled: marking its copies in {chats:,} chats CANCELLED."
-        )
+            f"Picket #{picket.id} cancelled: marking its copies in {counted(chats, 'chat')} "
+            "CANCELLED"
+            f"{_and_told(told)}."
+        ),
+        *told,
+    ]
+
+
+def _and_told(told: list[Outgoing]) -> str:
+    if not told:
+        return ""
+    return f", and telling the {len(told):,} who said they'd be there privately"
+
+
+async def tell_pledgers(
+    ctx: Context, picket_ids: list[int], head: Rich, content: Content
+) -> list[Outgoing]:
+    """A private message to each person who pressed "I'll be there" on these
+    pickets: ``head``, then the picket (or strike) as the chats now show it."""
+    now = ctx.clock.now()
+    text = join([head, content.text])
+    return [
+        Outgoing(await direct_chat(ctx.session, person, now), Content(text))
+        for person in await pledgers(ctx.session, picket_ids)
     ]
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.alerts.mandate import Rule, Verdict, percent
-from bot.text import Rich, bold, italic, join, link, rich
+from bot.text import Rich, bold, counted, italic, join, link, rich
 from bot.types import Button, Content, Emphasis, Location
 from storage.alerts import Ballot, Dispute, Picket, Progress, Strike
 from storage.models import Chat
@@ -89,14 +89,21 @@ def address(picket: Picket) -> str:
     return ", ".join(part for part in (picket.entrance, picket.postcode) if part) or picket.site
 
 
+def reason_line(reason: str) -> list[Rich]:
+    """Why it was called off, when the sender said (``/picket cancel 1 <reason>``)."""
+    return [rich(bold("Reason: "), reason)] if reason else []
+
+
 def picket_content(
-    picket: Picket, dispute: Dispute, count: int, zone: ZoneInfo, now: datetime
+    picket: Picket, dispute: Dispute, count: int, zone: ZoneInfo, now: datetime, reason: str = ""
 ) -> Content:
     """The picket alert as every chat sees it (Telegram adds a venue pin when the
-    coordinates are known; other platforms show the map line)."""
+    coordinates are known; other platforms show the map line). A cancelled copy is
+    not re-rendered after the cancel, so the ``reason`` given then stays on it."""
     today = now.astimezone(zone).date()
     lines: list[Rich] = [
         headline(f"Picket line: {picket.site}", picket.cancelled),
+        *reason_line(reason),
         rich(dispute_line(dispute)),
         rich("🕕 ", bold(span_label(picket.starts_at, picket.ends_at, zone, today))),
         rich("📍 ", address(picket)),
@@ -154,13 +161,16 @@ def reminder_content(picket: Picket, dispute: Dispute, zone: ZoneInfo, now: date
 # --- strikes and ballots --------------------------------------------------------------
 
 
-def strike_content(strike: Strike, dispute: Dispute, zone: ZoneInfo, now: datetime) -> Content:
+def strike_content(
+    strike: Strike, dispute: Dispute, zone: ZoneInfo, now: datetime, reason: str = ""
+) -> Content:
     today = now.astimezone(zone).date()
     when = span_label(strike.starts_at, strike.ends_at, zone, today, all_day=strike.all_day)
     return Content(
         join(
             [
                 headline(f"Strike: {dispute.union_name} at {dispute.employer}", strike.cancelled),
+                *reason_line(reason),
                 rich("🗓 ", bold(when)),
                 rich(dispute.summary),
                 rich(italic(f"strike #{strike.id}")),
@@ -318,7 +328,7 @@ def chat_name(chat: Chat) -> str:
 
 def receipt_text(title: str, target: str, done: Progress, *, cancelled: bool = False) -> Rich:
     """``Delivered 734/1,000 · 3 failed`` while it goes; the failures by name at the end."""
-    head = rich(bold(title), f" to {done.total:,} chats · {target}")
+    head = rich(bold(title), f" to {counted(done.total, 'chat')} · {target}")
     if cancelled:
         head = head + " · cancelled"
     tally = f"Delivered {done.sent:,}/{done.total:,}" + (

@@ -9,6 +9,7 @@ meetings capability through :func:`meeting_lines`, the one place they plug in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.render import ballot_line, picket_line, strike_line
 from bot.meetings.upcoming import meeting_lines
-from bot.targeting import stored_target
+from bot.targeting import Target, stored_target
 from bot.text import Rich, bold, rich
 from bot.types import ChatKind
 from storage.alerts import (
@@ -30,10 +31,25 @@ from storage.alerts import (
 from storage.chats import chat_tags, member_chats
 from storage.models import Chat
 
+_TAG_WORD = re.compile(r"[a-z0-9][a-z0-9-]*:[a-z0-9][a-z0-9-]*")
+
+
+# At most this many tags of kinds a chat has no tag of are tried both ways (2^n).
+FREE_TAGS = 8
+
 
 class Relevance:
     """Whether a tag expression concerns any of some chats (given by their tags);
-    expressions are parsed once each."""
+    expressions are parsed once each.
+
+    Looser than announcing: a chat that says nothing about some kind of tag is
+    taken to cover all of that kind. A regional chat tagged only
+    ``region:west-midlands`` sees a dispute tagged ``region:west-midlands and
+    union:unison`` (it has no ``union:`` tag), and a UNISON chat with no region
+    sees its union's disputes everywhere; a ``region:staffordshire`` chat does
+    not see the West Midlands' — and a chat shares at least one tag with what it
+    sees, so an untagged chat or one tagged ``topic:housing`` is not flooded.
+    """
 
     def __init__(self, tag_sets: list[frozenset[str]]) -> None:
         self.tag_sets = tag_sets
@@ -41,9 +57,23 @@ class Relevance:
 
     def __call__(self, target: str) -> bool:
         if target not in self._known:
-            matches = stored_target(target).matches
-            self._known[target] = any(matches(tags) for tags in self.tag_sets)
+            parsed = stored_target(target)
+            self._known[target] = any(_concerns(parsed, tags) for tags in self.tag_sets)
         return self._known[target]
+
+
+def _concerns(parsed: Target, tags: frozenset[str]) -> bool:
+    if parsed.matches(tags):
+        return True
+    kinds = {tag.partition(":")[0] for tag in tags}
+    named = set(_TAG_WORD.findall(parsed.text))
+    free = sorted(tag for tag in named if tag.partition(":")[0] not in kinds)
+    if not named & tags or not free or len(free) > FREE_TAGS:
+        return False
+    return any(
+        parsed.matches(tags | {tag for bit, tag in enumerate(free) if chosen >> bit & 1})
+        for chosen in range(1, 2 ** len(free))
+    )
 
 
 async def relevance(session: AsyncSession, chat: Chat) -> Relevance:

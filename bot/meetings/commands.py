@@ -21,7 +21,7 @@ from bot.context import Context, UserError
 from bot.meetings import reminders, rsvp, settings, upcoming
 from bot.meetings.access import manageable
 from bot.meetings.posts import announce, refresh, to_chat
-from bot.meetings.recurrence import Schedule, schedule_of, to_utc
+from bot.meetings.recurrence import Schedule, schedule_of, store_moves, to_utc
 from bot.meetings.render import (
     RSVP_ACTION,
     cancelled_state,
@@ -31,21 +31,25 @@ from bot.meetings.render import (
     notice,
 )
 from bot.meetings.when import (
+    DURATION_EXAMPLE,
     EXAMPLES,
     OFFSET_EXAMPLE,
     Understood,
     offsets_text,
+    parse_duration,
     parse_offsets,
     read_day,
+    retimed,
     store_offsets,
     understand,
+    understand_on,
 )
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
-from bot.text import Rich, bold, rich
-from bot.types import Button, Content, Outgoing
+from bot.text import Rich, bold, counted, platforms_text, rich
+from bot.types import Button, Content, Outgoing, TextIn
 from bot.values import button_id, visible
-from storage.chats import direct_chat
+from storage.chats import direct_chat, outbox_row_id
 from storage.meetings import (
     Meeting,
     MeetingProposal,
@@ -54,13 +58,14 @@ from storage.meetings import (
     MeetingTarget,
     PostKind,
     active_chats,
+    awaiting_answer,
     carry_answers,
     clear_skips,
     forget_proposals,
     going_after,
     going_to,
     meetings_for_chat,
-    outbox_row_id,
+    move_answers,
     posted_occurrences,
     save_settings,
     skips_of,
@@ -70,6 +75,8 @@ from storage.models import Chat, Person
 
 ASK_ACTION = "mtgask"
 ASK_EXPIRES = timedelta(days=1)
+# After "✏ Fix", how long the next message is read as the time.
+FIX_EXPIRES = timedelta(hours=1)
 ADD_EXAMPLE = (
     '/meeting add "GC meeting" "first Tuesday of the month 19:30" '
     '"Miners\' Welfare, Cannock" --to region:cannock'
@@ -138,6 +145,11 @@ async def add(ctx: Context) -> list[Outgoing]:
         )
     zone = await settings.zone_of(ctx.session, ctx.config, ctx.chat.id)
     understood = understand(draft.when, zone, ctx.clock.now())
+    if len(targets) > ctx.config.alerts.confirm_above_chats:  # as announcements do
+        where = counted(len(targets), "chat") + platforms_text(targets)
+        understood = replace(
+            understood, notes=(*understood.notes, f"It goes to {where} matching {ctx.args['to']}.")
+        )
     if understood.notes:
         return [await _ask(ctx, understood, draft.when, {"kind": "add", **asdict(draft)}, None)]
     return await _create(ctx, draft, understood.schedule, understood.repeat_text)
@@ -224,8 +236,15 @@ def _ask_key(proposal_id: int) -> str:
     return f"mtg-ask:{proposal_id}"
 
 
+def _proposed(payload: dict[str, Any]) -> Schedule:
+    return Schedule(
+        datetime.fromisoformat(payload["start"]), payload["rule"], ZoneInfo(payload["zone"])
+    )
+
+
 async def answer(ctx: Context, argument: str) -> ButtonAnswer:
-    """Confirm or Fix, pressed under a question from :func:`_ask`."""
+    """Confirm or Fix, pressed under a question from :func:`_ask`. Fix asks for the
+    time alone in the next message (:func:`typed_time`), so nothing is retyped."""
     verb, _, ident = argument.partition(":")
     number = button_id(ident)
     proposal = await ctx.session.get(MeetingProposal, number) if number else None
@@ -234,34 +253,83 @@ async def answer(ctx: Context, argument: str) -> ButtonAnswer:
     if proposal.person_id != ctx.person.id:
         return ButtonAnswer("Only the organiser who was asked can answer this.")
     payload = dict(proposal.payload)
-    await ctx.session.delete(proposal)
     question = await outbox_row_id(ctx.session, _ask_key(proposal.id))
     now = ctx.clock.now()
-    schedule = Schedule(
-        datetime.fromisoformat(payload["start"]), payload["rule"], ZoneInfo(payload["zone"])
-    )
+    schedule = _proposed(payload)
     start = schedule.start if schedule.start > now else schedule.next(now)
-    if verb == "fix" or start is None or proposal.created_at < now - ASK_EXPIRES:
+    if start is None or proposal.created_at < now - ASK_EXPIRES:
+        await ctx.session.delete(proposal)
         outcome = rich(
-            "" if verb == "fix" else "That time has passed, or the question expired. ",
-            "Not done. Send it again with the time written out, e.g. “12/3 19:30” or "
-            f"“every Tuesday 19:30”. You wrote: “{payload['when']}”.",
+            "That time has passed, or the question expired. Not done. Send it again with "
+            f"the time written out, e.g. “12/3 19:30”. You wrote: “{payload['when']}”."
         )
-        if question is not None:
-            await ctx.services.outbox.enqueue_edit(ctx.session, question, Content(outcome))
+        await _edit_question(ctx, question, outcome)
         return ButtonAnswer(str(outcome))
-    schedule = replace(schedule, start=start)
-    if payload.pop("kind") == "add":
-        fields = {key: payload[key] for key in Draft.__dataclass_fields__}
-        messages = await _create(ctx, Draft(**fields), schedule, payload["repeat_text"])
-    else:
-        assert proposal.meeting_id is not None
-        meeting = await manageable(ctx, proposal.meeting_id)
-        messages = await _move(ctx, meeting, schedule, payload["repeat_text"])
-    if question is not None:
-        done = rich("✔ Confirmed: ", bold(moment_text(start, schedule.zone)), ".")
-        await ctx.services.outbox.enqueue_edit(ctx.session, question, Content(done))
+    if verb == "fix":
+        proposal.payload = payload | {"awaiting": True}
+        proposal.created_at = now
+        outcome = rich(
+            "✏ ",
+            bold("What time should it be?"),
+            " Send just the time as your next message here — e.g. 19:30 or 7pm — or a day "
+            f"and time (on Telegram, reply to this message). You wrote: “{payload['when']}”.",
+        )
+        await _edit_question(ctx, question, outcome)
+        return ButtonAnswer("Send the time as your next message here.")
+    await ctx.session.delete(proposal)
+    messages = await _carry_out(ctx, proposal, replace(schedule, start=start))
+    await _edit_question(ctx, question, _confirmed(start, schedule.zone))
     return ButtonAnswer("Done.", messages)
+
+
+def _confirmed(start: datetime, zone: ZoneInfo) -> Rich:
+    return rich("✔ Confirmed: ", bold(moment_text(start, zone)), ".")
+
+
+async def _edit_question(ctx: Context, question: int | None, text: Rich) -> None:
+    if question is not None:
+        await ctx.services.outbox.enqueue_edit(ctx.session, question, Content(text))
+
+
+async def _carry_out(
+    ctx: Context, proposal: MeetingProposal, schedule: Schedule, repeat_text: str | None = None
+) -> list[Outgoing]:
+    """Do what the question was about, at ``schedule``."""
+    payload = dict(proposal.payload)
+    repeat = payload["repeat_text"] if repeat_text is None else repeat_text
+    kind = payload["kind"]
+    if kind == "add":
+        fields = {key: payload[key] for key in Draft.__dataclass_fields__}
+        return await _create(ctx, Draft(**fields), schedule, repeat)
+    assert proposal.meeting_id is not None
+    meeting = await manageable(ctx, proposal.meeting_id)
+    if kind == "move-one":
+        occurrence = datetime.fromisoformat(payload["occurrence"])
+        return await _move_one(ctx, meeting, occurrence, schedule.start)
+    return await _move(ctx, meeting, schedule, repeat)
+
+
+async def typed_time(ctx: Context) -> list[Outgoing] | None:
+    """The next message after "✏ Fix": the time alone keeps the day (or the
+    repeat); a day and time is read afresh, and asked about again if guessed."""
+    now = ctx.clock.now()
+    proposal = await awaiting_answer(ctx.session, ctx.person.id, ctx.chat.id, now - FIX_EXPIRES)
+    if proposal is None or not isinstance(ctx.event, TextIn):
+        return None
+    text = ctx.event.text.strip()
+    payload = dict(proposal.payload)
+    question = await outbox_row_id(ctx.session, _ask_key(proposal.id))
+    await ctx.session.delete(proposal)
+    proposed = _proposed(payload)
+    understood = retimed(proposed, text, now) or understand(text, proposed.zone, now)
+    if understood.notes:
+        again = {key: value for key, value in payload.items() if key != "awaiting"}
+        await _edit_question(ctx, question, rich(f"✏ Fixed below: “{text}”."))
+        return [await _ask(ctx, understood, text, again | {"when": text}, proposal.meeting_id)]
+    schedule = understood.schedule
+    messages = await _carry_out(ctx, proposal, schedule, understood.repeat_text)
+    await _edit_question(ctx, question, _confirmed(schedule.start, schedule.zone))
+    return messages
 
 
 # --- /meeting cancel | move | skip -------------------------------------------------------
@@ -294,7 +362,10 @@ async def _tell(
         messages.append(Outgoing(await direct_chat(ctx.session, person, now), Content(personal)))
     if all(chat.id != ctx.chat.id for chat in chats):
         messages.append(
-            ctx.reply(f"Done: told {len(chats)} chat(s) and {len(people)} person(s) going.")
+            ctx.reply(
+                f"Done: told {counted(len(chats), 'chat')} and "
+                f"{counted(len(people), 'person', 'people')} going."
+            )
         )
     return messages
 
@@ -310,7 +381,8 @@ async def cancel(ctx: Context) -> list[Outgoing]:
     await refresh(
         ctx.session, ctx.services, meeting, await posted_occurrences(ctx.session, meeting.id, now)
     )
-    return await _tell(ctx, meeting, occurrence, lambda _: cancelled_state(), going)
+    reason = _words(ctx.args.get("reason", ""), "The reason", 300)
+    return await _tell(ctx, meeting, occurrence, lambda _: cancelled_state(reason), going)
 
 
 async def skip(ctx: Context) -> list[Outgoing]:
@@ -328,11 +400,11 @@ async def skip(ctx: Context) -> list[Outgoing]:
     skips.add(occurrence)
     await refresh(ctx.session, ctx.services, meeting, [occurrence])
     await reminders.reschedule(ctx.session, ctx.services, [meeting])
-    following = schedule.next(occurrence, skips)
+    following = schedule.next(now, skips)  # what comes next now, not after the date skipped
     going = (await going_to(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
 
     def headline(zone: ZoneInfo) -> Rich:
-        after = " The next one is below." if following else ""
+        after = f" The next one is {day_text(following, zone)}:" if following else ""
         return rich("⏭ ", bold(f"Not happening on {day_text(occurrence, zone)}."), after)
 
     return await _tell(ctx, meeting, following or occurrence, headline, going)
@@ -360,20 +432,121 @@ def _chosen_date(
     return found
 
 
+MOVE_EXAMPLE = '/meeting move 12 5/1 "Wed 6 Jan 19:30"'
+
+
 async def move(ctx: Context) -> list[Outgoing]:
+    """A one-off gets a new time; a series has one date moved (``<date> <new time>``)
+    or, with --series, a new repeat."""
     meeting = await manageable(ctx, ctx.args["id"])
-    understood = understand(ctx.args["when"], ZoneInfo(meeting.zone), ctx.clock.now())
-    if understood.notes:
-        return [
-            await _ask(
-                ctx,
-                understood,
-                ctx.args["when"],
-                {"kind": "move", "when": ctx.args["when"]},
-                meeting.id,
-            )
-        ]
-    return await _move(ctx, meeting, understood.schedule, understood.repeat_text)
+    first, new_time = ctx.args.get("date", ""), ctx.args.get("when", "")
+    whole = " ".join(part for part in (first, new_time) if part)
+    zone, now = ZoneInfo(meeting.zone), ctx.clock.now()
+    if not whole:
+        raise UserError(f"What is the new time? Example: {MOVE_EXAMPLE}")
+    if not meeting.rule or ctx.args.get("series"):
+        understood = understand(whole, zone, now)
+        if understood.notes:
+            payload = {"kind": "move", "when": whole}
+            return [await _ask(ctx, understood, whole, payload, meeting.id)]
+        return await _move(ctx, meeting, understood.schedule, understood.repeat_text)
+    schedule = schedule_of(meeting)
+    skips = (await skips_of(ctx.session, [meeting.id]))[meeting.id]
+    if new_time:
+        occurrence = _chosen_date(ctx, meeting, schedule, skips, now)
+        day = occurrence.astimezone(zone).date()
+        understood = understand_on(new_time, day, zone, now)
+        notes = understood.notes
+    else:  # only the new time: the nearest date of the series is the one moving
+        understood = understand(whole, zone, now)
+        occurrence = _nearest(meeting, schedule, skips, now, understood.schedule.start)
+        notes = (
+            *understood.notes,
+            f"This moves only the meeting of {day_text(occurrence, zone)}; to change every "
+            f"date, use /meeting move {meeting.id} --series followed by the new repeat.",
+        )
+    if understood.schedule.repeats:
+        raise UserError(
+            f"To change the whole series, add --series: /meeting move {meeting.id} --series "
+            f"“{whole}”. To move one date: {MOVE_EXAMPLE}"
+        )
+    if notes:
+        payload = {"kind": "move-one", "when": whole, "occurrence": occurrence.isoformat()}
+        return [await _ask(ctx, replace(understood, notes=notes), whole, payload, meeting.id)]
+    return await _move_one(ctx, meeting, occurrence, understood.schedule.start)
+
+
+def _nearest(
+    meeting: Meeting, schedule: Schedule, skips: set[datetime], now: datetime, new: datetime
+) -> datetime:
+    """The date of the series still to come nearest to ``new``."""
+    nearest: datetime | None = None
+    for occurrence in schedule.occurrences(now, skips):
+        if nearest is None or abs(occurrence - new) < abs(nearest - new):
+            nearest = occurrence
+        if occurrence > new:
+            break
+    if nearest is None:
+        raise UserError(f"Meeting #{meeting.id} has no more dates.")
+    return nearest
+
+
+async def _move_one(
+    ctx: Context, meeting: Meeting, occurrence: datetime, new: datetime
+) -> list[Outgoing]:
+    """Move one date of a series; the series, its other dates and skips stay."""
+    schedule = schedule_of(meeting)
+    skips = (await skips_of(ctx.session, [meeting.id]))[meeting.id]
+    if new == occurrence:
+        raise UserError(f"Meeting #{meeting.id} is already at that time.")
+    if schedule.is_occurrence(new) and new not in skips:
+        raise UserError(f"Meeting #{meeting.id} already meets then.")
+    moves = dict(schedule.moves)
+    original = next((old for old, moved in moves.items() if moved == occurrence), occurrence)
+    moves[original] = new
+    meeting.moves = store_moves(tuple(sorted(moves.items())))
+    meeting.revision += 1
+    going = (await going_to(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
+    await move_answers(ctx.session, meeting.id, occurrence, new)
+    await refresh(ctx.session, ctx.services, meeting, [occurrence, original])
+    await reminders.reschedule(ctx.session, ctx.services, [meeting])
+    chats = (await targets_of(ctx.session, [meeting.id]))[meeting.id]
+    messages = await announce(ctx, meeting, new, chats, PostKind.MOVED)
+    zone = await settings.zone_of(ctx.session, ctx.config, meeting.chat_id)
+    messages += await _tell_going(ctx, meeting, new, going, zone, day_text(occurrence, zone))
+    if all(chat.id != ctx.chat.id for chat in chats):
+        messages.append(
+            ctx.reply(f"Moved: told {counted(len(chats), 'chat')} and {len(going)} going.")
+        )
+    return messages
+
+
+async def _tell_going(
+    ctx: Context,
+    meeting: Meeting,
+    new: datetime,
+    going: list[Person],
+    zone: ZoneInfo,
+    which: str = "",
+) -> list[Outgoing]:
+    """Privately, to each person who said they were going: the meeting moved."""
+    moved = f"Moved from {which}." if which else "Moved."
+    messages = []
+    for person in going:
+        text = notice(
+            rich(
+                "➡️ ",
+                bold(moved),
+                " You said you were going; your answer now counts for "
+                "the new time — change it with the buttons in the chat.",
+            ),
+            meeting,
+            new,
+            zone,
+        )
+        chat = await direct_chat(ctx.session, person, ctx.clock.now())
+        messages.append(Outgoing(chat, Content(text)))
+    return messages
 
 
 async def _move(
@@ -396,6 +569,7 @@ async def _move(
         repeat_text,
     )
     meeting.revision += 1
+    meeting.moves = None  # the dates moved belonged to the old repeat
     await clear_skips(ctx.session, meeting.id)
     await carry_answers(ctx.session, meeting.id, now, old_next, schedule.start)
     await refresh(ctx.session, ctx.services, meeting, posted)
@@ -403,21 +577,63 @@ async def _move(
     chats = (await targets_of(ctx.session, [meeting.id]))[meeting.id]
     messages = await announce(ctx, meeting, schedule.start, chats, PostKind.MOVED)
     zone = await settings.zone_of(ctx.session, ctx.config, meeting.chat_id)
-    for person in going:
-        text = notice(
-            rich(
-                "➡️ ",
-                bold("Moved."),
-                " You said you were going; your answer now counts for "
-                "the new time — change it with the buttons in the chat.",
-            ),
-            meeting,
-            schedule.start,
-            zone,
-        )
-        messages.append(Outgoing(await direct_chat(ctx.session, person, now), Content(text)))
+    messages += await _tell_going(ctx, meeting, schedule.start, going, zone)
     if all(chat.id != ctx.chat.id for chat in chats):
-        messages.append(ctx.reply(f"Moved: told {len(chats)} chat(s) and {len(going)} going."))
+        messages.append(
+            ctx.reply(f"Moved: told {counted(len(chats), 'chat')} and {len(going)} going.")
+        )
+    return messages
+
+
+# --- /meeting edit ------------------------------------------------------------------------
+
+EDIT_OPTIONS = ("title", "where", "link", "agenda", "duration", "until")
+EDIT_EXAMPLE = '/meeting edit 12 --where "Miners\' Welfare, Cannock" --duration 2h'
+
+
+async def edit(ctx: Context) -> list[Outgoing]:
+    """Change what a meeting is, not when: every posted card is edited in place, and
+    those going are told privately."""
+    meeting = await manageable(ctx, ctx.args["id"])
+    given = [name for name in EDIT_OPTIONS if name in ctx.args]
+    if not given:
+        raise UserError(f"What should change? Example: {EDIT_EXAMPLE}")
+    if "title" in ctx.args:
+        meeting.title = _words(ctx.args["title"], "The title", 200) or meeting.title
+    if "where" in ctx.args:
+        meeting.place = _words(ctx.args["where"], "The place", 300)
+    if "link" in ctx.args:
+        meeting.link = _url(ctx.args["link"], "--link")
+    if "agenda" in ctx.args:
+        meeting.agenda = _url(ctx.args["agenda"], "--agenda")
+    if not meeting.place and not meeting.link:
+        raise UserError("A meeting needs a place or an online link (--link).")
+    zone, now = ZoneInfo(meeting.zone), ctx.clock.now()
+    if "duration" in ctx.args:
+        starts = meeting.starts_at.astimezone(zone).time()
+        meeting.duration_minutes = parse_duration(ctx.args["duration"], starts)
+    if "until" in ctx.args:
+        if not meeting.rule:
+            raise UserError(f"Meeting #{meeting.id} happens once, so it has no last date.")
+        meeting.ends_on = read_day(ctx.args["until"], zone, now)
+        if meeting.ends_on < meeting.starts_at.astimezone(zone).date():
+            raise UserError("The series would end before it starts.")
+    meeting.revision += 1
+    await refresh(
+        ctx.session, ctx.services, meeting, await posted_occurrences(ctx.session, meeting.id, now)
+    )
+    await reminders.reschedule(ctx.session, ctx.services, [meeting])
+    skips = (await skips_of(ctx.session, [meeting.id]))[meeting.id]
+    upcoming = schedule_of(meeting).next(now, skips)
+    going = await going_after(ctx.session, meeting.id, now)
+    changed = ", ".join("place" if name == "where" else name for name in given)
+    messages = [ctx.reply(f"Meeting #{meeting.id} changed ({changed}); its cards show it.")]
+    if upcoming is not None:
+        zone = await settings.zone_of(ctx.session, ctx.config, meeting.chat_id)
+        headline = rich("✏ ", bold(f"Changed: {changed}."), " You said you were going.")
+        for person in going:
+            chat = await direct_chat(ctx.session, person, now)
+            messages.append(Outgoing(chat, Content(notice(headline, meeting, upcoming, zone))))
     return messages
 
 
@@ -503,16 +719,48 @@ def register(registry: Registry) -> None:
                     "cancel",
                     "Cancel a meeting (or a whole series); tells the chats and those going",
                     cancel,
-                    (ident,),
-                    example="/meeting cancel 12",
+                    (ident, Param("reason", "why, for everyone told", Kind.REST, required=False)),
+                    example="/meeting cancel 12 The hall is flooded",
                     role=Role.ORGANISER,
                 ),
                 Command(
                     "move",
-                    "Give a meeting a new time; tells the chats and those going",
+                    "Move one date (of a series: give the date, then the new time), or with "
+                    "--series change every date; tells the chats and those going",
                     move,
-                    (ident, Param("when", "the new time", Kind.REST)),
-                    example="/meeting move 12 Thu 7pm",
+                    (
+                        ident,
+                        Param("date", "of a series, the date that moves, e.g. 5/1"),
+                        Param("when", "the new time, e.g. 19:00", Kind.REST, required=False),
+                        Param("series", "change every date", option=True, flag=True),
+                    ),
+                    example=MOVE_EXAMPLE,
+                    role=Role.ORGANISER,
+                ),
+                Command(
+                    "edit",
+                    "Change a meeting's title, place, links, length, or a series' last date",
+                    edit,
+                    (
+                        ident,
+                        Param("title", "a new title", option=True, required=False),
+                        Param("where", "a new place", option=True, required=False),
+                        Param("link", "a new online link", option=True, required=False),
+                        Param("agenda", "a new agenda link", option=True, required=False),
+                        Param(
+                            "duration",
+                            f"how long it lasts, e.g. {DURATION_EXAMPLE}",
+                            option=True,
+                            required=False,
+                        ),
+                        Param(
+                            "until",
+                            "a series' last date, e.g. 31/7",
+                            option=True,
+                            required=False,
+                        ),
+                    ),
+                    example=EDIT_EXAMPLE,
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -576,4 +824,5 @@ def register(registry: Registry) -> None:
     )
     registry.button(RSVP_ACTION, rsvp.press)
     registry.button(ASK_ACTION, answer)
+    registry.on_answer(typed_time)
     registry.on_start(reminders.on_start)

@@ -13,7 +13,7 @@ with one tap, where text in a message would have to be saved as a file first.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from icalendar import Calendar, Event, vRecur
@@ -37,7 +37,7 @@ def event(meeting: Meeting, skips: Collection[datetime]) -> Event:
     item.add("sequence", meeting.revision)
     item.add("summary", meeting.title)
     item.add("dtstart", start)
-    item.add("dtend", start + DURATION)
+    item.add("dtend", start + length(meeting))
     if meeting.place:
         item.add("location", meeting.place)
     if meeting.link:
@@ -50,10 +50,22 @@ def event(meeting: Meeting, skips: Collection[datetime]) -> Event:
     if notes:
         item.add("description", "\n".join(notes))
     if schedule.rule:
-        item.add("rrule", vRecur.from_ical(schedule.rule))
-        for skipped in sorted(skips):
+        rule = vRecur.from_ical(schedule.rule)
+        if schedule.until is not None:  # RFC 5545: in UTC when DTSTART has a zone
+            last = datetime.combine(schedule.until + timedelta(days=1), time(), schedule.zone)
+            rule["UNTIL"] = [last.astimezone(UTC) - timedelta(seconds=1)]
+        item.add("rrule", rule)
+        gone = set(skips) | {original for original, _new in schedule.moves}
+        for skipped in sorted(gone):
             item.add("exdate", skipped.astimezone(schedule.zone))
+        for _original, new in schedule.moves:
+            item.add("rdate", new.astimezone(schedule.zone))
     return item
+
+
+def length(meeting: Meeting) -> timedelta:
+    """How long the meeting lasts, or ``DURATION`` when nobody said."""
+    return timedelta(minutes=meeting.duration_minutes) if meeting.duration_minutes else DURATION
 
 
 def calendar_file(
@@ -91,7 +103,7 @@ def file_name(title: str) -> str:
 
 def google_link(meeting: Meeting, occurrence: datetime) -> str:
     """An "add to Google Calendar" address: one tap on a phone, no file needed."""
-    end = occurrence + DURATION
+    end = occurrence + length(meeting)
     query = {
         "action": "TEMPLATE",
         "text": meeting.title,

@@ -139,6 +139,9 @@ def _state(
     if meeting.status == MeetingStatus.CANCELLED.value:
         return cancelled_state()
     schedule = schedule_of(meeting)
+    moved = schedule.moved_to(occurrence)
+    if moved is not None:
+        return moved_state(moved, zone)
     if occurrence in skips:
         return skipped_state(schedule.next(occurrence, skips), zone)
     if not schedule.is_occurrence(occurrence):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,10 @@ class Schedule:
     start: datetime  # the first occurrence, aware UTC
     rule: str  # an RRULE body such as "FREQ=WEEKLY;BYDAY=SA"; "" for a one-off
     zone: ZoneInfo
+    until: date | None = None  # the last local day of a series
+    # Single dates moved elsewhere, (original, new) in UTC: the original is not an
+    # occurrence any more, the new time is — the series and its skips stay as they were.
+    moves: tuple[tuple[datetime, datetime], ...] = ()
 
     @property
     def repeats(self) -> bool:
@@ -59,16 +63,29 @@ class Schedule:
     def local_start(self) -> datetime:
         return to_local(self.start, self.zone)
 
+    def moved_to(self, original: datetime) -> datetime | None:
+        return dict(self.moves).get(original)
+
     def occurrences(self, after: datetime, skips: Collection[datetime] = ()) -> Iterator[datetime]:
         """Occurrences strictly after ``after`` (aware), in UTC, in order."""
+        moved = sorted(new for _original, new in self.moves if new > after)
+        for moment in heapq.merge(self._planned(after), moved):
+            if moment not in skips:
+                yield moment
+
+    def _planned(self, after: datetime) -> Iterator[datetime]:
+        """The rule's own occurrences after ``after``, up to ``until``, less those moved."""
+        originals = {original for original, _new in self.moves}
         if not self.rule:
-            if self.start > after and self.start not in skips:
+            if self.start > after and self.start not in originals:
                 yield self.start
             return
         expander = _expander(self.rule, self.local_start)
         for local in expander.xafter(to_local(after, self.zone) - _MARGIN, inc=True):
+            if self.until is not None and local.date() > self.until:
+                return
             moment = to_utc(local, self.zone)
-            if moment > after and moment not in skips:
+            if moment > after and moment not in originals:
                 yield moment
 
     def next(self, after: datetime, skips: Collection[datetime] = ()) -> datetime | None:
@@ -94,4 +111,16 @@ class Schedule:
 
 
 def schedule_of(meeting: Meeting) -> Schedule:
-    return Schedule(meeting.starts_at, meeting.rule, ZoneInfo(meeting.zone))
+    moves = tuple(
+        sorted(
+            (datetime.fromisoformat(original), datetime.fromisoformat(new))
+            for original, new in (meeting.moves or {}).items()
+        )
+    )
+    return Schedule(meeting.starts_at, meeting.rule, ZoneInfo(meeting.zone), meeting.ends_on, moves)
+
+
+def store_moves(moves: tuple[tuple[datetime, datetime], ...]) -> dict[str, str] | None:
+    """Moves as the meeting row keeps them (``None``: none)."""
+    stored = {original.isoformat(): new.isoformat() for original, new in moves}
+    return stored or None

@@ -8,7 +8,7 @@ exactly what a fresh one would: times in the chat's own zone, the counts of now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import UTC
@@ -54,12 +54,18 @@ def _place(text: str) -> Rich:
 
 def details(meeting: Meeting, occurrence: datetime, zone: ZoneInfo) -> list[Rich]:
     """Title, time, repeat, place and links: the part of every card and notice."""
+    when = moment_text(occurrence, zone)
+    if meeting.duration_minutes:
+        ends = (occurrence + timedelta(minutes=meeting.duration_minutes)).astimezone(zone)
+        when += f", until {ends:%H:%M}"
     lines = [
         rich("📅 ", bold(meeting.title), f"  #{meeting.id}"),
-        rich(f"🕖 {moment_text(occurrence, zone)}"),
+        rich(f"🕖 {when}"),
     ]
     if meeting.repeat_text:
-        lines.append(rich(f"🔁 {meeting.repeat_text} ({meeting.zone} time)"))
+        last = meeting.ends_on
+        until = f", until {last:%a} {last.day} {last:%b %Y}" if last else ""
+        lines.append(rich(f"🔁 {meeting.repeat_text} ({meeting.zone} time){until}"))
     if meeting.place:
         lines.append(rich("📍 ") + _place(meeting.place))
     if meeting.link:
@@ -124,8 +130,8 @@ def _joined(lines: list[Rich]) -> Rich:
     return Rich(tuple(spans))
 
 
-def cancelled_state() -> Rich:
-    return rich("❌ ", bold("Cancelled"))
+def cancelled_state(reason: str = "") -> Rich:
+    return rich("❌ ", bold("Cancelled"), f": {reason}" if reason else "")
 
 
 def skipped_state(next_time: datetime | None, zone: ZoneInfo) -> Rich:

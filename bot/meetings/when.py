@@ -19,7 +19,7 @@ how it was read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,6 +169,44 @@ def understand(text: str, zone: ZoneInfo, now: datetime) -> Understood:
     if _REPEAT_WORDS.search(rest):
         return _repeating(text, rest, clock, notes, zone, now)
     return _once(text, rest, clock, notes, zone, now)
+
+
+def time_alone(text: str) -> tuple[time, tuple[str, ...]] | None:
+    """The time of day, if ``text`` is nothing else ("19:30", "7pm"), with any notes."""
+    cleaned = " ".join(text.lower().replace("’", "'").split()).strip(" .,")
+    rest, clock, notes = _take_time(cleaned)
+    return None if rest or clock is None else (clock, tuple(notes))
+
+
+def understand_on(text: str, day: date, zone: ZoneInfo, now: datetime) -> Understood:
+    """A new time for the meeting on ``day``: a time alone ("19:00", "7pm") keeps
+    the day; anything else is read as :func:`understand` reads it."""
+    alone = time_alone(text)
+    if alone is None:
+        return understand(text, zone, now)
+    start = to_utc(datetime.combine(day, alone[0]), zone)
+    if start <= now:
+        raise UserError(f"{_shown(start, zone)} has already passed. Give a time still to come.")
+    return Understood(Schedule(start, "", zone), "", alone[1])
+
+
+def retimed(schedule: Schedule, text: str, now: datetime) -> Understood | None:
+    """``schedule`` at the time of day ``text`` gives alone (``None`` if it gives
+    more): the same day, or for a series the same repeat, at the new time."""
+    alone = time_alone(text)
+    if alone is None:
+        return None
+    clock, notes = alone
+    day = schedule.local_start.date()
+    if not schedule.rule:
+        return understand_on(text, day, schedule.zone, now)
+    moved = Schedule(
+        to_utc(datetime.combine(day, clock), schedule.zone), schedule.rule, schedule.zone
+    )
+    first = moved.start if moved.start > now else moved.next(now)
+    if first is None:
+        raise UserError("That series has no dates still to come.")
+    return Understood(replace(moved, start=first), describe(schedule.rule, clock), notes)
 
 
 def read_day(text: str, zone: ZoneInfo, now: datetime) -> date:
@@ -439,6 +477,30 @@ def parse_offsets(text: str) -> tuple[int, ...]:
             f"Reminders: at most {MAX_OFFSETS}, each between a minute and four weeks before."
         )
     return tuple(minutes)
+
+
+DURATION_EXAMPLE = "“2h”, “90m”, “1h30m”, or the time it ends, e.g. “21:00”"
+MAX_DURATION = 24 * 60
+_LENGTH = re.compile(r"(\d+)\s*(h|hrs?|hours?|m|mins?|minutes?)(?![a-z])")
+
+
+def parse_duration(text: str, starts: time) -> int:
+    """How long a meeting lasts, in minutes: "2h", "1h30m", "90m", or the time it
+    ends ("21:00", "9pm") on the day it starts at ``starts``."""
+    cleaned = text.strip().lower()
+    found = list(_LENGTH.finditer(cleaned))
+    if found and not re.sub(r"[\s,&]|\band\b", "", _LENGTH.sub("", cleaned)):
+        minutes = sum(int(m[1]) * _UNITS[m[2][0]] for m in found)
+    else:
+        rest, ends, _notes = _take_time(cleaned)
+        if rest or ends is None:
+            raise UserError(f"I couldn't read how long “{text}” is. Use e.g. {DURATION_EXAMPLE}.")
+        minutes = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+        if minutes <= 0:
+            raise UserError(f"It can't end at {ends:%H:%M}: it starts at {starts:%H:%M}.")
+    if not 1 <= minutes <= MAX_DURATION:
+        raise UserError("A meeting lasts between a minute and a day.")
+    return minutes
 
 
 def offsets_text(offsets: tuple[int, ...]) -> str:

@@ -7,12 +7,13 @@ Everything is checked before anything is written, and a refusal says what to fix
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from collections.abc import Sequence
 
 from bot.context import Context, UserError
 from bot.network import seen_from
 from bot.outbox import BULK_LANE, REPLY_LANE
+from bot.parse import quoted
 from bot.polls.closing import close_poll, restore, schedule_closing
 from bot.polls.deadline import parse_closing
 from bot.polls.render import ACTION, hidden, listing, poll_content, results_text
@@ -20,8 +21,8 @@ from bot.polls.tally import Tally, load_tally
 from bot.polls.votes import VoteRecorder
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
-from bot.text import code, join, rich
-from bot.types import ChatKind, Content, Outgoing
+from bot.text import code, counted, join, platforms_text, rich
+from bot.types import ChatKind, CommandIn, Content, Outgoing
 from bot.values import fit, visible
 from storage.chats import chat_ref, direct_chat
 from storage.models import Chat
@@ -45,7 +46,36 @@ EXAMPLE = '/poll "Strike on Friday?" "Yes" "No" --closes "Thursday 18:00"'
 
 
 async def new_poll(ctx: Context) -> list[Outgoing]:
-    return await _start(ctx, ctx.args["options"], multi=bool(ctx.args.get("multi")))
+    words = [ctx.args["question"], *ctx.args["options"]]
+    options = words[1:]
+    typed = ctx.event.text if isinstance(ctx.event, CommandIn) else ""
+    if not quoted(typed.partition(" --")[0]):  # one word each: split it as meant
+        ctx.args["question"], options = _unquoted(words)
+    return await _start(ctx, options, multi=bool(ctx.args.get("multi")))
+
+
+_QUESTION_END = re.compile(r"[?:…]+")
+_OPTION_BREAK = re.compile(r"\s*(?:,|;|/|\bor\b)\s*")
+
+
+def _unquoted(words: list[str]) -> tuple[str, list[str]]:
+    """``/poll Which stall dates? Sat 12th, Sat 19th`` typed without quotes: the
+    question ends at its question mark (or colon), and the options are split at
+    commas or "or" — at spaces only if there is neither ("Yes No")."""
+    text = " ".join(words)
+    end = _QUESTION_END.search(text)
+    if end is None:
+        raise UserError(
+            rich(
+                "End the question with a question mark and separate the options with commas, e.g. ",
+                code("/poll Which stall dates? Sat 12th, Sat 19th"),
+                " — or put each in double quotes: ",
+                code(EXAMPLE),
+            )
+        )
+    question, rest = text[: end.end()], text[end.end() :].strip()
+    parts = _OPTION_BREAK.split(rest) if _OPTION_BREAK.search(rest) else rest.split()
+    return question, [part for part in parts if part]
 
 
 async def yes_no(ctx: Context) -> list[Outgoing]:
@@ -85,9 +115,8 @@ async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Out
     lines: list[str] = []
     here = ctx.event.chat.key
     if any(copy.chat.key != here for copy in copies):
-        platforms = Counter(copy.chat.platform.title() for copy in copies)
-        spread = ", ".join(f"{count} on {name}" for name, count in sorted(platforms.items()))
-        lines.append(f"Poll #{poll.id} is posted to {len(copies)} chat(s): {spread}.")
+        spread = platforms_text(copy.chat for copy in copies)
+        lines.append(f"Poll #{poll.id} is posted to {counted(len(copies), 'chat')}{spread}.")
     elif ctx.event.reply_handle or notes:
         # The platform waits for an answer to the command itself, or there is a note.
         lines.append(f"Poll #{poll.id} is posted.")

@@ -52,6 +52,7 @@ TEXT_LIMITS = {
     "text": (4096, "message is too long"),
     "caption": (1024, "message caption is too long"),
 }
+CALLBACK_TEXT = 200  # answerCallbackQuery text: 0-200 characters
 UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may upload to the Bot API
 WAIT_SECONDS = 5.0  # how long wait_for_call waits before failing the test
 ADMIN_RIGHTS = {
@@ -438,6 +439,8 @@ class FakeTelegramAPI:
         }
         if method in handlers:
             return await handlers[method](params)
+        if method == "answerCallbackQuery" and len(str(params.get("text", ""))) > CALLBACK_TEXT:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")  # as the real one answers
         if method in {"answerCallbackQuery", "setMyCommands", "deleteMessage", "deleteWebhook"}:
             return True
         raise ApiError(404, "Not Found: method not found")
