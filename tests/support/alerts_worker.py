@@ -123,9 +123,7 @@ class AlertsConsole(ConsoleSession):
             await self.console.feed(line)
             await self.settle()
         await self.settle()  # and whatever a timer or another process queued
-        text = self.output.getvalue()
-        new, self._read = text[self._read :], len(text)
-        return new
+        return self.unread()
 
     async def settle(self) -> None:
         """Until no sender has anything due: one sender's delivery hook may queue an

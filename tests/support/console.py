@@ -26,7 +26,12 @@ class ConsoleSession(AppSession):
             await self.console.feed(line)
             async with asyncio.timeout(10):
                 await self.app.senders["console"].idle()
+        return self.unread()
+
+    def unread(self) -> str:
+        """What the console printed since the last call; only that is kept, so long
+        sessions stay fast."""
         new = self.output.getvalue()
-        self.output.seek(0)  # keep only what is unread: long sessions stay fast
+        self.output.seek(0)
         self.output.truncate()
         return new
