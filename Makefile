@@ -1,11 +1,15 @@
 # Two commands on a fresh machine with python3: `make run` and `make test`.
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The bot and its libraries at the versions in requirements.lock, hashes checked:
+# what `make run` and a server need. The dev tools come on top, for `make test`.
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
+LOCKED := $(BIN)/python -m pip install -q --require-hashes -r requirements.lock
 
-.PHONY: run test fuzz lint bench install
+.PHONY: run test fuzz lint bench install install-prod lock
 
-run: $(STAMP) config.toml
+run: $(RUNTIME) config.toml
 	$(BIN)/organise-bot db upgrade
 	$(BIN)/organise-bot run
 
@@ -27,11 +31,29 @@ bench: $(STAMP)
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# A server's install: the locked libraries and the bot itself, no dev tools.
+install-prod: $(RUNTIME)
+
+$(VENV)/pyvenv.cfg:
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+
+$(RUNTIME): $(VENV)/pyvenv.cfg requirements.lock pyproject.toml
+	$(LOCKED)
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
+
+# Remake requirements.lock from pyproject.toml's ranges: every platform and Python
+# 3.11+ (markers pick what each needs), every extra, each file's hash.
+lock: $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install -q uv==0.13.8
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --extra postgres --extra webhook --extra metrics \
+		--custom-compile-command "make lock" --quiet -o requirements.lock
 
 config.toml:
 	cp config.example.toml config.toml

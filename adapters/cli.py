@@ -1,4 +1,5 @@
-"""``organise-bot``: run the bot, open the console, or migrate the database."""
+"""``organise-bot``: run the bot, open the console, check the install, or look after
+the database (migrate, back up, restore)."""
 
 from __future__ import annotations
 
@@ -6,63 +7,46 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
 import sys
+from pathlib import Path
 
+from adapters.check import report, run_checks
 from adapters.runner import run
 from bot import config as configuration
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError
 from bot.faults import StartupError
 from bot.retention import purge_report, run_purge
+from storage import backup
 from storage.db import Database
 from storage.migrate import prepare
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="organise-bot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_parser = commands.add_parser("run", help="serve every enabled adapter")
-    console = commands.add_parser("console", help="try the bot in this terminal")
-    console.add_argument("--chat", help="the chat to start in")
-    console.add_argument("--user", help="the person to speak as")
-    db = commands.add_parser("db", help="database tasks")
-    db.add_argument("task", choices=["upgrade", "purge"], help="upgrade: apply migrations")
-    db.add_argument("--dry-run", action="store_true", help="purge: only list what would go")
-    for sub in (run_parser, console, db):
-        sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
+    parser = _parser()
     args = parser.parse_args(argv)
-
+    if args.command == "db" and args.task in {"backup", "restore"} and args.file is None:
+        parser.error(f"db {args.task} needs a file: organise-bot db {args.task} FILE")
+    if args.command == "check":  # reports a config that does not load as one of its lines
+        lines, status = report(asyncio.run(run_checks(args.config)))
+        print(lines)
+        return status
     try:
         config = configuration.load(args.config)
+        serving = args.command == "run" and bool(config.telegram_token or config.discord_token)
+        level = _log_level(serving)
     except ConfigError as error:
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
-    interactive = sys.stdin.isatty()
-    # In the console, log lines would tangle with the conversation: warnings only.
-    serving_platforms = args.command == "run" and (config.telegram_token or config.discord_token)
-    logging.basicConfig(
-        level=logging.INFO if serving_platforms else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler reports every job it adds at info level: noise to the person
     # running the bot, who is told what matters by our own log lines.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     try:
-        if args.command == "db" and args.task == "purge":
-            print(asyncio.run(_purge(config, dry_run=args.dry_run)))
-        elif args.command == "db":
-            asyncio.run(_upgrade(config))
-            print("database is up to date")
-        elif args.command == "console":
-            where = dataclasses.replace(
-                config.console,
-                chat=args.chat or config.console.chat,
-                user=args.user or config.console.user,
-            )
-            config = dataclasses.replace(config, console=where)
-            asyncio.run(run(config, console_only=True, interactive=interactive))
-        else:
-            asyncio.run(run(config, interactive=interactive))
+        _do(args, config)
     except ConfigError as error:  # found only on connecting, e.g. a rejected token
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
@@ -72,6 +56,77 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="organise-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="serve every enabled adapter")
+    console = commands.add_parser("console", help="try the bot in this terminal")
+    console.add_argument("--chat", help="the chat to start in")
+    console.add_argument("--user", help="the person to speak as")
+    check = commands.add_parser(
+        "check", help="is this install ready? config, database, migrations, tokens"
+    )
+    db = commands.add_parser("db", help="database tasks")
+    db.add_argument(
+        "task",
+        choices=["upgrade", "backup", "restore", "purge"],
+        help="upgrade: apply migrations; backup FILE: copy the database into FILE; "
+        "restore FILE: replace the database with FILE (stop the bot first); "
+        "purge: delete personal data past [retention]",
+    )
+    db.add_argument("file", nargs="?", type=Path, help="the backup file")
+    db.add_argument("--dry-run", action="store_true", help="purge: only list what would go")
+    for sub in (run_parser, console, check, db):
+        sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
+    return parser
+
+
+def _log_level(serving_platforms: bool) -> int:
+    """``$LOG_LEVEL`` if set; else info while serving platforms, and warnings only in
+    the console, where log lines would tangle with the conversation."""
+    name = os.environ.get("LOG_LEVEL", "").strip().upper()
+    if not name:
+        return logging.INFO if serving_platforms else logging.WARNING
+    if name not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL should be one of {', '.join(LOG_LEVELS)}, not {name!r}")
+    level: int = logging.getLevelNamesMapping()[name]
+    return level
+
+
+def _do(args: argparse.Namespace, config: Config) -> None:
+    interactive = sys.stdin.isatty()
+    if args.command == "db" and args.task == "purge":
+        print(asyncio.run(_purge(config, dry_run=args.dry_run)))
+    elif args.command == "db":
+        _database_task(args.task, args.file, config)
+    elif args.command == "console":
+        where = dataclasses.replace(
+            config.console,
+            chat=args.chat or config.console.chat,
+            user=args.user or config.console.user,
+        )
+        config = dataclasses.replace(config, console=where)
+        asyncio.run(run(config, console_only=True, interactive=interactive))
+    else:
+        asyncio.run(run(config, interactive=interactive))
+
+
+def _database_task(task: str, file: Path | None, config: Config) -> None:
+    url = config.database.url
+    if task == "upgrade":
+        asyncio.run(_upgrade(config))
+        print("database is up to date")
+        return
+    assert file is not None  # main() checked
+    if task == "backup":
+        backup.backup(url, file)
+        print(f"database copied into {file}")
+    else:
+        backup.restore(url, file)
+        asyncio.run(_upgrade(config))  # a backup from an older release catches up
+        print(f"database restored from {file}")
 
 
 async def _upgrade(config: Config) -> None:

@@ -18,6 +18,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -230,13 +231,8 @@ def load(path: str | Path | None = None, env: typing.Mapping[str, str] | None = 
     """Read the config file (``path``, else ``$ORGANISE_CONFIG``, else ``config.toml``
     if it exists, else built-in defaults) and the environment."""
     env = os.environ if env is None else env
-    chosen = (
-        Path(path) if path else Path(env["ORGANISE_CONFIG"]) if env.get("ORGANISE_CONFIG") else None
-    )
     raw: dict[str, Any] = {}
-    if chosen is not None and not chosen.is_file():
-        raise ConfigError(f"config file {chosen} does not exist")
-    source = chosen or (DEFAULT_PATH if DEFAULT_PATH.is_file() else None)
+    source = config_file(path, env)
     if source is not None:
         try:
             raw = tomllib.loads(source.read_text(encoding="utf-8"))
@@ -255,6 +251,19 @@ def load(path: str | Path | None = None, env: typing.Mapping[str, str] | None = 
     config = dataclasses.replace(config, **overrides)
     _check(config)
     return config
+
+
+def config_file(
+    path: str | Path | None = None, env: typing.Mapping[str, str] | None = None
+) -> Path | None:
+    """The file :func:`load` reads, or None for the built-in defaults."""
+    env = os.environ if env is None else env
+    chosen = (
+        Path(path) if path else Path(env["ORGANISE_CONFIG"]) if env.get("ORGANISE_CONFIG") else None
+    )
+    if chosen is not None and not chosen.is_file():
+        raise ConfigError(f"config file {chosen} does not exist")
+    return chosen or (DEFAULT_PATH if DEFAULT_PATH.is_file() else None)
 
 
 def _build(cls: type[Any], raw: Any, where: str) -> Any:
@@ -332,6 +341,10 @@ def _check(config: Config) -> None:
                 f"not {value!r}"
             )
     _check_database_url(config.database.url)
+    if telegram.mode == "webhook":
+        _needs_extra("tornado", "webhook", 'telegram.mode = "webhook"')
+    if config.database.url.startswith("postgresql"):
+        _needs_extra("asyncpg", "postgres", "a PostgreSQL database.url")
     for entry in config.roles.admins:
         platform, _, ident = entry.partition(":")
         if platform not in {"console", "telegram", "discord"} or not ident:
@@ -345,6 +358,12 @@ def _check(config: Config) -> None:
                     f"discord.{name} entry {entry!r} should be a server id and a role id, "
                     'like "123456789012345678:234567890123456789" (Developer Mode → Copy ID)'
                 )
+
+
+def _needs_extra(module: str, extra: str, what: str) -> None:
+    """Libraries a SQLite polling install does without come as extras of the package."""
+    if find_spec(module) is None:
+        raise ConfigError(f'{what} needs the {extra} extra: pip install "organise-bot[{extra}]"')
 
 
 def _is_address(url: str, schemes: set[str]) -> bool:

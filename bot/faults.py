@@ -54,3 +54,32 @@ def platform_unreachable(platform: str, where: str, error: BaseException | str) 
         f"cannot reach {platform} at {where} ({_reason(error)}): check this machine's "
         "network and proxy, or the address in the config"
     )
+
+
+def database_missing(path: str) -> str:
+    return f"there is no database at {path}: check database.url (or DATABASE_URL)"
+
+
+def backup_missing(file: str) -> str:
+    return f"there is no backup file {file}: give the path of a file made by db backup"
+
+
+def backup_unreadable(file: str) -> str:
+    return (
+        f"{file} is not a backup of this bot's SQLite database: give a file made by "
+        "organise-bot db backup"
+    )
+
+
+def backup_failed(what: str, error: BaseException | str) -> str:
+    return (
+        f"{what} failed ({_reason(error)}): check the file's path and that this user "
+        "may write there"
+    )
+
+
+def tool_missing(tool: str) -> str:
+    return (
+        f"{tool} is not installed: install PostgreSQL's client tools "
+        "(apt install postgresql-client), matching the server's version or newer"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from pathlib import Path
 
@@ -129,3 +130,21 @@ def test_a_bad_database_url_never_repeats_its_password(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_text(tmp_path, "", DATABASE_URL="postgresql+asyncpg://u:hunter2@h:x/db")
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "missing", "extra"),
+    [
+        ("[telegram]\nmode = 'webhook'\nwebhook_url = 'https://x.org/t'\n", "tornado", "webhook"),
+        ("[database]\nurl = 'postgresql+asyncpg://u@h/db'\n", "asyncpg", "postgres"),
+    ],
+)
+def test_an_option_without_its_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, missing: str, extra: str
+) -> None:
+    installed = configuration.find_spec
+    monkeypatch.setattr(
+        configuration, "find_spec", lambda name: None if name == missing else installed(name)
+    )
+    with pytest.raises(ConfigError, match=re.escape(f'pip install "organise-bot[{extra}]"')):
+        load_text(tmp_path, text)

@@ -8,17 +8,13 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes_discord.serve import served
-from tests.support.cli import run
-
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:AAH-the-real-secret-token"
+from tests.support.cli import ROOT, TOKEN, aimed_at_discord, config, run
 
 
 def closed_port() -> int:
@@ -42,12 +38,6 @@ def one_clear_line(result: subprocess.CompletedProcess[str], *words: str, status
     assert all(word in last for word in words), last
     assert all(" INFO " in line for line in before), result.stderr
     return last
-
-
-def config(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    return path
 
 
 # --- the configuration ---------------------------------------------------------------
@@ -148,17 +138,6 @@ async def test_a_rejected_telegram_token_is_one_line(tmp_path: Path) -> None:
         result = run(["run"], tmp_path, TELEGRAM_BOT_TOKEN=TOKEN)
 
     one_clear_line(result, "Telegram rejected the bot token", status=2)
-
-
-def aimed_at_discord(port: int) -> list[str]:
-    """``organise-bot`` with discord.py aimed at 127.0.0.1:``port``, as the tests'
-    fake Discord does in-process: the real command, in a child process."""
-    launch = (
-        "import sys; from tests.fakes_discord.discord_api import aim_discord_py; "
-        "aim_discord_py(int(sys.argv[1])); from adapters.cli import main; "
-        "sys.exit(main(sys.argv[2:]))"
-    )
-    return [sys.executable, "-c", launch, str(port)]
 
 
 def test_an_unreachable_discord_is_one_line(tmp_path: Path) -> None:

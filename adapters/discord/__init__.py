@@ -15,7 +15,7 @@ from adapters.discord.adapter import (
     intents,
     invite_url,
 )
-from adapters.discord.factory import connected, create_bot, host
+from adapters.discord.factory import connected, create_bot, host, identify
 from adapters.discord.outgoing import PACING, ReplyHandle
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "connected",
     "create_bot",
     "host",
+    "identify",
     "intents",
     "invite_url",
 ]

@@ -67,29 +67,44 @@ async def connected(bot: OrganiseClient, token: str) -> AsyncIterator[asyncio.Ta
 
     discord.py reconnects by itself, so the task ends only when Discord refuses the
     bot for good; a refused token or missing intents become a :class:`ConfigError`
-    saying what to do, whether at start or (raised from the task) later; Discord out
-    of reach while logging in, a :class:`StartupError`.
+    saying what to do, whether at start or (raised from the task) later (:func:`_plainly`).
     """
+    async with _plainly(), bot:
+        await bot.login(token)
+        gateway = asyncio.create_task(bot.connect(), name="discord-gateway")
+        ready = asyncio.create_task(bot.wait_until_ready())
+        try:
+            await asyncio.wait({ready, gateway}, return_when=asyncio.FIRST_COMPLETED)
+            if not ready.done():
+                await gateway  # raises why it stopped
+                raise ConnectionError("the Discord gateway closed before it was ready")
+            yield gateway
+        finally:
+            ready.cancel()
+            await bot.close()
+            await asyncio.gather(gateway, return_exceptions=True)
+
+
+async def identify(token: str) -> str:
+    """The name of the bot whose token this is, from Discord (logging in, without
+    connecting the gateway): ``organise-bot check``."""
+    client = discord.Client(intents=discord.Intents.none())
+    async with _plainly(), client:
+        await client.login(token)
+        return str(client.user)
+
+
+@contextlib.asynccontextmanager
+async def _plainly() -> AsyncIterator[None]:
+    """Discord's refusals as a :class:`ConfigError` saying what to do; Discord out of
+    reach while logging in as a :class:`StartupError`."""
     try:
-        async with bot:
-            await bot.login(token)
-            gateway = asyncio.create_task(bot.connect(), name="discord-gateway")
-            ready = asyncio.create_task(bot.wait_until_ready())
-            try:
-                await asyncio.wait({ready, gateway}, return_when=asyncio.FIRST_COMPLETED)
-                if not ready.done():
-                    await gateway  # raises why it stopped
-                    raise ConnectionError("the Discord gateway closed before it was ready")
-                yield gateway
-            finally:
-                ready.cancel()
-                await bot.close()
-                await asyncio.gather(gateway, return_exceptions=True)
+        yield
     except discord.LoginFailure:
         raise ConfigError(BAD_TOKEN) from None
     except discord.PrivilegedIntentsRequired:
         raise ConfigError(NO_INTENTS) from None
-    except (aiohttp.ClientError, discord.DiscordServerError) as error:  # logging in
+    except (aiohttp.ClientError, discord.DiscordServerError) as error:
         where = discord.http.Route.BASE  # discord.py's own, unless aimed elsewhere
         raise StartupError(faults.platform_unreachable("Discord", where, error)) from None
 

@@ -3,9 +3,10 @@ polling or webhook, and the outbox's transport."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypedDict
 
 from telegram import Bot, BotCommand, Update
@@ -112,7 +113,8 @@ class TelegramAdapter:
         app.add_handler(TypeHandler(Update, incoming.dispatch))
         sender = Bot(self._token, request=self._request(PACING.max_in_flight), **self._urls())
         try:
-            await _initialize(app, self._urls().get("base_url", DEFAULT_BASE_URL))
+            async with _plainly(self._base_url):
+                await app.initialize()
             await sender.initialize()
             await self._push_commands(app.bot)
             await app.start()
@@ -122,6 +124,17 @@ class TelegramAdapter:
             await sender.shutdown()
             raise
         self._app, self._sender = app, sender
+
+    async def identify(self) -> str:
+        """The bot's @username, from the Bot API (getMe): the token and the address
+        checked, without receiving anything (``organise-bot check``)."""
+        bot = Bot(self._token, request=self._request(1), **self._urls())
+        try:
+            async with _plainly(self._base_url):
+                await bot.initialize()
+            return f"@{bot.username}"
+        finally:
+            await bot.shutdown()
 
     async def stop(self) -> None:
         app, self._app = self._app, None
@@ -165,6 +178,10 @@ class TelegramAdapter:
             urls["base_file_url"] = self._settings.base_file_url
         return urls
 
+    @property
+    def _base_url(self) -> str:
+        return self._settings.base_url or DEFAULT_BASE_URL
+
     def _request(self, connections: int) -> AiohttpRequest:
         """A connection pool whose every wait is bounded by ``request_timeout``, so a
         hung request becomes a Transient the outbox can retry (aiohttp rather than
@@ -204,13 +221,13 @@ class TelegramAdapter:
         )
 
 
-async def _initialize(app: AnyApplication, base_url: str) -> None:
-    """``app.initialize()`` (which calls getMe), with a rejected token or an
-    unreachable Bot API reported in one sentence. PTB's errors can quote the token
-    (InvalidToken, or a failed request's URL), so they are dropped, and what is kept
-    of them is redacted."""
+@contextlib.asynccontextmanager
+async def _plainly(base_url: str) -> AsyncIterator[None]:
+    """Connecting (getMe), with a rejected token or an unreachable Bot API reported
+    in one sentence. PTB's errors can quote the token (InvalidToken, or a failed
+    request's URL), so they are dropped, and what is kept of them is redacted."""
     try:
-        await app.initialize()
+        yield
     except tg.InvalidToken:
         raise ConfigError(
             "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (from @BotFather)"

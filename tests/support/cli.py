@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 BIN = Path(sys.executable).with_name("organise-bot")
+ROOT = Path(__file__).resolve().parent.parent.parent
+# A token in Telegram's shape that no log line or message may ever show.
+TOKEN = "123456:AAH-the-real-secret-token"
 # What the environment may say that a test must not inherit from whoever runs it.
 SETTINGS = {"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DATABASE_URL", "ORGANISE_CONFIG"}
 
@@ -27,3 +30,20 @@ def run(
         timeout=60,
         env={**clean, **env},
     )
+
+
+def config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def aimed_at_discord(port: int) -> list[str]:
+    """``organise-bot`` with discord.py aimed at 127.0.0.1:``port``, as the tests'
+    fake Discord does in-process: the real command, in a child process."""
+    launch = (
+        "import sys; from tests.fakes_discord.discord_api import aim_discord_py; "
+        "aim_discord_py(int(sys.argv[1])); from adapters.cli import main; "
+        "sys.exit(main(sys.argv[2:]))"
+    )
+    return [sys.executable, "-c", launch, str(port)]
