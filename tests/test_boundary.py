@@ -283,16 +283,26 @@ async def test_a_ballot_result_is_corrected_by_its_recorder_with_an_audit_row(
     await tg.say(DISPUTE, BRANCH, ALICE)
     await tg.say("/ballot add 1 20/2 27/2 100 --quiet", BRANCH, ALICE)
     assert "no result yet" in await tg.ask("/ballot correct 1 60 40 10", BRANCH, ALICE)
-    await tg.say("/ballot result 1 60 10 40 --quiet", BRANCH, ALICE)
+    await tg.say("/ballot result 1 60 10 40", BRANCH, ALICE)
+    await tg.idle()
+    assert "20% voted yes" in sent_to(tg, BRANCH)
+    mark = tg.api.mark()
     answer = await tg.ask("/ballot correct 1 60 40 10", BRANCH, ALICE)
     assert "result corrected" in answer and "was turnout 60, yes 10, no 40" in answer
+    assert "Updating its announcement in 1 chats." in answer
+    await tg.idle()
+    (edit,) = tg.api.calls_to("editMessageText", mark)
+    assert "80% voted yes" in edit["text"]
     async with tg.app.db.session() as session:
         ballot = await session.get(Ballot, 1)
         assert ballot is not None and (ballot.yes_votes, ballot.no_votes) == (40, 10)
         (audit,) = await session.scalars(
-            select(AlertAudit).where(AlertAudit.subject == "ballot #1")
+            select(AlertAudit).where(
+                AlertAudit.subject == "ballot #1", AlertAudit.action == "correct"
+            )
         )
         assert audit.action == "correct" and audit.actor_id is not None
+        assert audit.broadcast_id is not None and audit.chat_count == 1
         assert audit.detail == "result was turnout 60, yes 10, no 40; now turnout 60, yes 40, no 10"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.alerts.ballot_rules import RULES
-from bot.alerts.broadcast import Action, Subject, announce, may_change
+from bot.alerts.broadcast import Action, Subject, announce, may_change, restyle
 from bot.alerts.dates import local, parse_day
 from bot.alerts.disputes import find_dispute, label, may_attach
 from bot.alerts.mandate import NoRule, Result, Rule, Verdict, assess, percent, rule_for
@@ -22,7 +22,7 @@ from bot.context import Context, UserError
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing
-from storage.alerts import AlertAudit, Ballot
+from storage.alerts import AlertAudit, Ballot, Broadcast, broadcasts_of
 
 # More members than any union has: a bigger count is a typing slip.
 MAX_MEMBERS = 10_000_000
@@ -156,20 +156,37 @@ async def correct(ctx: Context) -> list[Outgoing]:
     today = _today(ctx)
     outcome, verdict = _count(ctx, ballot, today)
     now = f"turnout {outcome.turnout}, yes {outcome.yes}, no {outcome.no}"
+    announced = await _result_announcement(ctx, ballot)
+    edited = 0
+    if announced is not None:
+        content = result_content(ballot, dispute, verdict, today)
+        edited = await restyle(ctx.session, ctx.services, announced, content)
     ctx.session.add(
         AlertAudit(
             at=ctx.clock.now(),
             actor_id=ctx.person.id,
             action=Action.CORRECT.value,
-            broadcast_id=None,
+            broadcast_id=announced.id if announced else None,
             subject=f"ballot #{ballot.id}",
             detail=f"result was {was}; now {now}",
             target=dispute.target,
-            chat_count=0,
+            chat_count=edited,
         )
     )
     head = rich(bold(f"Ballot #{ballot.id} result corrected"), f" — {label(dispute)} (was {was})")
-    return [ctx.reply(join([head, *verdict_lines(verdict, today)]))]
+    lines = [head, *verdict_lines(verdict, today)]
+    if edited:
+        lines.append(rich(f"Updating its announcement in {edited:,} chats."))
+    return [ctx.reply(join(lines))]
+
+
+async def _result_announcement(ctx: Context, ballot: Ballot) -> Broadcast | None:
+    """The announcement of the ballot's result, if there was one: the ballot's
+    newest, made as the result was recorded (the first may announce its opening)."""
+    found = await broadcasts_of(ctx.session, Subject.BALLOT.value, ballot.id)
+    if not found or ballot.result_at is None or found[-1].created_at < ballot.result_at:
+        return None
+    return found[-1]
 
 
 async def rules(ctx: Context) -> list[Outgoing]:
