@@ -25,6 +25,7 @@ from bot.types import (
     BotAdded,
     BotRemoved,
     ButtonIn,
+    ChatKind,
     ChatMoved,
     ChatRef,
     CommandIn,
@@ -32,10 +33,18 @@ from bot.types import (
     Event,
     EventResult,
     MemberJoined,
+    MemberLeft,
     Outgoing,
     UserRef,
 )
-from storage.chats import deactivate_chat, find_chat, move_chat, register_chat, register_person
+from storage.chats import (
+    deactivate_chat,
+    find_chat,
+    leave_chat,
+    move_chat,
+    register_chat,
+    register_person,
+)
 from storage.models import Chat, Person
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,7 @@ class _Known:
 # Chats and people remembered as registered (a few bytes each; the least recent go).
 REMEMBERED = 10_000
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
+REMOVED = "the bot was removed from the chat"
 STALE_BUTTON = "That button is from an old message and no longer works — try the command again."
 
 
@@ -167,16 +177,21 @@ class Core:
     async def _register(self, session: AsyncSession, event: Event) -> _Known:
         """Keep chats and people current; fully handle the life-cycle events."""
         now = self.clock.now()
-        if isinstance(event, BotRemoved | ChatMoved):
+        if isinstance(event, BotRemoved | ChatMoved | MemberLeft):
             chat = await find_chat(session, event.chat.platform, event.chat.chat_id)
             if chat is not None and isinstance(event, BotRemoved):
-                reason = "the bot was removed from the chat"
+                private = event.chat.kind is ChatKind.PRIVATE
+                reason = "the person blocked the bot" if private else REMOVED
                 failed = await deactivate_chat(session, chat.id, reason)
                 await self.registry.finished(self.services, session, failed)
             elif chat is not None and isinstance(event, ChatMoved):
                 await move_chat(session, chat.id, event.new_chat_id)
+            elif chat is not None and isinstance(event, MemberLeft):
+                await leave_chat(session, chat.id, event.user)
             return _Known()
         chat = await register_chat(session, event.chat, now)
+        if isinstance(event, BotAdded) and event.chat.kind is ChatKind.PRIVATE:
+            return _Known()  # unblocked: registering made the chat active again
         if isinstance(event, BotAdded):
             greeting = rich(
                 f"Hello! I'm {self.config.bot.name}. I share picket-line alerts, meetings and "

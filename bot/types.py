@@ -89,13 +89,25 @@ class MemberJoined:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """Someone left the chat or was removed from it."""
+
+    chat: ChatRef
+    user: UserRef
+
+
+@dataclass(frozen=True, slots=True)
 class BotAdded:
+    """The bot joined a group, or — for a private chat — the person unblocked it."""
+
     chat: ChatRef
     user: UserRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BotRemoved:
+    """The bot left or was removed from a group, or the person blocked it."""
+
     chat: ChatRef
 
 
@@ -107,7 +119,7 @@ class ChatMoved:
     new_chat_id: str
 
 
-Event = CommandIn | ButtonIn | MemberJoined | BotAdded | BotRemoved | ChatMoved
+Event = CommandIn | ButtonIn | MemberJoined | MemberLeft | BotAdded | BotRemoved | ChatMoved
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from icalendar import Calendar
 from telegram import Bot, InputFile
 
 from adapters.telegram import TelegramAdapter
-from adapters.telegram.incoming import ANSWERS_AT_ONCE, BUTTON_FAILED, AdminCache
+from adapters.telegram.incoming import ANSWERS_AT_ONCE, BUTTON_FAILED, AdminCache, RecentJoins
 from adapters.telegram.redact import TOKEN_MARK
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import ChatMoved as ChatMovedError
@@ -37,6 +37,7 @@ from bot.types import (
     EventResult,
     Location,
     MemberJoined,
+    MemberLeft,
     Op,
     UserRef,
 )
@@ -45,9 +46,12 @@ from tests.fakes.telegram_api import (
     bot_added_update,
     bot_kicked_update,
     callback_update,
+    chat_member_update,
     command_update,
     group_chat,
+    left_member_update,
     migrate_update,
+    my_chat_member_update,
     new_members_update,
     private_chat,
     text_update,
@@ -214,7 +218,7 @@ async def test_command_menu_failure_is_not_fatal(
 async def test_asks_only_for_the_updates_it_uses(tg: Harness) -> None:
     poll = await tg.api.wait_for_call("getUpdates")
 
-    assert poll["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert poll["allowed_updates"] == ["message", "callback_query", "my_chat_member", "chat_member"]
 
 
 async def test_a_failing_core_does_not_stop_the_adapter(tg: Harness) -> None:
@@ -321,6 +325,80 @@ async def test_new_members_except_the_bot_itself(tg: Harness) -> None:
     ]
     tg.api.push(command_update("/help", DEPOT, ADA))
     assert isinstance(await tg.next_event(), CommandIn)
+
+
+async def test_a_join_told_twice_is_one_event_and_leaving_is_another(tg: Harness) -> None:
+    tg.api.push(
+        chat_member_update(DEPOT, BOB, BOB, "left", "member"),
+        new_members_update(DEPOT, BOB, [BOB]),
+        chat_member_update(DEPOT, BOB, BOB, "member", "left"),
+        left_member_update(DEPOT, BOB, BOB),
+        new_members_update(DEPOT, BOB, [BOB]),
+        chat_member_update(DEPOT, BOB, BOB, "left", "member"),
+        command_update("/help", DEPOT, ADA),
+    )
+    bob = UserRef("telegram", "102", "Bob Crow")
+
+    events = [await tg.next_event() for _ in range(5)]
+
+    assert events[:4] == [
+        MemberJoined(DEPOT_REF, bob),
+        MemberLeft(DEPOT_REF, bob),
+        MemberLeft(DEPOT_REF, bob),
+        MemberJoined(DEPOT_REF, bob),
+    ]
+    assert isinstance(events[4], CommandIn)
+
+
+async def test_chat_member_changes_that_are_no_join_or_leave(tg: Harness) -> None:
+    tg.api.set_admins(DEPOT["id"], [ADA])
+    tg.api.push(command_update("/help", DEPOT, BOB))
+    first = await tg.next_event()
+    assert isinstance(first, CommandIn) and not first.user.is_chat_admin
+    tg.api.set_admins(DEPOT["id"], [ADA, BOB])
+
+    tg.api.push(
+        chat_member_update(DEPOT, ADA, BOB, "member", "administrator"),
+        chat_member_update(DEPOT, ADA, tg.api.bot_user, "member", "administrator"),
+        command_update("/help", DEPOT, BOB),
+    )
+
+    promoted = await tg.next_event()
+    assert isinstance(promoted, CommandIn) and promoted.user.is_chat_admin
+
+
+def test_recent_joins_forget_after_the_window() -> None:
+    now = [0.0]
+    joins = RecentJoins(window=60.0, clock=lambda: now[0])
+
+    assert joins.first(-1, 7)
+    assert not joins.first(-1, 7)
+    assert joins.first(-2, 7)
+    now[0] = 60.0
+    assert joins.first(-1, 7)
+
+
+async def test_a_person_blocking_and_unblocking_the_bot(tg: Harness) -> None:
+    chat = private_chat(ADA)
+    tg.api.push(
+        my_chat_member_update(chat, ADA, tg.api.bot_user, "member", "kicked"),
+        my_chat_member_update(chat, ADA, tg.api.bot_user, "kicked", "member"),
+    )
+    ref = ChatRef("telegram", "101", "Ada Lovelace", ChatKind.PRIVATE)
+
+    assert await tg.next_event() == BotRemoved(ref)
+    assert await tg.next_event() == BotAdded(ref, ada_ref())
+    assert tg.api.calls_to("getChatAdministrators") == []
+
+
+async def test_chat_member_comes_only_because_it_is_asked_for(api: FakeTelegramAPI) -> None:
+    """Telegram leaves chat_member out unless allowed_updates names it; so does the fake."""
+    api.push(chat_member_update(DEPOT, BOB, BOB, "left", "member"))
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        assert await bot.get_updates(timeout=0) == ()
+        api.push(chat_member_update(DEPOT, BOB, BOB, "left", "member"))
+        (update,) = await bot.get_updates(timeout=0, allowed_updates=["chat_member"])
+    assert update.chat_member is not None
 
 
 # --- sending -------------------------------------------------------------------------
@@ -727,7 +805,12 @@ async def test_webhook_accepts_only_telegrams_secret(api: FakeTelegramAPI) -> No
     try:
         secret = api.webhook["secret_token"]
         assert len(secret) >= 32
-        assert api.webhook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+        assert api.webhook["allowed_updates"] == [
+            "message",
+            "callback_query",
+            "my_chat_member",
+            "chat_member",
+        ]
 
         forged = await api.post_webhook(command_update("/forged", DEPOT, BOB), secret="guess")
         genuine = await api.post_webhook(command_update("/help", DEPOT, ADA))

@@ -27,9 +27,12 @@ from tests.fakes.telegram_api import (
     bot_added_update,
     bot_kicked_update,
     callback_update,
+    chat_member_update,
     command_update,
     group_chat,
+    left_member_update,
     migrate_update,
+    my_chat_member_update,
     new_members_update,
     private_chat,
     user,
@@ -249,6 +252,54 @@ async def test_member_joining_is_known_to_the_core(tg: TelegramSession) -> None:
     assert await tg.ask('/grant "Dana Smith" organiser', DEPOT, ALICE) == (
         "Dana Smith is now organiser in this chat."
     )
+
+
+async def test_a_join_told_twice_is_welcomed_once(tg: TelegramSession) -> None:
+    mark = tg.api.mark()
+    tg.api.push(
+        chat_member_update(DEPOT, DANA, DANA, "left", "member"),
+        new_members_update(DEPOT, DANA, [DANA]),
+    )
+    await tg.settled()
+    await tg.idle()
+
+    (welcome,) = tg.sent(DEPOT["id"], after=mark)
+    assert visible_text(welcome["text"]).startswith("Welcome, Dana Smith!")
+
+
+async def test_someone_who_left_is_no_longer_a_member(tg: TelegramSession) -> None:
+    tg.api.push(new_members_update(DEPOT, ALICE, [DANA]))
+    tg.api.push(chat_member_update(DEPOT, DANA, DANA, "member", "left"))
+    tg.api.push(left_member_update(DEPOT, DANA, DANA))
+    await tg.settled()
+
+    assert (await tg.ask('/grant "Dana Smith" organiser', DEPOT, ALICE)).startswith(
+        "Nobody called “Dana Smith” has spoken in this chat yet."
+    )
+
+
+async def test_a_person_who_blocks_the_bot_is_sent_nothing_until_they_unblock(
+    tg_both: TelegramSession,
+) -> None:
+    tg, api = tg_both, tg_both.api
+    dana = private_chat(DANA)
+    await tg.ask("/whoami", dana, DANA)
+
+    api.push(my_chat_member_update(dana, DANA, api.bot_user, "member", "kicked"))
+    await tg.settled()
+
+    assert await tg.enqueue([dana], "Meeting tonight") == [None]
+    chat = await stored_chat(tg, dana)
+    assert (chat.active, chat.inactive_reason) == (False, "the person blocked the bot")
+
+    mark = api.mark()
+    api.push(my_chat_member_update(dana, DANA, api.bot_user, "kicked", "member"))
+    await tg.settled()
+    assert (await stored_chat(tg, dana)).active
+    assert tg.sent(DANA["id"], after=mark) == []  # no greeting: they know the bot
+    (row_id,) = await tg.enqueue([dana], "Meeting tonight")
+    assert row_id is not None
+    await tg.wait_sent(DANA["id"], after=mark)
 
 
 async def test_kicked_bot_sends_nothing_more_to_the_group(

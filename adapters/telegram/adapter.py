@@ -25,9 +25,16 @@ from bot.types import Delivery
 
 log = logging.getLogger(__name__)
 
-# Only what we translate; chat_member (other people's membership changes) would
-# need admin rights and is not used.
-ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+# Only what we translate. chat_member (other people's joins and leaves) must be
+# asked for by name, and comes only from groups where the bot is an administrator;
+# elsewhere the join service messages are what we have (Telegram leaves them out in
+# large groups, hence both).
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
+)
 
 # Telegram's FAQ, "My bot is hitting limits, how do I avoid this?"
 # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):

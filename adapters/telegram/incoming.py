@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from telegram import Bot, CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, Update, User
 from telegram import error as tg
@@ -27,6 +28,7 @@ from bot.types import (
     CommandIn,
     Event,
     MemberJoined,
+    MemberLeft,
     UserRef,
 )
 
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 BUTTON_FAILED = "Sorry, that button didn't work — try again."
 ADMIN_CACHE_SECONDS = 300.0
+# Where the bot is an admin, one join may come twice: as a service message and as a
+# chat_member update, in either order and a moment apart. Within this window the
+# second is the same join.
+JOIN_WINDOW_SECONDS = 60.0
 # Presses answered at once. A crowd's presses are committed together and then all
 # want answering. Queued in httpcore's connection pool, they would cost more CPU
 # each the more of them wait, since it looks over its queue and connections for
@@ -51,9 +57,12 @@ CHAT_KINDS: dict[str, ChatKind] = {
 class Incoming:
     """Updates → events → ``on_event``; PTB runs several at once (ordering.py)."""
 
-    def __init__(self, on_event: EventHandler, admins: AdminCache) -> None:
+    def __init__(
+        self, on_event: EventHandler, admins: AdminCache, joins: RecentJoins | None = None
+    ) -> None:
         self._on_event = on_event
         self._admins = admins
+        self._joins = joins or RecentJoins()
         self._answering = asyncio.Semaphore(ANSWERS_AT_ONCE)
 
     async def dispatch(self, update: Update, _context: object) -> None:
@@ -74,6 +83,8 @@ class Incoming:
     async def _translate(self, update: Update) -> list[Event]:
         if update.my_chat_member is not None:
             return await self._membership(update.my_chat_member)
+        if update.chat_member is not None:
+            return await self._member_change(update.chat_member)
         if update.message is not None:
             return await self._message(update.message)
         return []
@@ -85,11 +96,9 @@ class Incoming:
             self._admins.forget(message.chat.id)
             return [ChatMoved(chat, str(message.migrate_to_chat_id))]
         if message.new_chat_members:
-            return [
-                MemberJoined(chat, await self._user_ref(member, message.chat))
-                for member in message.new_chat_members
-                if member.id != bot.id
-            ]
+            return await self._joined(message.chat, message.new_chat_members)
+        if message.left_chat_member is not None:
+            return self._left(message.chat, message.left_chat_member)
         command = parse_command(message, bot.username)
         if command is None or message.from_user is None:
             return []
@@ -99,8 +108,10 @@ class Incoming:
 
     async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
         """The bot's own membership: joining a group is BotAdded, leaving or being
-        kicked is BotRemoved; promotions and the like are not events."""
-        if change.chat.type not in GROUP_TYPES:
+        kicked is BotRemoved; promotions and the like are not events. In a private
+        chat Telegram sends this only when the person blocks the bot (BotRemoved:
+        nothing more is sent there) or unblocks it (BotAdded: active again)."""
+        if change.chat.type == ChatType.CHANNEL:
             return []
         was, now = is_present(change.old_chat_member), is_present(change.new_chat_member)
         chat = chat_ref(change.chat)
@@ -110,6 +121,42 @@ class Incoming:
         if was and not now:
             return [BotRemoved(chat)]
         return []
+
+    async def _member_change(self, change: ChatMemberUpdated) -> list[Event]:
+        """Someone else's membership of a group (``chat_member``, sent only where the
+        bot is an administrator — but also in large groups, where Telegram leaves out
+        the join service messages)."""
+        if change.chat.type not in GROUP_TYPES:
+            return []
+        old, new = change.old_chat_member, change.new_chat_member
+        if {old.status, new.status} & {ChatMember.ADMINISTRATOR, ChatMember.OWNER}:
+            self._admins.forget(change.chat.id)  # promoted or demoted: look again
+        person = new.user
+        if person.id == change.get_bot().id:
+            return []  # the bot's own membership comes as my_chat_member
+        was, now = is_present(old), is_present(new)
+        if now and not was:
+            return await self._joined(change.chat, [person])
+        if was and not now:
+            return self._left(change.chat, person)
+        return []
+
+    async def _joined(self, chat: Chat, people: Sequence[User]) -> list[Event]:
+        """A join Telegram told us of twice (a service message and a chat_member
+        update) is one event; the bot's own join is BotAdded, not this."""
+        bot_id = chat.get_bot().id
+        return [
+            MemberJoined(chat_ref(chat), await self._user_ref(person, chat))
+            for person in people
+            if person.id != bot_id and self._joins.first(chat.id, person.id)
+        ]
+
+    def _left(self, chat: Chat, person: User) -> list[Event]:
+        """Whether they were an admin does not matter any more, so it is not looked up."""
+        if person.id == chat.get_bot().id:
+            return []
+        self._joins.forget(chat.id, person.id)  # joining again is news again
+        return [MemberLeft(chat_ref(chat), UserRef(PLATFORM, str(person.id), person.full_name))]
 
     async def _on_button(self, query: CallbackQuery) -> None:
         """Hand the press to the core, then always answer it: Telegram shows a
@@ -210,3 +257,29 @@ class AdminCache:
 
     def forget(self, chat_id: int) -> None:
         self._cache.pop(chat_id, None)
+
+
+class RecentJoins:
+    """The joins of the last ``window`` seconds, so a join told twice counts once.
+    Entries are never refreshed, so the oldest is always first and expired ones
+    are dropped from the front: memory stays at a window's worth of joins."""
+
+    def __init__(
+        self, window: float = JOIN_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._window = window
+        self._clock = clock
+        self._seen: OrderedDict[tuple[int, int], float] = OrderedDict()
+
+    def first(self, chat_id: int, user_id: int) -> bool:
+        """Whether this is the first word of ``user_id`` joining ``chat_id`` lately."""
+        now = self._clock()
+        while self._seen and next(iter(self._seen.values())) <= now - self._window:
+            self._seen.popitem(last=False)
+        if (chat_id, user_id) in self._seen:
+            return False
+        self._seen[(chat_id, user_id)] = now
+        return True
+
+    def forget(self, chat_id: int, user_id: int) -> None:
+        self._seen.pop((chat_id, user_id), None)

@@ -53,6 +53,9 @@ TEXT_LIMITS = {
     "caption": (1024, "message caption is too long"),
 }
 UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may upload to the Bot API
+# The update types Telegram leaves out unless they are asked for by name in
+# allowed_updates (https://core.telegram.org/bots/api#getupdates).
+ONLY_IF_ASKED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 WAIT_SECONDS = 5.0  # how long wait_for_call waits before failing the test
 ADMIN_RIGHTS = {
     "can_be_edited": False,
@@ -234,6 +237,7 @@ class FakeTelegramAPI:
         self.admins: dict[str, list[JSON]] = {}
         self.limits = FloodLimits() if enforce_limits else None
         self.webhook: Params = {}
+        self.allowed_updates: list[str] = []
         self.max_long_poll = max_long_poll
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
@@ -459,12 +463,21 @@ class FakeTelegramAPI:
         """At most ``limit`` updates (1 to 100, default 100), as Telegram documents."""
         offset = int(params.get("offset", 0))
         limit = min(max(int(params.get("limit", 100)), 1), 100)
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if "allowed_updates" in params:  # remembered until changed, as Telegram does
+            self.allowed_updates = list(params["allowed_updates"])
+        self._updates = [u for u in self._updates if u["update_id"] >= offset and self._wanted(u)]
         wait = min(float(params.get("timeout", 0)), self.max_long_poll)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await self._until(lambda: bool(self._updates) or self._closing)
         return self._updates[:limit]
+
+    def _wanted(self, update: JSON) -> bool:
+        """Whether Telegram would deliver ``update`` at all, given allowed_updates."""
+        kind = next(key for key in update if key != "update_id")
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in ONLY_IF_ASKED
 
     async def _send_message(self, params: Params) -> JSON:
         return self._message(params, text=_text(params, "text"))
@@ -637,14 +650,24 @@ def my_chat_member_update(
     chat: JSON, by: JSON, bot: JSON, old_status: str, new_status: str
 ) -> JSON:
     """The bot's own membership of ``chat`` changing, done by ``by``."""
+    return {"my_chat_member": _membership(chat, by, bot, old_status, new_status)}
+
+
+def chat_member_update(
+    chat: JSON, by: JSON, person: JSON, old_status: str, new_status: str
+) -> JSON:
+    """Someone else's membership of ``chat`` changing (sent only if asked for, and
+    only where the bot is an administrator)."""
+    return {"chat_member": _membership(chat, by, person, old_status, new_status)}
+
+
+def _membership(chat: JSON, by: JSON, person: JSON, old_status: str, new_status: str) -> JSON:
     return {
-        "my_chat_member": {
-            "chat": chat,
-            "from": by,
-            "date": int(time.time()),
-            "old_chat_member": _member(bot, old_status),
-            "new_chat_member": _member(bot, new_status),
-        }
+        "chat": chat,
+        "from": by,
+        "date": int(time.time()),
+        "old_chat_member": _member(person, old_status),
+        "new_chat_member": _member(person, new_status),
     }
 
 
@@ -663,6 +686,11 @@ def migrate_update(chat: JSON, sender: JSON, new_chat_id: int) -> JSON:
 
 def new_members_update(chat: JSON, sender: JSON, members: list[JSON]) -> JSON:
     return {"message": message(chat, sender, new_chat_members=members)}
+
+
+def left_member_update(chat: JSON, sender: JSON, member: JSON) -> JSON:
+    """The service message left when ``member`` leaves (or ``sender`` removes them)."""
+    return {"message": message(chat, sender, left_chat_member=member)}
 
 
 def _member(person: JSON, status: str) -> JSON:
