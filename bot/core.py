@@ -226,6 +226,8 @@ class Core:
     async def _command(self, ctx: Context, event: CommandIn) -> list[Outgoing]:
         name = event.name.lower()
         command = self.registry.get(name)
+        if command is None and not event.addressed:
+            return []  # another bot's command, most likely
         if command is None:
             hint = suggest(name, [c.name for c in self.registry])
             tip = f" Did you mean /{hint}?" if hint else ""

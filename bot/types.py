@@ -62,7 +62,9 @@ class CommandIn:
 
     ``reply_handle`` is opaque to the core: an adapter that must answer through
     something other than the chat (a Discord interaction) puts it here and gets it
-    back on the reply's :class:`Delivery`.
+    back on the reply's :class:`Delivery`. ``addressed`` is false for a bare
+    ``/cmd`` in a Telegram group, which may be meant for another bot there: one the
+    core does not know is then left unanswered rather than called a mistake.
     """
 
     chat: ChatRef
@@ -70,6 +72,7 @@ class CommandIn:
     name: str
     text: str = ""
     reply_handle: str = ""
+    addressed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from adapters.telegram.redact import TOKEN_MARK
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import ChatMoved as ChatMovedError
 from bot.delivery import Limit, Pacing, Permanent, RetryAfter, Scope, Transient
+from bot.registry import Command, Role
 from bot.text import bold, code, italic, link, rich
 from bot.types import (
     Attachment,
@@ -68,7 +69,10 @@ TIMEOUT = 5.0
 ADA = user(101, "Ada", "Lovelace", "ada")
 BOB = user(102, "Bob", "Crow")
 DEPOT = group_chat(-1001234, "Depot branch")
-COMMANDS = (("help", "What I can do"), ("alert", "Tell everyone about an action " * 20))
+COMMANDS = (
+    Command("help", "What I can do"),
+    Command("alert", "Tell everyone about an action " * 20, role=Role.ORGANISER),
+)
 
 
 @dataclass
@@ -194,12 +198,31 @@ async def test_text_and_commands_for_other_bots_are_ignored(tg: Harness) -> None
     assert tg.events.empty()
 
 
-async def test_command_menu_is_pushed_at_start(tg: Harness) -> None:
-    (call,) = tg.api.calls_to("setMyCommands")
+async def test_command_menus_are_pushed_per_scope_at_start(tg: Harness) -> None:
+    calls = tg.api.calls_to("setMyCommands")
+    menus = {call["scope"]["type"]: call["commands"] for call in calls}
 
-    assert call["commands"][0] == {"command": "help", "description": "What I can do"}
-    assert call["commands"][1]["command"] == "alert"
-    assert len(call["commands"][1]["description"]) == 256
+    assert len(calls) == len(menus) == 4
+    help_only = [{"command": "help", "description": "What I can do"}]
+    assert menus["default"] == menus["all_private_chats"] == menus["all_group_chats"] == help_only
+    (_, alert) = menus["all_chat_administrators"]
+    assert alert["command"] == "alert"
+    assert len(alert["description"]) == 256
+
+
+async def test_configured_admins_get_every_command_in_their_private_chat(
+    api: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = TelegramSettings(base_url=api.base_url)
+    adapter = TelegramAdapter(api.token, settings, COMMANDS, admins=[101, 102])
+    api.fail("setMyCommands", 400, "Bad Request: chat not found")  # the first: default
+    await adapter.start(Harness(api, adapter, asyncio.Queue()).on_event)
+    await adapter.stop()
+
+    chats = [c for c in api.calls_to("setMyCommands") if c["scope"]["type"] == "chat"]
+    assert [c["scope"]["chat_id"] for c in chats] == [101, 102]
+    assert [c["command"] for c in chats[0]["commands"]] == ["help", "alert"]
+    assert "could not set the Telegram command menu for default" in caplog.text
 
 
 async def test_command_menu_failure_is_not_fatal(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ import pytest
 from bot.config import Config, RolesSettings
 from bot.core import SORRY, STALE_BUTTON
 from bot.outbox import Status
+from bot.registry import Role
 from storage.chats import find_chat, find_person
 from storage.db import Database
 from storage.models import Chat, OutboxRow
@@ -40,7 +42,7 @@ from tests.fakes.telegram_api import (
 )
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
-from tests.support.telegram import TelegramSession
+from tests.support.telegram import TelegramSession, addressed
 
 # PTB's own RetryAfter constructor reads its deprecated int ``retry_after``.
 pytestmark = pytest.mark.filterwarnings(
@@ -93,12 +95,6 @@ async def stored_chat(tg: TelegramSession, chat: JSON) -> Chat:
     return found
 
 
-def addressed(line: str) -> str:
-    """``/cmd args`` as ``/cmd@OrganiseBot args``, the way group menus send it."""
-    head, _, rest = line.partition(" ")
-    return f"{head}@OrganiseBot {rest}".rstrip()
-
-
 # --- commands ------------------------------------------------------------------------
 
 
@@ -142,7 +138,7 @@ async def test_core_commands_give_their_answers_in_a_group(tg: TelegramSession) 
     assert await tg.ask('/revoke "Bob Crow" organiser', DEPOT, ALICE) == (
         "Bob Crow is no longer organiser in this chat."
     )
-    assert await tg.ask("/hepl", DEPOT, BOB) == (
+    assert await tg.ask("/hepl@OrganiseBot", DEPOT, BOB) == (
         "I don't know /hepl. Did you mean /help? Send /help for the list."
     )
     help_for_bob = await tg.ask("/help@OrganiseBot", DEPOT, BOB)
@@ -162,6 +158,19 @@ async def test_commands_for_another_bot_are_left_alone(tg: TelegramSession) -> N
     assert tg.sent(DEPOT["id"], after=mark) == []
 
 
+async def test_unknown_commands_are_answered_only_when_addressed_to_the_bot(
+    tg: TelegramSession,
+) -> None:
+    mark = tg.api.mark()
+    tg.api.push(command_update("/warn Bob", DEPOT, ALICE))  # another bot's, most likely
+    await tg.settled()
+    assert tg.sent(DEPOT["id"], after=mark) == []
+
+    assert (await tg.ask("/warn@OrganiseBot Bob", DEPOT, ALICE)).startswith("I don't know /warn.")
+    assert (await tg.ask("/warn", private_chat(BOB), BOB)).startswith("I don't know /warn.")
+    assert (await tg.ask("/tags", DEPOT, ALICE)).startswith("This chat has no tags yet.")
+
+
 async def test_command_in_a_private_chat(tg: TelegramSession) -> None:
     answer = await tg.ask("/whoami", private_chat(ALICE), ALICE)
 
@@ -175,12 +184,30 @@ async def test_group_admins_are_organisers(tg: TelegramSession) -> None:
     assert await tg.ask("/tag region:cannock", DEPOT, BOB) == "Tagged this chat: region:cannock"
 
 
-async def test_command_menu_is_the_registrys(tg: TelegramSession) -> None:
-    (call,) = tg.api.calls_to("setMyCommands")
+async def test_command_menus_show_each_command_to_those_who_may_use_it(
+    tg: TelegramSession,
+) -> None:
+    menus = {
+        json.dumps(call["scope"], sort_keys=True): [c["command"] for c in call["commands"]]
+        for call in tg.api.calls_to("setMyCommands")
+    }
+    registry = list(tg.app.registry)
 
-    assert call["commands"] == [
-        {"command": command.name, "description": command.summary} for command in tg.app.registry
-    ]
+    def scope(kind: str, **more: int) -> str:
+        return json.dumps({"type": kind, **more}, sort_keys=True)
+
+    members = [c.name for c in registry if c.lowest_role is Role.MEMBER]
+    organisers = [c.name for c in registry if c.lowest_role <= Role.ORGANISER]
+    assert menus == {
+        scope("default"): members,
+        scope("all_private_chats"): members,
+        scope("all_group_chats"): members,
+        scope("all_chat_administrators"): organisers,
+        scope("chat", chat_id=ALICE["id"]): [c.name for c in registry],  # a configured admin
+    }
+    assert {"meeting", "dispute", "help"} <= set(members)
+    assert {"tag", "alert", "grant"}.isdisjoint(members)
+    assert "alert" in organisers and "grant" not in organisers
 
 
 async def test_user_text_arrives_escaped_and_intact(tg: TelegramSession) -> None:

@@ -102,9 +102,10 @@ class Incoming:
         command = parse_command(message, bot.username)
         if command is None or message.from_user is None:
             return []
-        name, text = command
+        name, text, to_us = command
         user = await self._user_ref(message.from_user, message.chat, message.sender_chat)
-        return [CommandIn(chat, user, name, text)]
+        addressed = to_us or message.chat.type == ChatType.PRIVATE
+        return [CommandIn(chat, user, name, text, addressed=addressed)]
 
     async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
         """The bot's own membership: joining a group is BotAdded, leaving or being
@@ -205,9 +206,10 @@ def chat_ref(chat: Chat) -> ChatRef:
     return ChatRef(PLATFORM, str(chat.id), chat.effective_name or "", kind)
 
 
-def parse_command(message: Message, bot_username: str) -> tuple[str, str] | None:
-    """``(name, rest of the message)`` for a message that starts with a bot command
-    meant for us, else ``None``. ``/cmd@OtherBot`` is for another bot in the group."""
+def parse_command(message: Message, bot_username: str) -> tuple[str, str, bool] | None:
+    """``(name, rest of the message, addressed to us by name)`` for a message that
+    starts with a bot command that may be meant for us, else ``None``.
+    ``/cmd@OtherBot`` is for another bot in the group; a bare ``/cmd`` may be."""
     entities = message.entities
     if not message.text or not entities or entities[0].type != MessageEntityType.BOT_COMMAND:
         return None
@@ -217,7 +219,7 @@ def parse_command(message: Message, bot_username: str) -> tuple[str, str] | None
     name, _, addressee = head[1:].partition("@")
     if addressee and addressee.lower() != bot_username.lower():
         return None
-    return name.lower(), rest[0].strip() if rest else ""
+    return name.lower(), rest[0].strip() if rest else "", bool(addressee)
 
 
 def is_present(member: ChatMember) -> bool:
