@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--user", help="the person to speak as")
     db = commands.add_parser("db", help="database tasks")
     db.add_argument("task", choices=["upgrade"], help="upgrade: apply migrations")
-    for sub in (run_parser, console, db):
+    discord = commands.add_parser("discord", help="Discord tasks")
+    discord.add_argument("task", choices=["sync"], help="sync: publish slash commands now")
+    for sub in (run_parser, console, db, discord):
         sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
     args = parser.parse_args(argv)
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             asyncio.run(_upgrade(config))
             print("database is up to date")
+        elif args.command == "discord":
+            return _discord_sync(config)
         elif args.command == "console":
             where = dataclasses.replace(
                 config.console,
@@ -62,6 +66,22 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # e.g. the database file's folder does not exist
         print(f"organise-bot: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _discord_sync(config: Config) -> int:
+    """Publish the slash commands whether or not they changed (``run`` publishes
+    them only when they did). discord.py is imported only for this."""
+    import discord
+
+    from adapters.discord import publish_commands
+
+    try:
+        targets = asyncio.run(publish_commands(config))
+    except discord.DiscordException as error:
+        print(f"organise-bot: Discord refused the slash commands: {error}", file=sys.stderr)
+        return 1
+    print("published the slash commands to " + ", ".join(targets))
     return 0
 
 

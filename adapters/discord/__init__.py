@@ -15,7 +15,7 @@ from adapters.discord.adapter import (
     intents,
     invite_url,
 )
-from adapters.discord.factory import connected, create_bot, host
+from adapters.discord.factory import connected, create_bot, host, publish_commands
 from adapters.discord.outgoing import PACING, ReplyHandle
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "host",
     "intents",
     "invite_url",
+    "publish_commands",
 ]

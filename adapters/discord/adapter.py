@@ -13,6 +13,8 @@ the application — and so this adapter — from its ``setup_hook``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,7 @@ from bot.types import (
     MemberJoined,
     UserRef,
 )
+from storage.platform_state import StateStore
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -143,8 +146,12 @@ class DiscordAdapter:
         commands: Sequence[Command] = (),
         *,
         clock: Clock | None = None,
+        state: StateStore | None = None,
     ) -> None:
         self._settings = settings
+        # Where the published commands' hash is kept; without it they are
+        # published at every start.
+        self.state = state
         self._on_event: EventHandler | None = None
         self._listening = False
         self.client = OrganiseClient(settings)
@@ -200,20 +207,37 @@ class DiscordAdapter:
         self._listening = False
 
     async def sync_commands(self) -> None:
-        """Publish the slash commands to each of ``settings.guilds`` (they show at once,
-        handy while testing), or globally when none is set; commands published the other
-        way stay until a sync of that kind replaces them. A failure is logged, not fatal:
-        ``!`` commands and buttons keep working."""
-        tree = self.client.tree
+        """:meth:`publish_commands` where they changed since last published. A
+        failure is logged, not fatal: ``!`` commands and buttons keep working."""
         try:
-            if not self._settings.guilds:
-                await tree.sync()
-            for guild_id in self._settings.guilds:
-                guild = discord.Object(id=guild_id)
-                tree.copy_global_to(guild=guild)
-                await tree.sync(guild=guild)
+            await self.publish_commands()
         except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
             log.warning("could not publish Discord slash commands: %s", error)
+
+    async def publish_commands(self, *, force: bool = False) -> list[str]:
+        """Publish the slash commands to each of ``settings.guilds`` (they show at once,
+        handy while testing), or globally when none is set; commands published the other
+        way stay until a sync of that kind replaces them. Unless ``force``d, a target
+        whose commands are as last published (by their hash in :attr:`state`) is
+        skipped. Returns the targets published to ("global" or a server id)."""
+        tree = self.client.tree
+        guilds = [discord.Object(id=guild_id) for guild_id in self._settings.guilds]
+        published: list[str] = []
+        targets: list[discord.Object | None] = [*guilds] or [None]
+        for guild in targets:
+            if guild is not None:
+                tree.copy_global_to(guild=guild)
+            target = "global" if guild is None else str(guild.id)
+            key = f"discord:commands:{self.client.application_id}:{target}"
+            digest = commands_hash(tree, guild)
+            if not force and self.state is not None and await self.state.get(key) == digest:
+                log.info("Discord slash commands (%s) unchanged since last published", target)
+                continue
+            await tree.sync(guild=guild)
+            if self.state is not None:
+                await self.state.set(key, digest)
+            published.append(target)
+        return published
 
     # --- events in ------------------------------------------------------------------
 
@@ -331,6 +355,12 @@ async def _acknowledge(interaction: discord.Interaction, *, thinking: bool, ephe
     placeholder = thinking and not ephemeral
     handle = ReplyHandle(interaction.application_id, interaction.id, interaction.token, placeholder)
     return handle.encode()
+
+
+def commands_hash(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
+    """A digest of exactly what a sync would send for ``guild`` (or globally)."""
+    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def invite_url(client: discord.Client) -> str:
