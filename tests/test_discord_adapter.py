@@ -175,9 +175,9 @@ def test_invite_link_asks_for_exactly_what_the_bot_uses() -> None:
     url = invite_url(client)
     assert url == (
         f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
-        "&permissions=274877959168"
+        "&permissions=283467893760"
     )
-    assert INVITE_PERMISSIONS.value == 274877959168
+    assert INVITE_PERMISSIONS.value == 283467893760
 
 
 # --- slash commands ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -26,11 +27,13 @@ from discord.ext import commands
 
 from adapters.base import EventHandler
 from adapters.discord import render, slash
+from adapters.discord.events import EventMirrors
 from adapters.discord.outgoing import PACING, ReplyHandle, Sender
 from bot.clock import Clock, SystemClock
 from bot.config import DiscordSettings
 from bot.delivery import Pacing
 from bot.registry import Command
+from bot.text import join
 from bot.types import (
     BotAdded,
     BotRemoved,
@@ -42,6 +45,7 @@ from bot.types import (
     Event,
     EventResult,
     MemberJoined,
+    Op,
     UserRef,
 )
 from storage.platform_state import StateStore
@@ -64,10 +68,12 @@ BUTTON_FAILED = "Sorry, that button didn't work — try again."
 COMMAND_FAILED = "Sorry, something went wrong — try again."
 
 # What the bot does in a channel: read it and its events, post (in threads too), show
-# announcements as embeds and attach calendar files. Editing and deleting its own
+# announcements as embeds and attach calendar files; and in a server, keep meetings
+# in its Events list. Editing and deleting its own
 # messages, answering interactions and ephemeral messages need no permission.
 # docs/discord.md explains it.
 INVITE_PERMISSIONS = discord.Permissions(
+    manage_events=True,
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
@@ -149,16 +155,26 @@ class DiscordAdapter:
         state: StateStore | None = None,
     ) -> None:
         self._settings = settings
-        # Where the published commands' hash is kept; without it they are
-        # published at every start.
-        self.state = state
         self._on_event: EventHandler | None = None
         self._listening = False
         self.client = OrganiseClient(settings)
         self._sender = Sender(self.client, clock or SystemClock())
+        self._events = EventMirrors(self.client, clock or SystemClock())
+        self.state = state
         for command in commands:
             self.client.tree.add_command(slash.build(command, self._on_slash))
         self.client.tree.error(self._on_tree_error)
+
+    @property
+    def state(self) -> StateStore | None:
+        """Where the published commands' hash and the servers' scheduled events are
+        kept; without it commands are published at every start and meetings are
+        not mirrored as events."""
+        return self._events.state
+
+    @state.setter
+    def state(self, store: StateStore | None) -> None:
+        self._events.state = store
 
     @property
     def platform(self) -> str:
@@ -337,7 +353,17 @@ class DiscordAdapter:
     # --- deliveries out -------------------------------------------------------------
 
     async def deliver(self, delivery: Delivery) -> tuple[str, ...]:
-        """Send, edit or delete; return the message ids of a send (one per part)."""
+        """Send, edit or delete; return the message ids of a send (one per part).
+        A message about a meeting first brings the server's event in step with it
+        (see ``events``); a first refusal there adds the core's note to it."""
+        mirror = delivery.content.event
+        private = delivery.chat_kind is ChatKind.PRIVATE
+        if mirror is not None and delivery.op is not Op.DELETE and not private:
+            note = await self._events.keep(int(delivery.chat_id), mirror)
+            if note is not None:
+                content = delivery.content
+                noted = replace(content, text=join([content.text, note]))
+                delivery = replace(delivery, content=noted)
         return await self._sender.deliver(delivery)
 
 
