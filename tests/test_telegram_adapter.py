@@ -49,7 +49,9 @@ from tests.fakes.telegram_api import (
     callback_update,
     chat_member_update,
     command_update,
+    forum_chat,
     group_chat,
+    in_topic,
     left_member_update,
     migrate_update,
     my_chat_member_update,
@@ -172,6 +174,41 @@ async def test_anonymous_admin_posting_as_the_group_is_an_admin(tg: Harness) -> 
     assert isinstance(event, CommandIn)
     assert event.user.is_chat_admin
     assert tg.api.calls_to("getChatAdministrators") == []
+
+
+async def test_a_forum_topic_is_a_chat_of_its_own(tg: Harness) -> None:
+    forum = forum_chat(-1005555, "Depot branch")
+    pickets = tg.api.open_topic(forum, 7, "Pickets")
+    tg.api.set_admins(forum["id"], [ADA])
+    tg.api.push(
+        in_topic(command_update("/tags", forum, ADA), pickets),
+        command_update("/tags", forum, ADA),  # in General: the group itself
+    )
+
+    in_pickets, in_general = await tg.next_event(), await tg.next_event()
+
+    assert isinstance(in_pickets, CommandIn) and isinstance(in_general, CommandIn)
+    assert in_pickets.chat == ChatRef("telegram", "-1005555/7", "Depot branch — Pickets")
+    assert in_general.chat == ChatRef("telegram", "-1005555", "Depot branch")
+    assert in_pickets.user.is_chat_admin  # the group's admins, in each of its topics
+
+
+async def test_sends_into_a_topic_and_edits_there(tg: Harness) -> None:
+    forum = forum_chat(-1005555, "Depot branch")
+    tg.api.open_topic(forum, 7, "Pickets")
+
+    (sent,) = await tg.send(Content(rich("Picket at 6")), "-1005555/7")
+    await tg.adapter.deliver(
+        Delivery(Op.EDIT, "-1005555/7", Content(rich("Picket at 7")), "n", (sent,))
+    )
+
+    (call,) = tg.api.calls_to("sendMessage")
+    assert (call["chat_id"], call["message_thread_id"]) == ("-1005555", "7")
+    (edit,) = tg.api.calls_to("editMessageText")
+    assert (edit["chat_id"], edit["message_id"]) == ("-1005555", sent)
+    with pytest.raises(Permanent) as gone:
+        await tg.send(Content(rich("Hello")), "-1005555/8")  # a deleted topic
+    assert gone.value.chat_gone
 
 
 async def test_basic_group_counts_as_group(tg: Harness) -> None:

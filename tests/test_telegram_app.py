@@ -31,7 +31,9 @@ from tests.fakes.telegram_api import (
     callback_update,
     chat_member_update,
     command_update,
+    forum_chat,
     group_chat,
+    in_topic,
     left_member_update,
     migrate_update,
     my_chat_member_update,
@@ -257,6 +259,30 @@ async def test_stale_button_gets_a_friendly_answer(tg: TelegramSession) -> None:
     answer = await tg.api.wait_for_call("answerCallbackQuery")
 
     assert answer == {"callback_query_id": "stale", "text": STALE_BUTTON}
+
+
+async def test_a_forum_topic_has_its_own_tags_answers_and_announcements(
+    tg: TelegramSession,
+) -> None:
+    forum = forum_chat(-1005555, "Depot branch")
+    pickets = tg.api.open_topic(forum, 7, "Pickets")
+    mark = tg.api.mark()
+
+    tg.api.push(in_topic(command_update("/tag area:depot", forum, ALICE), pickets))
+    reply = await tg.wait_sent(forum["id"], after=mark)
+    assert visible_text(reply["text"]) == "Tagged this chat: area:depot"
+    assert reply["message_thread_id"] == "7"  # answered in the topic it was asked in
+
+    general = await tg.ask("/tags", forum, ALICE)
+    assert general.startswith("This chat has no tags yet.")  # General is the group
+
+    mark = tg.api.mark()
+    await tg.say("/alert send area:depot Picket at the gates, 6am", private_chat(ALICE), ALICE)
+    announced = await tg.wait_sent(forum["id"], after=mark)
+    assert announced["message_thread_id"] == "7"
+    assert "Picket at the gates, 6am" in visible_text(announced["text"])
+    topic = await stored_chat(tg, {"id": "-1005555/7"})
+    assert topic.title == "Depot branch — Pickets"
 
 
 # --- chat life-cycle -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from telegram import error as tg
 from telegram.constants import ChatType, MessageEntityType
 
 from adapters.base import EventHandler
+from adapters.telegram.topics import joined, topic_name, topic_of
 from bot.types import (
     BotAdded,
     BotRemoved,
@@ -90,7 +91,7 @@ class Incoming:
         return []
 
     async def _message(self, message: Message) -> list[Event]:
-        chat = chat_ref(message.chat)
+        chat = message_chat(message)
         bot = message.get_bot()
         if message.migrate_to_chat_id:
             self._admins.forget(message.chat.id)
@@ -180,7 +181,9 @@ class Incoming:
         if query.message is None or query.data is None:
             return None
         user = await self._user_ref(query.from_user, query.message.chat)
-        return ButtonIn(chat_ref(query.message.chat), user, query.data)
+        where = query.message if isinstance(query.message, Message) else None
+        chat = message_chat(where) if where is not None else chat_ref(query.message.chat)
+        return ButtonIn(chat, user, query.data)
 
     async def _user_ref(self, user: User, chat: Chat, sender_chat: Chat | None = None) -> UserRef:
         return UserRef(
@@ -204,6 +207,18 @@ def chat_ref(chat: Chat) -> ChatRef:
     """Groups and supergroups are both just groups to the core."""
     kind = CHAT_KINDS.get(chat.type, ChatKind.GROUP)
     return ChatRef(PLATFORM, str(chat.id), chat.effective_name or "", kind)
+
+
+def message_chat(message: Message) -> ChatRef:
+    """The chat a message belongs to: its forum topic, if it was sent in one
+    (``topics``), titled "Group — Topic" where the update names the topic (else the
+    title stays as it was), or the chat itself."""
+    thread = topic_of(message)
+    if thread is None:
+        return chat_ref(message.chat)
+    name = topic_name(message)
+    title = f"{message.chat.effective_name} — {name}" if name else ""
+    return ChatRef(PLATFORM, joined(message.chat.id, thread), title, ChatKind.GROUP)
 
 
 def parse_command(message: Message, bot_username: str) -> tuple[str, str, bool] | None:

@@ -238,6 +238,7 @@ class FakeTelegramAPI:
         self.limits = FloodLimits() if enforce_limits else None
         self.webhook: Params = {}
         self.allowed_updates: list[str] = []
+        self.topics: dict[str, set[int]] = {}  # forum chat id → its topics' thread ids
         self.max_long_poll = max_long_poll
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
@@ -329,6 +330,20 @@ class FakeTelegramAPI:
 
     def fail_chat_not_found(self, method: str, **where: Any) -> None:
         self.fail(method, 400, "Bad Request: chat not found", **where)
+
+    def open_topic(self, chat: JSON, thread: int, name: str) -> JSON:
+        """Create forum topic ``thread`` in ``chat`` (an ``is_forum`` supergroup);
+        returns the service message that created it, which messages in the topic
+        reply to."""
+        self.topics.setdefault(str(chat["id"]), set()).add(thread)
+        return message(
+            chat,
+            user(1, "Someone"),
+            message_id=thread,
+            message_thread_id=thread,
+            is_topic_message=True,
+            forum_topic_created={"name": name, "icon_color": 7322096},
+        )
 
     def delay(self, method: str, seconds: float) -> None:
         """Make every ``method`` call take ``seconds`` before answering (for timeouts)."""
@@ -535,6 +550,12 @@ class FakeTelegramAPI:
             "from": self.bot_user,
             **content,
         }
+        if "message_thread_id" in params:  # into a forum topic, which must exist
+            thread = int(params["message_thread_id"])
+            if thread not in self.topics.get(str(params["chat_id"]), set()):
+                raise ApiError(400, "Bad Request: message thread not found")
+            message.update(message_thread_id=thread, is_topic_message=True)
+            message["chat"]["is_forum"] = True
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         return message
@@ -601,6 +622,22 @@ def private_chat(person: JSON) -> JSON:
 
 def group_chat(chat_id: int, title: str, kind: str = "supergroup") -> JSON:
     return {"id": chat_id, "type": kind, "title": title}
+
+
+def forum_chat(chat_id: int, title: str) -> JSON:
+    """A supergroup with topics switched on."""
+    return {**group_chat(chat_id, title), "is_forum": True}
+
+
+def in_topic(update: JSON, created: JSON) -> JSON:
+    """``update``'s message sent in the topic that ``created`` opened (see
+    :meth:`FakeTelegramAPI.open_topic`), as Telegram sends it: quoting the topic's
+    creation as what it replies to."""
+    thread = created["message_thread_id"]
+    update["message"].update(
+        message_thread_id=thread, is_topic_message=True, reply_to_message=created
+    )
+    return update
 
 
 def chat_for_id(chat_id: int | str) -> JSON:
