@@ -190,8 +190,10 @@ class Core:
                 await leave_chat(session, chat.id, event.user)
             return _Known()
         chat = await register_chat(session, event.chat, now)
-        if isinstance(event, BotAdded) and event.chat.kind is ChatKind.PRIVATE:
-            return _Known()  # unblocked: registering made the chat active again
+        if isinstance(event, BotAdded) and event.chat.kind is not ChatKind.GROUP:
+            # A person who unblocked the bot knows it; a channel's readers cannot
+            # answer a greeting. Registering made the chat active again.
+            return _Known()
         if isinstance(event, BotAdded):
             greeting = rich(
                 f"Hello! I'm {self.config.bot.name}. I share picket-line alerts, meetings and "

@@ -47,6 +47,8 @@ from tests.fakes.telegram_api import (
     bot_added_update,
     bot_kicked_update,
     callback_update,
+    channel_chat,
+    channel_post_update,
     chat_member_update,
     command_update,
     forum_chat,
@@ -211,6 +213,34 @@ async def test_sends_into_a_topic_and_edits_there(tg: Harness) -> None:
     assert gone.value.chat_gone
 
 
+async def test_a_channel_takes_the_bot_as_admin_and_its_posts_are_its_admins(
+    tg: Harness,
+) -> None:
+    news = channel_chat(-1007777, "Branch news")
+    bot = tg.api.bot_user
+    tg.api.push(
+        my_chat_member_update(news, ADA, bot, "left", "member"),  # no admin: cannot post
+        my_chat_member_update(news, ADA, bot, "member", "administrator"),
+        channel_post_update("/tag union:unison", news),
+        channel_post_update("Strike ballot opens Monday", news),
+        my_chat_member_update(news, ADA, bot, "administrator", "left"),
+    )
+    ref = ChatRef("telegram", "-1007777", "Branch news", ChatKind.CHANNEL)
+
+    added, tagged, removed = [await tg.next_event() for _ in range(3)]
+
+    assert added == BotAdded(ref, ada_ref())
+    assert tagged == CommandIn(
+        ref,
+        UserRef("telegram", "-1007777", "Branch news", is_chat_admin=True),
+        "tag",
+        "union:unison",
+        addressed=False,  # not /tag@OrganiseBot: a mistyped one goes unanswered
+    )
+    assert removed == BotRemoved(ref)
+    assert tg.api.calls_to("getChatAdministrators") == []
+
+
 async def test_basic_group_counts_as_group(tg: Harness) -> None:
     basic = group_chat(-4321, "Old branch", kind="group")
     tg.api.push(command_update("/help", basic, ADA))
@@ -278,7 +308,13 @@ async def test_command_menu_failure_is_not_fatal(
 async def test_asks_only_for_the_updates_it_uses(tg: Harness) -> None:
     poll = await tg.api.wait_for_call("getUpdates")
 
-    assert poll["allowed_updates"] == ["message", "callback_query", "my_chat_member", "chat_member"]
+    assert poll["allowed_updates"] == [
+        "message",
+        "callback_query",
+        "my_chat_member",
+        "chat_member",
+        "channel_post",
+    ]
 
 
 async def test_a_failing_core_does_not_stop_the_adapter(tg: Harness) -> None:
@@ -870,6 +906,7 @@ async def test_webhook_accepts_only_telegrams_secret(api: FakeTelegramAPI) -> No
             "callback_query",
             "my_chat_member",
             "chat_member",
+            "channel_post",
         ]
 
         forged = await api.post_webhook(command_update("/forged", DEPOT, BOB), secret="guess")

@@ -29,6 +29,8 @@ from tests.fakes.telegram_api import (
     bot_added_update,
     bot_kicked_update,
     callback_update,
+    channel_chat,
+    channel_post_update,
     chat_member_update,
     command_update,
     forum_chat,
@@ -283,6 +285,28 @@ async def test_a_forum_topic_has_its_own_tags_answers_and_announcements(
     assert "Picket at the gates, 6am" in visible_text(announced["text"])
     topic = await stored_chat(tg, {"id": "-1005555/7"})
     assert topic.title == "Depot branch — Pickets"
+
+
+async def test_a_channel_is_an_announcement_target_its_admins_tag(tg: TelegramSession) -> None:
+    news = channel_chat(-1007777, "Branch news")
+    mark = tg.api.mark()
+    tg.api.push(
+        my_chat_member_update(news, ALICE, tg.api.bot_user, "left", "administrator"),
+        channel_post_update("Our first post", news),
+    )
+    await tg.settled()
+    assert tg.sent(news["id"], after=mark) == []  # no greeting: readers cannot answer
+    assert (await stored_chat(tg, news)).kind == "channel"
+
+    mark = tg.api.mark()
+    tg.api.push(channel_post_update("/tag union:unison", news))
+    tagged = await tg.wait_sent(news["id"], after=mark)
+    assert visible_text(tagged["text"]) == "Tagged this chat: union:unison"
+
+    mark = tg.api.mark()
+    await tg.say("/alert send union:unison Ballot result tonight", private_chat(ALICE), ALICE)
+    announced = await tg.wait_sent(news["id"], after=mark)
+    assert "Ballot result tonight" in visible_text(announced["text"])
 
 
 # --- chat life-cycle -----------------------------------------------------------------

@@ -36,7 +36,8 @@ from bot.types import Delivery
 
 log = logging.getLogger(__name__)
 
-# Only what we translate. chat_member (other people's joins and leaves) must be
+# Only what we translate. channel_post: commands its admins post in a channel.
+# chat_member (other people's joins and leaves) must be
 # asked for by name, and comes only from groups where the bot is an administrator;
 # elsewhere the join service messages are what we have (Telegram leaves them out in
 # large groups, hence both).
@@ -45,6 +46,7 @@ ALLOWED_UPDATES = (
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
     Update.CHAT_MEMBER,
+    Update.CHANNEL_POST,
 )
 
 # Telegram's FAQ, "My bot is hitting limits, how do I avoid this?"

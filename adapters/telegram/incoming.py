@@ -88,6 +88,8 @@ class Incoming:
             return await self._member_change(update.chat_member)
         if update.message is not None:
             return await self._message(update.message)
+        if update.channel_post is not None:
+            return await self._message(update.channel_post)
         return []
 
     async def _message(self, message: Message) -> list[Event]:
@@ -101,10 +103,11 @@ class Incoming:
         if message.left_chat_member is not None:
             return self._left(message.chat, message.left_chat_member)
         command = parse_command(message, bot.username)
-        if command is None or message.from_user is None:
+        author = message.from_user or channel_admin(message)
+        if command is None or author is None:
             return []
         name, text, to_us = command
-        user = await self._user_ref(message.from_user, message.chat, message.sender_chat)
+        user = await self._user_ref(author, message.chat, message.sender_chat)
         addressed = to_us or message.chat.type == ChatType.PRIVATE
         return [CommandIn(chat, user, name, text, addressed=addressed)]
 
@@ -112,12 +115,13 @@ class Incoming:
         """The bot's own membership: joining a group is BotAdded, leaving or being
         kicked is BotRemoved; promotions and the like are not events. In a private
         chat Telegram sends this only when the person blocks the bot (BotRemoved:
-        nothing more is sent there) or unblocks it (BotAdded: active again)."""
-        if change.chat.type == ChatType.CHANNEL:
-            return []
+        nothing more is sent there) or unblocks it (BotAdded: active again). A channel
+        takes the bot only as an administrator: made one, it may post there."""
         was, now = is_present(change.old_chat_member), is_present(change.new_chat_member)
         chat = chat_ref(change.chat)
         self._admins.forget(change.chat.id)
+        if change.chat.type == ChatType.CHANNEL:  # a bot that is no admin can post nothing
+            was, now = is_admin(change.old_chat_member), is_admin(change.new_chat_member)
         if now and not was:
             return [BotAdded(chat, await self._user_ref(change.from_user, change.chat))]
         if was and not now:
@@ -194,12 +198,13 @@ class Incoming:
         )
 
     async def _is_admin(self, user: User, chat: Chat, sender_chat: Chat | None) -> bool:
-        """Only group chats have administrators. A message sent *as the group itself*
-        comes from an anonymous administrator — only admins can do that."""
-        if chat.type not in GROUP_TYPES:
-            return False
+        """Only groups and channels have administrators. A message sent *as the chat
+        itself* comes from an anonymous administrator — only admins can do that (in a
+        channel, every post is)."""
         if sender_chat is not None and sender_chat.id == chat.id:
             return True
+        if chat.type not in GROUP_TYPES:
+            return False
         return user.id in await self._admins.admins(chat.id)
 
 
@@ -235,6 +240,22 @@ def parse_command(message: Message, bot_username: str) -> tuple[str, str, bool] 
     if addressee and addressee.lower() != bot_username.lower():
         return None
     return name.lower(), rest[0].strip() if rest else "", bool(addressee)
+
+
+def channel_admin(message: Message) -> User | None:
+    """Who posted in a channel: the channel itself, which only its administrators
+    can post as. Telegram names no person (at most a signature), so the channel
+    stands for them, as an administrator of that channel and of nothing else."""
+    chat = message.chat
+    if chat.type != ChatType.CHANNEL or message.sender_chat is None:
+        return None
+    if message.sender_chat.id != chat.id:
+        return None
+    return User(chat.id, chat.effective_name or "Channel", is_bot=False)
+
+
+def is_admin(member: ChatMember) -> bool:
+    return member.status in {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
 
 def is_present(member: ChatMember) -> bool:

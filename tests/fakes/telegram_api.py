@@ -624,6 +624,21 @@ def group_chat(chat_id: int, title: str, kind: str = "supergroup") -> JSON:
     return {"id": chat_id, "type": kind, "title": title}
 
 
+def channel_chat(chat_id: int, title: str) -> JSON:
+    return {"id": chat_id, "type": "channel", "title": title}
+
+
+def channel_post_update(text: str, channel: JSON) -> JSON:
+    """A post in a channel, as its admins post: as the channel, from nobody. A
+    leading command gets its entity, as in any message."""
+    update = command_update(text, channel, channel)
+    post = update.pop("message")
+    del post["from"]
+    if not text.startswith("/"):
+        del post["entities"]
+    return {"channel_post": {**post, "sender_chat": channel}}
+
+
 def forum_chat(chat_id: int, title: str) -> JSON:
     """A supergroup with topics switched on."""
     return {**group_chat(chat_id, title), "is_forum": True}
