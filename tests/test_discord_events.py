@@ -92,7 +92,10 @@ async def test_one_event_per_server_however_many_channels_get_the_meeting(
         await say(bot, GC + " --to area:cannock")
         await bot.idle()
 
-    assert len(fake.created) >= 3  # greeting, tag answer, the card in both channels
+    cards = [m for m in fake.created if "GC meeting" in (m["content"] or "")]
+    assert {m["channel_id"] for m in cards} == {
+        str(bot.guild.channel_ids[name]) for name in ("general", "picket-line")
+    }
     assert len(fake.events) == 1
 
 

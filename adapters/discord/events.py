@@ -132,13 +132,7 @@ class EventMirrors:
 
 
 def digest(mirror: EventMirror) -> str:
-    """What the event shows, in a few bytes: unchanged, it is left alone."""
-    shown = [
-        mirror.title,
-        mirror.starts_at.isoformat(),
-        mirror.ends_at.isoformat(),
-        mirror.place,
-        mirror.description,
-        mirror.cancelled,
-    ]
+    """What the event shows, in a few bytes: unchanged, it is left alone. (The
+    payload's last item is the refusal note, which the event never shows.)"""
+    shown = mirror.to_payload()[:-1]
     return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
