@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     # running the bot, who is told what matters by our own log lines.
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     try:
+        if args.command == "discord":
+            return _discord_sync(config)
         _do(args, config)
     except ConfigError as error:  # found only on connecting, e.g. a rejected token
         print(f"organise-bot: config: {error}", file=sys.stderr)
@@ -78,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     db.add_argument("file", nargs="?", type=Path, help="the backup file")
     db.add_argument("--dry-run", action="store_true", help="purge: only list what would go")
-    for sub in (run_parser, console, check, db):
+    discord = commands.add_parser("discord", help="Discord tasks")
+    discord.add_argument("task", choices=["sync"], help="sync: publish slash commands now")
+    for sub in (run_parser, console, check, db, discord):
         sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
     return parser
 
@@ -127,6 +131,22 @@ def _database_task(task: str, file: Path | None, config: Config) -> None:
         backup.restore(url, file)
         asyncio.run(_upgrade(config))  # a backup from an older release catches up
         print(f"database restored from {file}")
+
+
+def _discord_sync(config: Config) -> int:
+    """Publish the slash commands whether or not they changed (``run`` publishes
+    them only when they did). discord.py is imported only for this."""
+    import discord
+
+    from adapters.discord import publish_commands
+
+    try:
+        targets = asyncio.run(publish_commands(config))
+    except discord.DiscordException as error:
+        print(f"organise-bot: Discord refused the slash commands: {error}", file=sys.stderr)
+        return 1
+    print("published the slash commands to " + ", ".join(targets))
+    return 0
 
 
 async def _upgrade(config: Config) -> None:

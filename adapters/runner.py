@@ -30,8 +30,14 @@ def platform_adapters(config: Config, registry: Registry) -> list[Adapter]:
     if config.telegram_token:
         from adapters.telegram import TelegramAdapter
 
-        menu = [(command.name, command.summary) for command in registry]
-        adapters.append(TelegramAdapter(config.telegram_token, config.telegram, menu))
+        admins = [
+            int(ident)
+            for platform, _, ident in (admin.partition(":") for admin in config.roles.admins)
+            if platform == "telegram" and ident.isdigit()
+        ]
+        adapters.append(
+            TelegramAdapter(config.telegram_token, config.telegram, list(registry), admins=admins)
+        )
     if config.discord_token:
         from adapters.discord import DiscordAdapter
 

@@ -131,9 +131,8 @@ class Rig:
                 base_url=telegram.base_url, base_file_url=telegram.base_file_url
             ),
         )
-        menu = [(command.name, command.summary) for command in registry]
         self.discord_adapter = DiscordAdapter(DiscordSettings(), list(registry))
-        telegram_adapter = TelegramAdapter(telegram.token, config.telegram, menu)
+        telegram_adapter = TelegramAdapter(telegram.token, config.telegram, list(registry))
         self.app = App(config, [telegram_adapter, self.discord_adapter], registry=registry)
 
     async def start(self) -> None:

@@ -27,6 +27,7 @@ from bot.types import (
     BotAdded,
     BotRemoved,
     ButtonIn,
+    ChatKind,
     ChatMoved,
     ChatRef,
     CommandIn,
@@ -34,6 +35,7 @@ from bot.types import (
     Event,
     EventResult,
     MemberJoined,
+    MemberLeft,
     Outgoing,
     TextIn,
     UserRef,
@@ -43,6 +45,7 @@ from storage.chats import (
     deactivate_chat,
     find_chat,
     find_person,
+    leave_chat,
     move_chat,
     register_chat,
     register_person,
@@ -62,6 +65,7 @@ class _Known:
 # Chats and people remembered as registered (a few bytes each; the least recent go).
 REMEMBERED = 10_000
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
+REMOVED = "the bot was removed from the chat"
 STALE_BUTTON = "That button is from an old message and no longer works — try the command again."
 
 
@@ -217,17 +221,24 @@ class Core:
     async def _register(self, session: AsyncSession, event: Event) -> _Known:
         """Keep chats and people current; fully handle the life-cycle events."""
         now = self.clock.now()
-        if isinstance(event, BotRemoved | ChatMoved):
+        if isinstance(event, BotRemoved | ChatMoved | MemberLeft):
             chat = await find_chat(session, event.chat.platform, event.chat.chat_id)
             if chat is not None and isinstance(event, BotRemoved):
-                reason = "the bot was removed from the chat"
+                private = event.chat.kind is ChatKind.PRIVATE
+                reason = "the person blocked the bot" if private else REMOVED
                 failed = await deactivate_chat(session, chat.id, reason)
                 await self.registry.finished(self.services, session, failed)
             elif chat is not None and isinstance(event, ChatMoved):
                 await move_chat(session, chat.id, event.new_chat_id)
+            elif chat is not None and isinstance(event, MemberLeft):
+                await leave_chat(session, chat.id, event.user)
             return _Known()
         trusted = event.chat.platform in TRUSTED_PLATFORMS or self.config.network.open
         chat = await register_chat(session, event.chat, now, approve_new=trusted)
+        if isinstance(event, BotAdded) and event.chat.kind is not ChatKind.GROUP:
+            # A person who unblocked the bot knows it; a channel's readers cannot
+            # answer a greeting. Registering made the chat active again.
+            return _Known()
         if isinstance(event, BotAdded):
             greeting = rich(
                 f"Hello! I'm {self.config.bot.name}. I share picket-line alerts, meetings and "
@@ -263,6 +274,8 @@ class Core:
     async def _command(self, ctx: Context, event: CommandIn) -> list[Outgoing]:
         name = visible(event.name).lower()
         command = self.registry.get(name)
+        if command is None and not event.addressed:
+            return []  # another bot's command, most likely
         if command is None:
             hint = suggest(name, [c.name for c in self.registry])
             tip = f" Did you mean /{hint}?" if hint else ""

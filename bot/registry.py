@@ -116,6 +116,13 @@ class Command:
             parts.append(f"[--{param.name}" + ("" if param.flag else f" <{param.name}>") + "]")
         return " ".join(parts)
 
+    @property
+    def lowest_role(self) -> Role:
+        """The least role that may use some form of the command (``/meeting ics`` is
+        anyone's, though ``/meeting add`` is an organiser's): the platforms' menus
+        show a command to those who can use it."""
+        return min((max(self.role, sub.role) for sub in self.subcommands), default=self.role)
+
     def subcommand(self, name: str) -> Command | None:
         return next((sub for sub in self.subcommands if sub.name == name), None)
 

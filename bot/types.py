@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -62,7 +63,9 @@ class CommandIn:
 
     ``reply_handle`` is opaque to the core: an adapter that must answer through
     something other than the chat (a Discord interaction) puts it here and gets it
-    back on the reply's :class:`Delivery`.
+    back on the reply's :class:`Delivery`. ``addressed`` is false for a bare
+    ``/cmd`` in a Telegram group, which may be meant for another bot there: one the
+    core does not know is then left unanswered rather than called a mistake.
     """
 
     chat: ChatRef
@@ -70,6 +73,7 @@ class CommandIn:
     name: str
     text: str = ""
     reply_handle: str = ""
+    addressed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +104,25 @@ class MemberJoined:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """Someone left the chat or was removed from it."""
+
+    chat: ChatRef
+    user: UserRef
+
+
+@dataclass(frozen=True, slots=True)
 class BotAdded:
+    """The bot joined a group, or — for a private chat — the person unblocked it."""
+
     chat: ChatRef
     user: UserRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BotRemoved:
+    """The bot left or was removed from a group, or the person blocked it."""
+
     chat: ChatRef
 
 
@@ -118,7 +134,9 @@ class ChatMoved:
     new_chat_id: str
 
 
-Event = CommandIn | ButtonIn | TextIn | MemberJoined | BotAdded | BotRemoved | ChatMoved
+Event = (
+    CommandIn | ButtonIn | TextIn | MemberJoined | MemberLeft | BotAdded | BotRemoved | ChatMoved
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +218,54 @@ class Attachment:
         return cls(file_name, base64.b64decode(encoded), mime_type)
 
 
+@dataclass(frozen=True, slots=True)
+class EventMirror:
+    """A message about something happening at a time (a meeting), which a platform
+    with a calendar of its own (Discord's scheduled events) also shows there.
+
+    ``key`` names the happening across messages and edits, so every copy and every
+    edit keeps one calendar entry current: moved when ``starts_at`` changes, removed
+    when ``cancelled``. ``refused_note`` is added to the message, once per place,
+    where the platform refuses the bot its calendar. Platforms without a calendar
+    ignore it.
+    """
+
+    key: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    description: str = ""
+    cancelled: bool = False
+    refused_note: Rich = field(default_factory=Rich)
+
+    def to_payload(self) -> list[Any]:
+        return [
+            self.key,
+            self.title,
+            self.starts_at.isoformat(),
+            self.ends_at.isoformat(),
+            self.place,
+            self.description,
+            self.cancelled,
+            self.refused_note.to_json(),
+        ]
+
+    @classmethod
+    def from_payload(cls, data: list[Any]) -> EventMirror:
+        key, title, starts_at, ends_at, place, description, cancelled, note = data
+        return cls(
+            key,
+            title,
+            datetime.fromisoformat(starts_at),
+            datetime.fromisoformat(ends_at),
+            place,
+            description,
+            bool(cancelled),
+            Rich.from_json(note),
+        )
+
+
 class Emphasis(StrEnum):
     """How prominently an adapter may show a message (Discord renders ANNOUNCEMENT
     as an embed; Telegram and the console ignore it)."""
@@ -225,6 +291,7 @@ class Content:
     private: bool = False
     emphasis: Emphasis = Emphasis.NORMAL
     reply_handle: str = ""
+    event: EventMirror | None = None
 
     def to_payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text.to_json()}
@@ -241,12 +308,15 @@ class Content:
             data["emphasis"] = self.emphasis.value
         if self.reply_handle:
             data["reply_handle"] = self.reply_handle
+        if self.event:
+            data["event"] = self.event.to_payload()
         return data
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Content:
         location = data.get("location")
         attachment = data.get("attachment")
+        event = data.get("event")
         return cls(
             text=Rich.from_json(data.get("text", [])),
             buttons=tuple(
@@ -258,6 +328,7 @@ class Content:
             private=bool(data.get("private", False)),
             emphasis=Emphasis(data.get("emphasis", Emphasis.NORMAL.value)),
             reply_handle=str(data.get("reply_handle", "")),
+            event=EventMirror.from_payload(event) if event else None,
         )
 
 

@@ -164,6 +164,18 @@ async def outbox_row_id(session: AsyncSession, dedupe_key: str) -> int | None:
     return row_id
 
 
+async def leave_chat(session: AsyncSession, chat_id: int, user: UserRef) -> None:
+    """``user`` is no longer in the chat: they stop counting among its members
+    (``/grant`` by name looks only at members)."""
+    person = await find_person(session, user.platform, user.user_id)
+    if person is not None:
+        await session.execute(
+            delete(ChatMember).where(
+                ChatMember.chat_id == chat_id, ChatMember.person_id == person.id
+            )
+        )
+
+
 async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str) -> list[Finished]:
     """Nothing more is sent to a chat that removed the bot: its pending outbox rows
     fail now. Returns them, so delivery receipts can count them."""

@@ -40,3 +40,10 @@ def test_bad_config_gets_one_clear_line_and_no_traceback(tmp_path: Path) -> None
     assert result.stderr.strip() == (
         "organise-bot: config: outbox.max_attempts should be a whole number, not 'x'"
     )
+
+
+def test_discord_sync_without_a_token_says_what_to_do(tmp_path: Path) -> None:
+    result = run(["discord", "sync"], tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_BOT_TOKEN is not set" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -26,7 +26,7 @@ from bot.config import DiscordSettings
 from bot.delivery import Permanent, RetryAfter, Transient
 from bot.pacing import IN_FLIGHT_SECONDS, Pacer
 from bot.parse import parse
-from bot.registry import Command, Kind, Param
+from bot.registry import Command, Kind, Param, Role
 from bot.text import Rich, bold, code, italic, link, rich
 from bot.types import (
     Attachment,
@@ -175,9 +175,9 @@ def test_invite_link_asks_for_exactly_what_the_bot_uses() -> None:
     url = invite_url(client)
     assert url == (
         f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
-        "&permissions=274877959168"
+        "&permissions=283467893760"
     )
-    assert INVITE_PERMISSIONS.value == 274877959168
+    assert INVITE_PERMISSIONS.value == 283467893760
 
 
 # --- slash commands ---------------------------------------------------------------------
@@ -224,6 +224,22 @@ def test_every_registered_command_makes_a_valid_slash_command() -> None:
         options = payload.get("options", [])
         assert 1 <= len(payload["description"]) <= 100 and len(options) <= 25
         assert all(1 <= len(option["description"]) <= 100 for option in options)
+
+
+def test_organisers_commands_are_shown_to_manage_server_at_first() -> None:
+    registry = list(build_registry())
+    tree = DiscordAdapter(DiscordSettings(), registry).client.tree
+    shown_to = {
+        command.name: command.to_dict(tree)["default_member_permissions"]
+        for command in tree.get_commands()
+    }
+    manage_server = discord.Permissions(manage_guild=True).value
+
+    for command in registry:
+        expected = None if command.lowest_role is Role.MEMBER else manage_server
+        assert shown_to[command.name] == expected, command.name
+    assert shown_to["alert"] == shown_to["grant"] == shown_to["tag"] == manage_server
+    assert shown_to["meeting"] is None  # /meeting ics is anyone's
 
 
 async def test_sync_publishes_globally_or_to_configured_guilds(

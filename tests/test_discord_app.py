@@ -21,12 +21,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import adapters.discord
-from adapters.discord import DiscordAdapter, OrganiseClient, connected, create_bot, host
+from adapters.discord import (
+    DiscordAdapter,
+    OrganiseClient,
+    connected,
+    create_bot,
+    host,
+    publish_commands,
+)
 from adapters.runner import run
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import ConfigError, ConsoleSettings
-from bot.registry import Registry
+from bot.registry import Command, Registry
 from bot.services import Services
 from bot.text import bold, rich
 from bot.types import Content, Outgoing
@@ -251,6 +258,32 @@ async def test_create_bot_is_wired_but_unstarted_until_logged_in(
     assert fake.answers[0].text.startswith("**What I can do**")
     assert sender_tasks() == []
     assert bot.is_closed()
+
+
+async def test_commands_are_published_again_only_when_they_changed(
+    fake: FakeDiscord, sqlite_url: str
+) -> None:
+    config = make_config(sqlite_url)
+    syncs = r"/applications/\d+/commands"
+    async with running(fake, config, join=False):
+        pass
+    async with running(fake, config, join=False):
+        pass
+    assert len(fake.calls("PUT", syncs)) == 1
+
+    registry = build_registry()
+    registry.add(Command("rota", "Who is on the picket rota"))
+    async with running(fake, config, join=False, registry=registry):
+        pass
+    assert len(fake.calls("PUT", syncs)) == 2
+    assert "rota" in {command["name"] for command in fake.calls("PUT", syncs)[-1].body}
+
+    discord_config = dataclasses.replace(config, discord_token=TOKEN)
+    assert await publish_commands(discord_config) == ["global"]  # organise-bot discord sync
+    assert len(fake.calls("PUT", syncs)) == 3
+    async with running(fake, config, join=False):
+        pass
+    assert len(fake.calls("PUT", syncs)) == 3  # the forced sync stored its hash too
 
 
 def test_create_bot_needs_the_token(

@@ -15,11 +15,12 @@ from icalendar import Calendar
 from telegram import Bot, InputFile
 
 from adapters.telegram import TelegramAdapter
-from adapters.telegram.incoming import ANSWERS_AT_ONCE, BUTTON_FAILED, AdminCache
+from adapters.telegram.incoming import ANSWERS_AT_ONCE, BUTTON_FAILED, AdminCache, RecentJoins
 from adapters.telegram.redact import TOKEN_MARK
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import ChatMoved as ChatMovedError
 from bot.delivery import Limit, Pacing, Permanent, RetryAfter, Scope, Transient
+from bot.registry import Command, Role
 from bot.text import bold, code, italic, link, rich
 from bot.types import (
     Attachment,
@@ -37,6 +38,7 @@ from bot.types import (
     EventResult,
     Location,
     MemberJoined,
+    MemberLeft,
     Op,
     TextIn,
     UserRef,
@@ -46,9 +48,16 @@ from tests.fakes.telegram_api import (
     bot_added_update,
     bot_kicked_update,
     callback_update,
+    channel_chat,
+    channel_post_update,
+    chat_member_update,
     command_update,
+    forum_chat,
     group_chat,
+    in_topic,
+    left_member_update,
     migrate_update,
+    my_chat_member_update,
     new_members_update,
     private_chat,
     text_update,
@@ -65,7 +74,10 @@ TIMEOUT = 5.0
 ADA = user(101, "Ada", "Lovelace", "ada")
 BOB = user(102, "Bob", "Crow")
 DEPOT = group_chat(-1001234, "Depot branch")
-COMMANDS = (("help", "What I can do"), ("alert", "Tell everyone about an action " * 20))
+COMMANDS = (
+    Command("help", "What I can do"),
+    Command("alert", "Tell everyone about an action " * 20, role=Role.ORGANISER),
+)
 
 
 @dataclass
@@ -167,6 +179,69 @@ async def test_anonymous_admin_posting_as_the_group_is_an_admin(tg: Harness) -> 
     assert tg.api.calls_to("getChatAdministrators") == []
 
 
+async def test_a_forum_topic_is_a_chat_of_its_own(tg: Harness) -> None:
+    forum = forum_chat(-1005555, "Depot branch")
+    pickets = tg.api.open_topic(forum, 7, "Pickets")
+    tg.api.set_admins(forum["id"], [ADA])
+    tg.api.push(
+        in_topic(command_update("/tags", forum, ADA), pickets),
+        command_update("/tags", forum, ADA),  # in General: the group itself
+    )
+
+    in_pickets, in_general = await tg.next_event(), await tg.next_event()
+
+    assert isinstance(in_pickets, CommandIn) and isinstance(in_general, CommandIn)
+    assert in_pickets.chat == ChatRef("telegram", "-1005555/7", "Depot branch — Pickets")
+    assert in_general.chat == ChatRef("telegram", "-1005555", "Depot branch")
+    assert in_pickets.user.is_chat_admin  # the group's admins, in each of its topics
+
+
+async def test_sends_into_a_topic_and_edits_there(tg: Harness) -> None:
+    forum = forum_chat(-1005555, "Depot branch")
+    tg.api.open_topic(forum, 7, "Pickets")
+
+    (sent,) = await tg.send(Content(rich("Picket at 6")), "-1005555/7")
+    await tg.adapter.deliver(
+        Delivery(Op.EDIT, "-1005555/7", Content(rich("Picket at 7")), "n", (sent,))
+    )
+
+    (call,) = tg.api.calls_to("sendMessage")
+    assert (call["chat_id"], call["message_thread_id"]) == ("-1005555", "7")
+    (edit,) = tg.api.calls_to("editMessageText")
+    assert (edit["chat_id"], edit["message_id"]) == ("-1005555", sent)
+    with pytest.raises(Permanent) as gone:
+        await tg.send(Content(rich("Hello")), "-1005555/8")  # a deleted topic
+    assert gone.value.chat_gone
+
+
+async def test_a_channel_takes_the_bot_as_admin_and_its_posts_are_its_admins(
+    tg: Harness,
+) -> None:
+    news = channel_chat(-1007777, "Branch news")
+    bot = tg.api.bot_user
+    tg.api.push(
+        my_chat_member_update(news, ADA, bot, "left", "member"),  # no admin: cannot post
+        my_chat_member_update(news, ADA, bot, "member", "administrator"),
+        channel_post_update("/tag union:unison", news),
+        channel_post_update("Strike ballot opens Monday", news),
+        my_chat_member_update(news, ADA, bot, "administrator", "left"),
+    )
+    ref = ChatRef("telegram", "-1007777", "Branch news", ChatKind.CHANNEL)
+
+    added, tagged, removed = [await tg.next_event() for _ in range(3)]
+
+    assert added == BotAdded(ref, ada_ref())
+    assert tagged == CommandIn(
+        ref,
+        UserRef("telegram", "-1007777", "Branch news", is_chat_admin=True),
+        "tag",
+        "union:unison",
+        addressed=False,  # not /tag@OrganiseBot: a mistyped one goes unanswered
+    )
+    assert removed == BotRemoved(ref)
+    assert tg.api.calls_to("getChatAdministrators") == []
+
+
 async def test_basic_group_counts_as_group(tg: Harness) -> None:
     basic = group_chat(-4321, "Old branch", kind="group")
     tg.api.push(command_update("/help", basic, ADA))
@@ -193,12 +268,31 @@ async def test_commands_for_other_bots_are_ignored_and_text_is_offered(tg: Harne
     assert tg.events.empty()
 
 
-async def test_command_menu_is_pushed_at_start(tg: Harness) -> None:
-    (call,) = tg.api.calls_to("setMyCommands")
+async def test_command_menus_are_pushed_per_scope_at_start(tg: Harness) -> None:
+    calls = tg.api.calls_to("setMyCommands")
+    menus = {call["scope"]["type"]: call["commands"] for call in calls}
 
-    assert call["commands"][0] == {"command": "help", "description": "What I can do"}
-    assert call["commands"][1]["command"] == "alert"
-    assert len(call["commands"][1]["description"]) == 256
+    assert len(calls) == len(menus) == 4
+    help_only = [{"command": "help", "description": "What I can do"}]
+    assert menus["default"] == menus["all_private_chats"] == menus["all_group_chats"] == help_only
+    (_, alert) = menus["all_chat_administrators"]
+    assert alert["command"] == "alert"
+    assert len(alert["description"]) == 256
+
+
+async def test_configured_admins_get_every_command_in_their_private_chat(
+    api: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = TelegramSettings(base_url=api.base_url)
+    adapter = TelegramAdapter(api.token, settings, COMMANDS, admins=[101, 102])
+    api.fail("setMyCommands", 400, "Bad Request: chat not found")  # the first: default
+    await adapter.start(Harness(api, adapter, asyncio.Queue()).on_event)
+    await adapter.stop()
+
+    chats = [c for c in api.calls_to("setMyCommands") if c["scope"]["type"] == "chat"]
+    assert [c["scope"]["chat_id"] for c in chats] == [101, 102]
+    assert [c["command"] for c in chats[0]["commands"]] == ["help", "alert"]
+    assert "could not set the Telegram command menu for default" in caplog.text
 
 
 async def test_command_menu_failure_is_not_fatal(
@@ -217,7 +311,13 @@ async def test_command_menu_failure_is_not_fatal(
 async def test_asks_only_for_the_updates_it_uses(tg: Harness) -> None:
     poll = await tg.api.wait_for_call("getUpdates")
 
-    assert poll["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert poll["allowed_updates"] == [
+        "message",
+        "callback_query",
+        "my_chat_member",
+        "chat_member",
+        "channel_post",
+    ]
 
 
 async def test_a_failing_core_does_not_stop_the_adapter(tg: Harness) -> None:
@@ -324,6 +424,80 @@ async def test_new_members_except_the_bot_itself(tg: Harness) -> None:
     ]
     tg.api.push(command_update("/help", DEPOT, ADA))
     assert isinstance(await tg.next_event(), CommandIn)
+
+
+async def test_a_join_told_twice_is_one_event_and_leaving_is_another(tg: Harness) -> None:
+    tg.api.push(
+        chat_member_update(DEPOT, BOB, BOB, "left", "member"),
+        new_members_update(DEPOT, BOB, [BOB]),
+        chat_member_update(DEPOT, BOB, BOB, "member", "left"),
+        left_member_update(DEPOT, BOB, BOB),
+        new_members_update(DEPOT, BOB, [BOB]),
+        chat_member_update(DEPOT, BOB, BOB, "left", "member"),
+        command_update("/help", DEPOT, ADA),
+    )
+    bob = UserRef("telegram", "102", "Bob Crow")
+
+    events = [await tg.next_event() for _ in range(5)]
+
+    assert events[:4] == [
+        MemberJoined(DEPOT_REF, bob),
+        MemberLeft(DEPOT_REF, bob),
+        MemberLeft(DEPOT_REF, bob),
+        MemberJoined(DEPOT_REF, bob),
+    ]
+    assert isinstance(events[4], CommandIn)
+
+
+async def test_chat_member_changes_that_are_no_join_or_leave(tg: Harness) -> None:
+    tg.api.set_admins(DEPOT["id"], [ADA])
+    tg.api.push(command_update("/help", DEPOT, BOB))
+    first = await tg.next_event()
+    assert isinstance(first, CommandIn) and not first.user.is_chat_admin
+    tg.api.set_admins(DEPOT["id"], [ADA, BOB])
+
+    tg.api.push(
+        chat_member_update(DEPOT, ADA, BOB, "member", "administrator"),
+        chat_member_update(DEPOT, ADA, tg.api.bot_user, "member", "administrator"),
+        command_update("/help", DEPOT, BOB),
+    )
+
+    promoted = await tg.next_event()
+    assert isinstance(promoted, CommandIn) and promoted.user.is_chat_admin
+
+
+def test_recent_joins_forget_after_the_window() -> None:
+    now = [0.0]
+    joins = RecentJoins(window=60.0, clock=lambda: now[0])
+
+    assert joins.first(-1, 7)
+    assert not joins.first(-1, 7)
+    assert joins.first(-2, 7)
+    now[0] = 60.0
+    assert joins.first(-1, 7)
+
+
+async def test_a_person_blocking_and_unblocking_the_bot(tg: Harness) -> None:
+    chat = private_chat(ADA)
+    tg.api.push(
+        my_chat_member_update(chat, ADA, tg.api.bot_user, "member", "kicked"),
+        my_chat_member_update(chat, ADA, tg.api.bot_user, "kicked", "member"),
+    )
+    ref = ChatRef("telegram", "101", "Ada Lovelace", ChatKind.PRIVATE)
+
+    assert await tg.next_event() == BotRemoved(ref)
+    assert await tg.next_event() == BotAdded(ref, ada_ref())
+    assert tg.api.calls_to("getChatAdministrators") == []
+
+
+async def test_chat_member_comes_only_because_it_is_asked_for(api: FakeTelegramAPI) -> None:
+    """Telegram leaves chat_member out unless allowed_updates names it; so does the fake."""
+    api.push(chat_member_update(DEPOT, BOB, BOB, "left", "member"))
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        assert await bot.get_updates(timeout=0) == ()
+        api.push(chat_member_update(DEPOT, BOB, BOB, "left", "member"))
+        (update,) = await bot.get_updates(timeout=0, allowed_updates=["chat_member"])
+    assert update.chat_member is not None
 
 
 # --- sending -------------------------------------------------------------------------
@@ -730,7 +904,13 @@ async def test_webhook_accepts_only_telegrams_secret(api: FakeTelegramAPI) -> No
     try:
         secret = api.webhook["secret_token"]
         assert len(secret) >= 32
-        assert api.webhook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+        assert api.webhook["allowed_updates"] == [
+            "message",
+            "callback_query",
+            "my_chat_member",
+            "chat_member",
+            "channel_post",
+        ]
 
         forged = await api.post_webhook(command_update("/forged", DEPOT, BOB), secret="guess")
         genuine = await api.post_webhook(command_update("/help", DEPOT, ADA))

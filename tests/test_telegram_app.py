@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ import pytest
 from bot.config import Config, RolesSettings
 from bot.core import SORRY, STALE_BUTTON
 from bot.outbox import Status
+from bot.registry import Role
 from storage.chats import find_chat, find_person
 from storage.db import Database
 from storage.models import Chat, OutboxRow
@@ -27,9 +29,16 @@ from tests.fakes.telegram_api import (
     bot_added_update,
     bot_kicked_update,
     callback_update,
+    channel_chat,
+    channel_post_update,
+    chat_member_update,
     command_update,
+    forum_chat,
     group_chat,
+    in_topic,
+    left_member_update,
     migrate_update,
+    my_chat_member_update,
     new_members_update,
     private_chat,
     user,
@@ -37,7 +46,7 @@ from tests.fakes.telegram_api import (
 )
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
-from tests.support.telegram import TelegramSession
+from tests.support.telegram import TelegramSession, addressed
 
 # PTB's own RetryAfter constructor reads its deprecated int ``retry_after``.
 pytestmark = pytest.mark.filterwarnings(
@@ -90,12 +99,6 @@ async def stored_chat(tg: TelegramSession, chat: JSON) -> Chat:
     return found
 
 
-def addressed(line: str) -> str:
-    """``/cmd args`` as ``/cmd@OrganiseBot args``, the way group menus send it."""
-    head, _, rest = line.partition(" ")
-    return f"{head}@OrganiseBot {rest}".rstrip()
-
-
 # --- commands ------------------------------------------------------------------------
 
 
@@ -139,7 +142,7 @@ async def test_core_commands_give_their_answers_in_a_group(tg: TelegramSession) 
     assert await tg.ask('/revoke "Bob Crow" organiser', DEPOT, ALICE) == (
         "Bob Crow is no longer organiser in this chat."
     )
-    assert await tg.ask("/hepl", DEPOT, BOB) == (
+    assert await tg.ask("/hepl@OrganiseBot", DEPOT, BOB) == (
         "I don't know /hepl. Did you mean /help? Send /help for the list."
     )
     help_for_bob = await tg.ask("/help@OrganiseBot", DEPOT, BOB)
@@ -159,6 +162,19 @@ async def test_commands_for_another_bot_are_left_alone(tg: TelegramSession) -> N
     assert tg.sent(DEPOT["id"], after=mark) == []
 
 
+async def test_unknown_commands_are_answered_only_when_addressed_to_the_bot(
+    tg: TelegramSession,
+) -> None:
+    mark = tg.api.mark()
+    tg.api.push(command_update("/warn Bob", DEPOT, ALICE))  # another bot's, most likely
+    await tg.settled()
+    assert tg.sent(DEPOT["id"], after=mark) == []
+
+    assert (await tg.ask("/warn@OrganiseBot Bob", DEPOT, ALICE)).startswith("I don't know /warn.")
+    assert (await tg.ask("/warn", private_chat(BOB), BOB)).startswith("I don't know /warn.")
+    assert (await tg.ask("/tags", DEPOT, ALICE)).startswith("This chat has no tags yet.")
+
+
 async def test_command_in_a_private_chat(tg: TelegramSession) -> None:
     answer = await tg.ask("/whoami", private_chat(ALICE), ALICE)
 
@@ -172,12 +188,30 @@ async def test_group_admins_are_organisers(tg: TelegramSession) -> None:
     assert await tg.ask("/tag region:cannock", DEPOT, BOB) == "Tagged this chat: region:cannock"
 
 
-async def test_command_menu_is_the_registrys(tg: TelegramSession) -> None:
-    (call,) = tg.api.calls_to("setMyCommands")
+async def test_command_menus_show_each_command_to_those_who_may_use_it(
+    tg: TelegramSession,
+) -> None:
+    menus = {
+        json.dumps(call["scope"], sort_keys=True): [c["command"] for c in call["commands"]]
+        for call in tg.api.calls_to("setMyCommands")
+    }
+    registry = list(tg.app.registry)
 
-    assert call["commands"] == [
-        {"command": command.name, "description": command.summary} for command in tg.app.registry
-    ]
+    def scope(kind: str, **more: int) -> str:
+        return json.dumps({"type": kind, **more}, sort_keys=True)
+
+    members = [c.name for c in registry if c.lowest_role is Role.MEMBER]
+    organisers = [c.name for c in registry if c.lowest_role <= Role.ORGANISER]
+    assert menus == {
+        scope("default"): members,
+        scope("all_private_chats"): members,
+        scope("all_group_chats"): members,
+        scope("all_chat_administrators"): organisers,
+        scope("chat", chat_id=ALICE["id"]): [c.name for c in registry],  # a configured admin
+    }
+    assert {"meeting", "dispute", "help"} <= set(members)
+    assert {"tag", "alert", "grant"}.isdisjoint(members)
+    assert "alert" in organisers and "grant" not in organisers
 
 
 async def test_user_text_arrives_escaped_and_intact(tg: TelegramSession) -> None:
@@ -243,6 +277,52 @@ async def test_stale_button_gets_a_friendly_answer(tg: TelegramSession) -> None:
     assert answer == {"callback_query_id": "stale", "text": STALE_BUTTON}
 
 
+async def test_a_forum_topic_has_its_own_tags_answers_and_announcements(
+    tg: TelegramSession,
+) -> None:
+    forum = forum_chat(-1005555, "Depot branch")
+    pickets = tg.api.open_topic(forum, 7, "Pickets")
+    mark = tg.api.mark()
+
+    tg.api.push(in_topic(command_update("/tag area:depot", forum, ALICE), pickets))
+    reply = await tg.wait_sent(forum["id"], after=mark)
+    assert visible_text(reply["text"]) == "Tagged this chat: area:depot"
+    assert reply["message_thread_id"] == "7"  # answered in the topic it was asked in
+
+    general = await tg.ask("/tags", forum, ALICE)
+    assert general.startswith("This chat has no tags yet.")  # General is the group
+
+    mark = tg.api.mark()
+    await tg.say("/alert send area:depot Picket at the gates, 6am", private_chat(ALICE), ALICE)
+    announced = await tg.wait_sent(forum["id"], after=mark)
+    assert announced["message_thread_id"] == "7"
+    assert "Picket at the gates, 6am" in visible_text(announced["text"])
+    topic = await stored_chat(tg, {"id": "-1005555/7"})
+    assert topic.title == "Depot branch — Pickets"
+
+
+async def test_a_channel_is_an_announcement_target_its_admins_tag(tg: TelegramSession) -> None:
+    news = channel_chat(-1007777, "Branch news")
+    mark = tg.api.mark()
+    tg.api.push(
+        my_chat_member_update(news, ALICE, tg.api.bot_user, "left", "administrator"),
+        channel_post_update("Our first post", news),
+    )
+    await tg.settled()
+    assert tg.sent(news["id"], after=mark) == []  # no greeting: readers cannot answer
+    assert (await stored_chat(tg, news)).kind == "channel"
+
+    mark = tg.api.mark()
+    tg.api.push(channel_post_update("/tag union:unison", news))
+    tagged = await tg.wait_sent(news["id"], after=mark)
+    assert visible_text(tagged["text"]) == "Tagged this chat: union:unison"
+
+    mark = tg.api.mark()
+    await tg.say("/alert send union:unison Ballot result tonight", private_chat(ALICE), ALICE)
+    announced = await tg.wait_sent(news["id"], after=mark)
+    assert "Ballot result tonight" in visible_text(announced["text"])
+
+
 # --- chat life-cycle -----------------------------------------------------------------
 
 
@@ -268,6 +348,54 @@ async def test_member_joining_is_welcomed_and_stored_only_once_they_use_the_bot(
     assert (await tg.ask(grant, DEPOT, ALICE)).startswith("Nobody called “Dana Smith”")
     await tg.ask("/start", DEPOT, DANA)
     assert await tg.ask(grant, DEPOT, ALICE) == "Dana Smith is now organiser in this chat."
+
+
+async def test_a_join_told_twice_is_welcomed_once(tg: TelegramSession) -> None:
+    mark = tg.api.mark()
+    tg.api.push(
+        chat_member_update(DEPOT, DANA, DANA, "left", "member"),
+        new_members_update(DEPOT, DANA, [DANA]),
+    )
+    await tg.settled()
+    await tg.idle()
+
+    (welcome,) = tg.sent(DEPOT["id"], after=mark)
+    assert visible_text(welcome["text"]).startswith("Welcome, Dana Smith!")
+
+
+async def test_someone_who_left_is_no_longer_a_member(tg: TelegramSession) -> None:
+    tg.api.push(new_members_update(DEPOT, ALICE, [DANA]))
+    tg.api.push(chat_member_update(DEPOT, DANA, DANA, "member", "left"))
+    tg.api.push(left_member_update(DEPOT, DANA, DANA))
+    await tg.settled()
+
+    assert (await tg.ask('/grant "Dana Smith" organiser', DEPOT, ALICE)).startswith(
+        "Nobody called “Dana Smith” has spoken in this chat yet."
+    )
+
+
+async def test_a_person_who_blocks_the_bot_is_sent_nothing_until_they_unblock(
+    tg_both: TelegramSession,
+) -> None:
+    tg, api = tg_both, tg_both.api
+    dana = private_chat(DANA)
+    await tg.ask("/whoami", dana, DANA)
+
+    api.push(my_chat_member_update(dana, DANA, api.bot_user, "member", "kicked"))
+    await tg.settled()
+
+    assert await tg.enqueue([dana], "Meeting tonight") == [None]
+    chat = await stored_chat(tg, dana)
+    assert (chat.active, chat.inactive_reason) == (False, "the person blocked the bot")
+
+    mark = api.mark()
+    api.push(my_chat_member_update(dana, DANA, api.bot_user, "kicked", "member"))
+    await tg.settled()
+    assert (await stored_chat(tg, dana)).active
+    assert tg.sent(DANA["id"], after=mark) == []  # no greeting: they know the bot
+    (row_id,) = await tg.enqueue([dana], "Meeting tonight")
+    assert row_id is not None
+    await tg.wait_sent(DANA["id"], after=mark)
 
 
 async def test_kicked_bot_sends_nothing_more_to_the_group(

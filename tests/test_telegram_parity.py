@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.fakes.telegram_api import FakeTelegramAPI, group_chat, user
 from tests.support.parity import NAME, SCRIPT, console_answers, parity_config
-from tests.support.telegram import TelegramSession
+from tests.support.telegram import TelegramSession, addressed
 
 ALICE = user(1001, NAME)
 BRANCH = group_chat(-1002002, "Branch")
@@ -25,6 +25,6 @@ async def test_the_script_on_telegram_gives_the_consoles_answers(tmp_path: Path)
     )
 
     async with FakeTelegramAPI() as api, TelegramSession(api, config) as telegram:
-        answers = [plain(await telegram.ask(line, BRANCH, ALICE)) for line in SCRIPT]
+        answers = [plain(await telegram.ask(addressed(line), BRANCH, ALICE)) for line in SCRIPT]
 
     assert answers == expected

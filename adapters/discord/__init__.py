@@ -15,7 +15,7 @@ from adapters.discord.adapter import (
     intents,
     invite_url,
 )
-from adapters.discord.factory import connected, create_bot, host, identify
+from adapters.discord.factory import connected, create_bot, host, identify, publish_commands
 from adapters.discord.outgoing import PACING, ReplyHandle
 
 __all__ = [
@@ -31,4 +31,5 @@ __all__ = [
     "identify",
     "intents",
     "invite_url",
+    "publish_commands",
 ]

@@ -13,8 +13,11 @@ the application — and so this adapter — from its ``setup_hook``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -24,11 +27,13 @@ from discord.ext import commands
 
 from adapters.base import EventHandler
 from adapters.discord import render, slash
+from adapters.discord.events import EventMirrors
 from adapters.discord.outgoing import PACING, ReplyHandle, Sender
 from bot.clock import Clock, SystemClock
 from bot.config import DiscordSettings
 from bot.delivery import Pacing
 from bot.registry import Command
+from bot.text import join
 from bot.types import (
     BotAdded,
     BotRemoved,
@@ -40,8 +45,10 @@ from bot.types import (
     Event,
     EventResult,
     MemberJoined,
+    Op,
     UserRef,
 )
+from storage.platform_state import StateStore
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -61,10 +68,12 @@ BUTTON_FAILED = "Sorry, that button didn't work — try again."
 COMMAND_FAILED = "Sorry, something went wrong — try again."
 
 # What the bot does in a channel: read it and its events, post (in threads too), show
-# announcements as embeds and attach calendar files. Editing and deleting its own
+# announcements as embeds and attach calendar files; and in a server, keep meetings
+# in its Events list. Editing and deleting its own
 # messages, answering interactions and ephemeral messages need no permission.
 # docs/discord.md explains it.
 INVITE_PERMISSIONS = discord.Permissions(
+    manage_events=True,
     view_channel=True,
     send_messages=True,
     send_messages_in_threads=True,
@@ -147,15 +156,29 @@ class DiscordAdapter:
         commands: Sequence[Command] = (),
         *,
         clock: Clock | None = None,
+        state: StateStore | None = None,
     ) -> None:
         self._settings = settings
         self._on_event: EventHandler | None = None
         self._listening = False
         self.client = OrganiseClient(settings)
         self._sender = Sender(self.client, clock or SystemClock())
+        self._events = EventMirrors(self.client, clock or SystemClock())
+        self.state = state
         for command in commands:
             self.client.tree.add_command(slash.build(command, self._on_slash))
         self.client.tree.error(self._on_tree_error)
+
+    @property
+    def state(self) -> StateStore | None:
+        """Where the published commands' hash and the servers' scheduled events are
+        kept; without it commands are published at every start and meetings are
+        not mirrored as events."""
+        return self._events.state
+
+    @state.setter
+    def state(self, store: StateStore | None) -> None:
+        self._events.state = store
 
     @property
     def platform(self) -> str:
@@ -204,20 +227,37 @@ class DiscordAdapter:
         self._listening = False
 
     async def sync_commands(self) -> None:
-        """Publish the slash commands to each of ``settings.guilds`` (they show at once,
-        handy while testing), or globally when none is set; commands published the other
-        way stay until a sync of that kind replaces them. A failure is logged, not fatal:
-        ``!`` commands and buttons keep working."""
-        tree = self.client.tree
+        """:meth:`publish_commands` where they changed since last published. A
+        failure is logged, not fatal: ``!`` commands and buttons keep working."""
         try:
-            if not self._settings.guilds:
-                await tree.sync()
-            for guild_id in self._settings.guilds:
-                guild = discord.Object(id=guild_id)
-                tree.copy_global_to(guild=guild)
-                await tree.sync(guild=guild)
+            await self.publish_commands()
         except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
             log.warning("could not publish Discord slash commands: %s", error)
+
+    async def publish_commands(self, *, force: bool = False) -> list[str]:
+        """Publish the slash commands to each of ``settings.guilds`` (they show at once,
+        handy while testing), or globally when none is set; commands published the other
+        way stay until a sync of that kind replaces them. Unless ``force``d, a target
+        whose commands are as last published (by their hash in :attr:`state`) is
+        skipped. Returns the targets published to ("global" or a server id)."""
+        tree = self.client.tree
+        guilds = [discord.Object(id=guild_id) for guild_id in self._settings.guilds]
+        published: list[str] = []
+        targets: list[discord.Object | None] = [*guilds] or [None]
+        for guild in targets:
+            if guild is not None:
+                tree.copy_global_to(guild=guild)
+            target = "global" if guild is None else str(guild.id)
+            key = f"discord:commands:{self.client.application_id}:{target}"
+            digest = commands_hash(tree, guild)
+            if not force and self.state is not None and await self.state.get(key) == digest:
+                log.info("Discord slash commands (%s) unchanged since last published", target)
+                continue
+            await tree.sync(guild=guild)
+            if self.state is not None:
+                await self.state.set(key, digest)
+            published.append(target)
+        return published
 
     # --- events in ------------------------------------------------------------------
 
@@ -317,7 +357,17 @@ class DiscordAdapter:
     # --- deliveries out -------------------------------------------------------------
 
     async def deliver(self, delivery: Delivery) -> tuple[str, ...]:
-        """Send, edit or delete; return the message ids of a send (one per part)."""
+        """Send, edit or delete; return the message ids of a send (one per part).
+        A message about a meeting first brings the server's event in step with it
+        (see ``events``); a first refusal there adds the core's note to it."""
+        mirror = delivery.content.event
+        private = delivery.chat_kind is ChatKind.PRIVATE
+        if mirror is not None and delivery.op is not Op.DELETE and not private:
+            note = await self._events.keep(int(delivery.chat_id), mirror)
+            if note is not None:
+                content = delivery.content
+                noted = replace(content, text=join([content.text, note]))
+                delivery = replace(delivery, content=noted)
         return await self._sender.deliver(delivery)
 
 
@@ -335,6 +385,12 @@ async def _acknowledge(interaction: discord.Interaction, *, thinking: bool, ephe
     placeholder = thinking and not ephemeral
     handle = ReplyHandle(interaction.application_id, interaction.id, interaction.token, placeholder)
     return handle.encode()
+
+
+def commands_hash(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
+    """A digest of exactly what a sync would send for ``guild`` (or globally)."""
+    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def invite_url(client: discord.Client) -> str:

@@ -26,8 +26,11 @@ from bot import config as configuration
 from bot import faults
 from bot.app import App
 from bot.commands import build_registry
-from bot.config import ConfigError
+from bot.config import Config, ConfigError
 from bot.faults import StartupError
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.platform_state import StateStore
 
 NO_TOKEN = (
     "DISCORD_BOT_TOKEN is not set: copy the bot's token from the Developer Portal "
@@ -55,9 +58,30 @@ def create_bot(config_path: str | Path | None = None) -> OrganiseClient:
 def host(app: App) -> OrganiseClient:
     """Put ``app`` — which holds a :class:`DiscordAdapter`, and maybe other adapters
     that then start and stop with it — under its Discord client's life-cycle."""
-    client = _discord_adapter(app.adapters).client
-    client.host(app)
-    return client
+    adapter = _discord_adapter(app.adapters)
+    adapter.state = adapter.state or StateStore(app.db)
+    adapter.client.host(app)
+    return adapter.client
+
+
+async def publish_commands(config: Config) -> list[str]:
+    """``organise-bot discord sync``: publish the slash commands now, changed or not,
+    without connecting the gateway; returns where to ("global" or server ids)."""
+    if not config.discord_token:
+        raise ConfigError(NO_TOKEN)
+    database = Database(config.database.url)
+    try:
+        await upgrade(database)
+        state = StateStore(database)
+        adapter = DiscordAdapter(config.discord, list(build_registry()), state=state)
+        async with adapter.client:
+            try:
+                await adapter.client.login(config.discord_token)
+            except discord.LoginFailure:
+                raise ConfigError(BAD_TOKEN) from None
+            return await adapter.publish_commands(force=True)
+    finally:
+        await database.close()
 
 
 @contextlib.asynccontextmanager

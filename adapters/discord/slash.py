@@ -18,7 +18,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.registry import Command, Kind, Param
+from bot.registry import Command, Kind, Param, Role
 
 DESCRIPTION_LIMIT = 100
 # Discord has no variadic options: a repeatable argument (poll answers) gets this
@@ -103,10 +103,29 @@ def to_text(command_slots: Sequence[Slot], values: Mapping[str, Any]) -> str:
 AppCommand = app_commands.Command[Any, ..., None]
 
 
+# Who sees a command in a server's slash menu at first (Discord's
+# ``default_member_permissions``): organisers' commands are shown to members with
+# *Manage Server* — who are organisers already — and a server's admins can show them
+# to other roles under Server Settings → Integrations. It only hides: the core
+# checks everyone's role on every command.
+PRIVILEGED = discord.Permissions(manage_guild=True)
+
+
+def member_permissions(command: Command) -> discord.Permissions | None:
+    """``None`` (everyone) unless no form of the command is a member's."""
+    return PRIVILEGED if command.lowest_role > Role.MEMBER else None
+
+
 def build(command: Command, on_slash: SlashHandler) -> AppCommand | app_commands.Group:
     if not command.subcommands:
-        return _command(command, command.name, "", command.private, on_slash, None)
-    group = app_commands.Group(name=command.name, description=describe(command.summary))
+        made = _command(command, command.name, "", command.private, on_slash, None)
+        made.default_permissions = member_permissions(command)
+        return made
+    group = app_commands.Group(
+        name=command.name,
+        description=describe(command.summary),
+        default_permissions=member_permissions(command),
+    )
     for sub in command.subcommands:
         private = sub.private or command.private
         group.add_command(_command(sub, command.name, sub.name, private, on_slash, group))

@@ -9,7 +9,17 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypedDict
 
-from telegram import Bot, BotCommand, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram import error as tg
 from telegram.constants import BotCommandLimit, FloodLimit
 from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
@@ -24,13 +34,23 @@ from bot import faults
 from bot.config import ConfigError, TelegramSettings
 from bot.delivery import Limit, Pacing, Scope, Transient
 from bot.faults import StartupError
+from bot.registry import Command, Role
 from bot.types import Delivery
 
 log = logging.getLogger(__name__)
 
-# Only what we translate; chat_member (other people's membership changes) would
-# need admin rights and is not used.
-ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+# Only what we translate. channel_post: commands its admins post in a channel.
+# chat_member (other people's joins and leaves) must be
+# asked for by name, and comes only from groups where the bot is an administrator;
+# elsewhere the join service messages are what we have (Telegram leaves them out in
+# large groups, hence both).
+ALLOWED_UPDATES = (
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
+    Update.CHANNEL_POST,
+)
 
 # Telegram's FAQ, "My bot is hitting limits, how do I avoid this?"
 # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
@@ -76,9 +96,11 @@ class _Urls(TypedDict, total=False):
 class TelegramAdapter:
     """Telegram for the core (events in) and the outbox (deliveries out).
 
-    ``commands`` — ``(name, description)`` pairs — fill Telegram's command menu at
-    each start. ``request_timeout`` bounds every Bot API call, so a hung request
-    becomes a :class:`~bot.delivery.Transient` the outbox can retry.
+    ``commands`` fill Telegram's command menus at each start, each shown to those
+    whose role may use it (:func:`menus`); ``admins`` are the Telegram user ids the
+    config makes admins, whose private chats list every command.
+    ``request_timeout`` bounds every Bot API call, so a hung request becomes a
+    :class:`~bot.delivery.Transient` the outbox can retry.
     """
 
     platform = PLATFORM
@@ -87,14 +109,15 @@ class TelegramAdapter:
         self,
         token: str,
         settings: TelegramSettings,
-        commands: Sequence[tuple[str, str]] = (),
+        commands: Sequence[Command] = (),
         *,
+        admins: Sequence[int] = (),
         request_timeout: float = 10.0,
     ) -> None:
         protect_token(token)
         self._token = token
         self._settings = settings
-        self._commands = tuple(commands)
+        self._menus = menus(commands, admins) if commands else []
         self._timeout = request_timeout
         self._app: AnyApplication | None = None
         self._sender: Bot | None = None
@@ -189,18 +212,13 @@ class TelegramAdapter:
         return AiohttpRequest(connections, self._timeout)
 
     async def _push_commands(self, bot: Bot) -> None:
-        """Fill Telegram's command menu. A failure only costs the menu, so it is
+        """Fill Telegram's command menus. A failure only costs that menu, so it is
         logged and the bot carries on."""
-        if not self._commands:
-            return
-        menu = [
-            BotCommand(name, description[: BotCommandLimit.MAX_DESCRIPTION])
-            for name, description in self._commands
-        ]
-        try:
-            await bot.set_my_commands(menu)
-        except tg.TelegramError as error:
-            log.warning("could not set the Telegram command menu: %s", error)
+        for scope, menu in self._menus:
+            try:
+                await bot.set_my_commands(menu, scope=scope)
+            except tg.TelegramError as error:
+                log.warning("could not set the Telegram command menu for %s: %s", scope.type, error)
 
     async def _listen(self, updater: Updater | None) -> None:
         if updater is None:
@@ -219,6 +237,36 @@ class TelegramAdapter:
             allowed_updates=ALLOWED_UPDATES,
             secret_token=secrets.token_urlsafe(32),
         )
+
+
+def menus(
+    commands: Sequence[Command], admins: Sequence[int] = ()
+) -> list[tuple[BotCommandScope, list[BotCommand]]]:
+    """Each menu Telegram shows, with the commands of the roles it is shown to.
+
+    Telegram picks the narrowest scope set for where and to whom it shows the menu:
+    a group's administrators see ``AllChatAdministrators`` (they count as organisers
+    of their group, ``platform_admins_are_organisers``), everyone else in a group
+    ``AllGroupChats``, a private chat ``AllPrivateChats`` — unless it is a
+    configured admin's own, set per chat. Default is set too, so that no menu from
+    an older version lingers. The menu only hides: the core checks every role.
+    """
+    by_role = {
+        role: [
+            BotCommand(c.name, c.summary[: BotCommandLimit.MAX_DESCRIPTION])
+            for c in commands
+            if c.lowest_role <= role
+        ]
+        for role in (Role.MEMBER, Role.ORGANISER, Role.ADMIN)
+    }
+    scopes: list[tuple[BotCommandScope, Role]] = [
+        (BotCommandScopeDefault(), Role.MEMBER),
+        (BotCommandScopeAllPrivateChats(), Role.MEMBER),
+        (BotCommandScopeAllGroupChats(), Role.MEMBER),
+        (BotCommandScopeAllChatAdministrators(), Role.ORGANISER),
+        *((BotCommandScopeChat(admin), Role.ADMIN) for admin in admins),
+    ]
+    return [(scope, by_role[role]) for scope, role in scopes]
 
 
 @contextlib.asynccontextmanager

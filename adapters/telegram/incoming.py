@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from telegram import Bot, CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, Update, User
 from telegram import error as tg
 from telegram.constants import CallbackQueryLimit, ChatType, MessageEntityType
 
 from adapters.base import EventHandler
+from adapters.telegram.topics import joined, topic_name, topic_of
 from bot.types import (
     BotAdded,
     BotRemoved,
@@ -27,6 +29,7 @@ from bot.types import (
     CommandIn,
     Event,
     MemberJoined,
+    MemberLeft,
     TextIn,
     UserRef,
 )
@@ -36,6 +39,10 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 BUTTON_FAILED = "Sorry, that button didn't work — try again."
 ADMIN_CACHE_SECONDS = 300.0
+# Where the bot is an admin, one join may come twice: as a service message and as a
+# chat_member update, in either order and a moment apart. Within this window the
+# second is the same join.
+JOIN_WINDOW_SECONDS = 60.0
 # Presses answered at once. A crowd's presses are committed together and then all
 # want answering. Queued in httpcore's connection pool, they would cost more CPU
 # each the more of them wait, since it looks over its queue and connections for
@@ -52,9 +59,12 @@ CHAT_KINDS: dict[str, ChatKind] = {
 class Incoming:
     """Updates → events → ``on_event``; PTB runs several at once (ordering.py)."""
 
-    def __init__(self, on_event: EventHandler, admins: AdminCache) -> None:
+    def __init__(
+        self, on_event: EventHandler, admins: AdminCache, joins: RecentJoins | None = None
+    ) -> None:
         self._on_event = on_event
         self._admins = admins
+        self._joins = joins or RecentJoins()
         self._answering = asyncio.Semaphore(ANSWERS_AT_ONCE)
 
     async def dispatch(self, update: Update, _context: object) -> None:
@@ -75,45 +85,88 @@ class Incoming:
     async def _translate(self, update: Update) -> list[Event]:
         if update.my_chat_member is not None:
             return await self._membership(update.my_chat_member)
+        if update.chat_member is not None:
+            return await self._member_change(update.chat_member)
         if update.message is not None:
             return await self._message(update.message)
+        if update.channel_post is not None:
+            return await self._message(update.channel_post)
         return []
 
     async def _message(self, message: Message) -> list[Event]:
-        chat = chat_ref(message.chat)
+        chat = message_chat(message)
         bot = message.get_bot()
         if message.migrate_to_chat_id:
             self._admins.forget(message.chat.id)
             return [ChatMoved(chat, str(message.migrate_to_chat_id))]
         if message.new_chat_members:
-            return [
-                MemberJoined(chat, await self._user_ref(member, message.chat))
-                for member in message.new_chat_members
-                if member.id != bot.id
-            ]
+            return await self._joined(message.chat, message.new_chat_members)
+        if message.left_chat_member is not None:
+            return self._left(message.chat, message.left_chat_member)
         command = parse_command(message, bot.username)
+        author = message.from_user or channel_admin(message)
         text = message.text or ""
-        if message.from_user is None or (command is None and (not text or text[0] == "/")):
+        if author is None or (command is None and (not text or text[0] == "/")):
             return []  # nothing for us, or a command for another bot
-        user = await self._user_ref(message.from_user, message.chat, message.sender_chat)
+        user = await self._user_ref(author, message.chat, message.sender_chat)
         if command is None:  # in a group with privacy mode: a reply to one of ours
             return [TextIn(chat, user, text)]
-        name, text = command
-        return [CommandIn(chat, user, name, text)]
+        name, text, to_us = command
+        addressed = to_us or message.chat.type == ChatType.PRIVATE
+        return [CommandIn(chat, user, name, text, addressed=addressed)]
 
     async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
         """The bot's own membership: joining a group is BotAdded, leaving or being
-        kicked is BotRemoved; promotions and the like are not events."""
-        if change.chat.type not in GROUP_TYPES:
-            return []
+        kicked is BotRemoved; promotions and the like are not events. In a private
+        chat Telegram sends this only when the person blocks the bot (BotRemoved:
+        nothing more is sent there) or unblocks it (BotAdded: active again). A channel
+        takes the bot only as an administrator: made one, it may post there."""
         was, now = is_present(change.old_chat_member), is_present(change.new_chat_member)
         chat = chat_ref(change.chat)
         self._admins.forget(change.chat.id)
+        if change.chat.type == ChatType.CHANNEL:  # a bot that is no admin can post nothing
+            was, now = is_admin(change.old_chat_member), is_admin(change.new_chat_member)
         if now and not was:
             return [BotAdded(chat, await self._user_ref(change.from_user, change.chat))]
         if was and not now:
             return [BotRemoved(chat)]
         return []
+
+    async def _member_change(self, change: ChatMemberUpdated) -> list[Event]:
+        """Someone else's membership of a group (``chat_member``, sent only where the
+        bot is an administrator — but also in large groups, where Telegram leaves out
+        the join service messages)."""
+        if change.chat.type not in GROUP_TYPES:
+            return []
+        old, new = change.old_chat_member, change.new_chat_member
+        if {old.status, new.status} & {ChatMember.ADMINISTRATOR, ChatMember.OWNER}:
+            self._admins.forget(change.chat.id)  # promoted or demoted: look again
+        person = new.user
+        if person.id == change.get_bot().id:
+            return []  # the bot's own membership comes as my_chat_member
+        was, now = is_present(old), is_present(new)
+        if now and not was:
+            return await self._joined(change.chat, [person])
+        if was and not now:
+            return self._left(change.chat, person)
+        return []
+
+    async def _joined(self, chat: Chat, people: Sequence[User]) -> list[Event]:
+        """A join Telegram told us of twice (a service message and a chat_member
+        update) is one event; the bot's own join is BotAdded, not this."""
+        bot_id = chat.get_bot().id
+        return [
+            MemberJoined(chat_ref(chat), await self._user_ref(person, chat))
+            for person in people
+            if person.id != bot_id and self._joins.first(chat.id, person.id)
+        ]
+
+    def _left(self, chat: Chat, person: User) -> list[Event]:
+        """Whether they were an admin does not matter any more, so it is not looked up."""
+        if person.id == chat.get_bot().id:
+            return []
+        self._joins.forget(chat.id, person.id)  # joining again is news again
+        return [MemberLeft(chat_ref(chat), UserRef(PLATFORM, str(person.id), person.full_name))]
 
     async def _on_button(self, query: CallbackQuery) -> None:
         """Hand the press to the core, then always answer it: Telegram shows a
@@ -138,7 +191,9 @@ class Incoming:
         if query.message is None or query.data is None:
             return None
         user = await self._user_ref(query.from_user, query.message.chat)
-        return ButtonIn(chat_ref(query.message.chat), user, query.data)
+        where = query.message if isinstance(query.message, Message) else None
+        chat = message_chat(where) if where is not None else chat_ref(query.message.chat)
+        return ButtonIn(chat, user, query.data)
 
     async def _user_ref(self, user: User, chat: Chat, sender_chat: Chat | None = None) -> UserRef:
         return UserRef(
@@ -149,12 +204,13 @@ class Incoming:
         )
 
     async def _is_admin(self, user: User, chat: Chat, sender_chat: Chat | None) -> bool:
-        """Only group chats have administrators. A message sent *as the group itself*
-        comes from an anonymous administrator — only admins can do that."""
-        if chat.type not in GROUP_TYPES:
-            return False
+        """Only groups and channels have administrators. A message sent *as the chat
+        itself* comes from an anonymous administrator — only admins can do that (in a
+        channel, every post is)."""
         if sender_chat is not None and sender_chat.id == chat.id:
             return True
+        if chat.type not in GROUP_TYPES:
+            return False
         return user.id in await self._admins.admins(chat.id)
 
 
@@ -171,9 +227,22 @@ def chat_ref(chat: Chat) -> ChatRef:
     return ChatRef(PLATFORM, str(chat.id), chat.effective_name or "", kind)
 
 
-def parse_command(message: Message, bot_username: str) -> tuple[str, str] | None:
-    """``(name, rest of the message)`` for a message that starts with a bot command
-    meant for us, else ``None``. ``/cmd@OtherBot`` is for another bot in the group."""
+def message_chat(message: Message) -> ChatRef:
+    """The chat a message belongs to: its forum topic, if it was sent in one
+    (``topics``), titled "Group — Topic" where the update names the topic (else the
+    title stays as it was), or the chat itself."""
+    thread = topic_of(message)
+    if thread is None:
+        return chat_ref(message.chat)
+    name = topic_name(message)
+    title = f"{message.chat.effective_name} — {name}" if name else ""
+    return ChatRef(PLATFORM, joined(message.chat.id, thread), title, ChatKind.GROUP)
+
+
+def parse_command(message: Message, bot_username: str) -> tuple[str, str, bool] | None:
+    """``(name, rest of the message, addressed to us by name)`` for a message that
+    starts with a bot command that may be meant for us, else ``None``.
+    ``/cmd@OtherBot`` is for another bot in the group; a bare ``/cmd`` may be."""
     entities = message.entities
     if not message.text or not entities or entities[0].type != MessageEntityType.BOT_COMMAND:
         return None
@@ -183,7 +252,23 @@ def parse_command(message: Message, bot_username: str) -> tuple[str, str] | None
     name, _, addressee = head[1:].partition("@")
     if addressee and addressee.lower() != bot_username.lower():
         return None
-    return name.lower(), rest[0].strip() if rest else ""
+    return name.lower(), rest[0].strip() if rest else "", bool(addressee)
+
+
+def channel_admin(message: Message) -> User | None:
+    """Who posted in a channel: the channel itself, which only its administrators
+    can post as. Telegram names no person (at most a signature), so the channel
+    stands for them, as an administrator of that channel and of nothing else."""
+    chat = message.chat
+    if chat.type != ChatType.CHANNEL or message.sender_chat is None:
+        return None
+    if message.sender_chat.id != chat.id:
+        return None
+    return User(chat.id, chat.effective_name or "Channel", is_bot=False)
+
+
+def is_admin(member: ChatMember) -> bool:
+    return member.status in {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
 
 def is_present(member: ChatMember) -> bool:
@@ -223,3 +308,29 @@ class AdminCache:
 
     def forget(self, chat_id: int) -> None:
         self._cache.pop(chat_id, None)
+
+
+class RecentJoins:
+    """The joins of the last ``window`` seconds, so a join told twice counts once.
+    Entries are never refreshed, so the oldest is always first and expired ones
+    are dropped from the front: memory stays at a window's worth of joins."""
+
+    def __init__(
+        self, window: float = JOIN_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._window = window
+        self._clock = clock
+        self._seen: OrderedDict[tuple[int, int], float] = OrderedDict()
+
+    def first(self, chat_id: int, user_id: int) -> bool:
+        """Whether this is the first word of ``user_id`` joining ``chat_id`` lately."""
+        now = self._clock()
+        while self._seen and next(iter(self._seen.values())) <= now - self._window:
+            self._seen.popitem(last=False)
+        if (chat_id, user_id) in self._seen:
+            return False
+        self._seen[(chat_id, user_id)] = now
+        return True
+
+    def forget(self, chat_id: int, user_id: int) -> None:
+        self._seen.pop((chat_id, user_id), None)

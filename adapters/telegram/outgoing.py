@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
@@ -17,6 +18,7 @@ from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.warnings import PTBDeprecationWarning
 
+from adapters.telegram import topics
 from adapters.telegram.render import caption, keyboard, parts, to_html, upload
 from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transient
 from bot.text import Rich
@@ -26,41 +28,48 @@ log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Bad requests that mean the chat itself is unreachable, not just this message.
-CHAT_GONE_PHRASES = ("chat not found", "chat was deactivated")
+CHAT_GONE_PHRASES = ("chat not found", "chat was deactivated", "message thread not found")
 
 
 async def carry_out(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
-    """Do one outbox row; return the message ids it concerns."""
+    """Do one outbox row; return the message ids it concerns. A forum topic's id is
+    split (``topics``): edits and deletes need only the group's, as message ids are
+    the group's."""
+    group, thread = topics.split(delivery.chat_id)
     try:
         if delivery.op is Op.EDIT:
-            return await edit(bot, delivery)
+            return await edit(bot, replace(delivery, chat_id=group))
         if delivery.op is Op.DELETE:
-            return await delete(bot, delivery)
-        return await send(bot, delivery.chat_id, delivery.content)
+            return await delete(bot, replace(delivery, chat_id=group))
+        return await send(bot, group, delivery.content, thread)
     except tg.TelegramError as error:
         raise delivery_error(error) from error
 
 
-async def send(bot: Bot, chat_id: str, content: Content) -> tuple[str, ...]:
+async def send(
+    bot: Bot, chat_id: str, content: Content, thread: int | None = None
+) -> tuple[str, ...]:
     """Send the text in parts, the keyboard under the last one, then any file and the
-    location. A file whose text fits in a caption is one message: the document, with
-    the text and keyboard on it. Returns every message id, so an edit or delete can
-    find them all."""
+    location, into forum topic ``thread`` if given. A file whose text fits in a
+    caption is one message: the document, with the text and keyboard on it. Returns
+    every message id, so an edit or delete can find them all."""
     markup = keyboard(content)
     attachment = content.attachment
     captioned = caption(content.text) if attachment is not None else None
     if attachment is not None and captioned is not None:
-        sent = [await send_document(bot, chat_id, attachment, captioned, markup)]
+        sent = [await send_document(bot, chat_id, attachment, captioned, markup, thread)]
     else:
-        sent = await send_texts(bot, chat_id, parts(content.text), markup)
+        sent = await send_texts(bot, chat_id, parts(content.text), markup, thread)
         if attachment is not None:
             # Unlike the pin below, the file is what was asked for: if it fails, the
             # delivery fails and the outbox sends it all again.
-            sent.append(await send_document(bot, chat_id, attachment, None, None))
+            sent.append(await send_document(bot, chat_id, attachment, None, None, thread))
     if content.location is not None:
         try:
             sent.append(
-                await send_location(bot, chat_id, content.location, None if sent else markup)
+                await send_location(
+                    bot, chat_id, content.location, None if sent else markup, thread
+                )
             )
         except tg.TelegramError as error:
             if not sent:
@@ -75,7 +84,11 @@ async def send(bot: Bot, chat_id: str, content: Content) -> tuple[str, ...]:
 
 
 async def send_texts(
-    bot: Bot, chat_id: str, texts: list[Rich], markup: InlineKeyboardMarkup | None
+    bot: Bot,
+    chat_id: str,
+    texts: list[Rich],
+    markup: InlineKeyboardMarkup | None,
+    thread: int | None = None,
 ) -> list[Message]:
     """Each part as a message, the keyboard under the last."""
     sent = []
@@ -88,6 +101,7 @@ async def send_texts(
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
                 reply_markup=markup if last else None,
+                message_thread_id=thread,
             )
         )
     return sent
@@ -99,6 +113,7 @@ async def send_document(
     attachment: Attachment,
     text: Rich | None,
     markup: InlineKeyboardMarkup | None,
+    thread: int | None = None,
 ) -> Message:
     """The file as a document a member taps to open, captioned with ``text``."""
     return await bot.send_document(
@@ -107,11 +122,16 @@ async def send_document(
         caption=to_html(text) if text else None,
         parse_mode=ParseMode.HTML if text else None,
         reply_markup=markup,
+        message_thread_id=thread,
     )
 
 
 async def send_location(
-    bot: Bot, chat_id: str, location: Location, markup: InlineKeyboardMarkup | None
+    bot: Bot,
+    chat_id: str,
+    location: Location,
+    markup: InlineKeyboardMarkup | None,
+    thread: int | None = None,
 ) -> Message:
     """A venue (a pin with a name and address) when we know both, else a bare pin."""
     if location.title and location.address:
@@ -122,9 +142,14 @@ async def send_location(
             location.title,
             location.address,
             reply_markup=markup,
+            message_thread_id=thread,
         )
     return await bot.send_location(
-        chat_id, location.latitude, location.longitude, reply_markup=markup
+        chat_id,
+        location.latitude,
+        location.longitude,
+        reply_markup=markup,
+        message_thread_id=thread,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.meetings import settings
+from bot.meetings.mirror import mirrored
 from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import (
     cancelled_state,
@@ -88,8 +89,16 @@ async def announce(
     counts = (await counts_for(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
     rows = [copy_row(meeting, occurrence, chat.id, kind) for chat in chats]
     await add_posts(ctx.session, rows)
+    # An announced card's occurrence is the meeting's next date: it is mirrored.
     return [
-        to_chat(ctx, chat, card(meeting, occurrence, zones[chat.id], counts, kind=kind), key)
+        to_chat(
+            ctx,
+            chat,
+            mirrored(
+                card(meeting, occurrence, zones[chat.id], counts, kind=kind), meeting, occurrence
+            ),
+            key,
+        )
         for chat, key in zip(chats, (row["dedupe_key"] for row in rows), strict=True)
     ]
 
@@ -99,7 +108,7 @@ def to_chat(ctx: Context, chat: Chat, content: Content, key: str | None = None) 
     so it goes on the reply lane (and answers a Discord interaction)."""
     if chat.id == ctx.chat.id:
         reply = ctx.reply(content.text, buttons=content.buttons, private=False)
-        return replace(reply, dedupe_key=key)
+        return replace(reply, content=replace(reply.content, event=content.event), dedupe_key=key)
     return Outgoing(chat_ref(chat), content, key)
 
 
@@ -118,6 +127,7 @@ async def refresh(
     counts = await counts_for(session, {(meeting.id, post.occurrence) for post, _ in posts})
     skips = (await skips_of(session, [meeting.id]))[meeting.id]
     now = services.clock.now()
+    upcoming = schedule_of(meeting).next(now, skips)
     for post, row_id in posts:
         zone = zones[post.chat_id]
         content = card(
@@ -130,7 +140,7 @@ async def refresh(
             late=post.late,
             state=_state(meeting, post.occurrence, skips, zone, now),
         )
-        await services.outbox.enqueue_edit(session, row_id, content)
+        await services.outbox.enqueue_edit(session, row_id, mirrored(content, meeting, upcoming))
 
 
 def _state(

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.meetings import settings
+from bot.meetings.mirror import mirrored
 from bot.meetings.posts import copy_row
 from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import card, occurrence_code, personal_reminder
@@ -303,6 +304,8 @@ async def _messages(
                 offset=send.offset,
                 late=send.late,
             )
+            # The next date's reminder moves the meeting's calendar entry to it.
+            content = mirrored(content, meeting, occurrence)
             messages.append(Outgoing(chat_ref(chat), content, post["dedupe_key"]))
         people = going.get((meeting.id, occurrence), [])
         if not people:

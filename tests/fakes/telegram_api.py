@@ -54,6 +54,9 @@ TEXT_LIMITS = {
 }
 CALLBACK_TEXT = 200  # answerCallbackQuery text: 0-200 characters
 UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may upload to the Bot API
+# The update types Telegram leaves out unless they are asked for by name in
+# allowed_updates (https://core.telegram.org/bots/api#getupdates).
+ONLY_IF_ASKED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 WAIT_SECONDS = 5.0  # how long wait_for_call waits before failing the test
 ADMIN_RIGHTS = {
     "can_be_edited": False,
@@ -235,6 +238,8 @@ class FakeTelegramAPI:
         self.admins: dict[str, list[JSON]] = {}
         self.limits = FloodLimits() if enforce_limits else None
         self.webhook: Params = {}
+        self.allowed_updates: list[str] = []
+        self.topics: dict[str, set[int]] = {}  # forum chat id → its topics' thread ids
         self.max_long_poll = max_long_poll
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
@@ -326,6 +331,20 @@ class FakeTelegramAPI:
 
     def fail_chat_not_found(self, method: str, **where: Any) -> None:
         self.fail(method, 400, "Bad Request: chat not found", **where)
+
+    def open_topic(self, chat: JSON, thread: int, name: str) -> JSON:
+        """Create forum topic ``thread`` in ``chat`` (an ``is_forum`` supergroup);
+        returns the service message that created it, which messages in the topic
+        reply to."""
+        self.topics.setdefault(str(chat["id"]), set()).add(thread)
+        return message(
+            chat,
+            user(1, "Someone"),
+            message_id=thread,
+            message_thread_id=thread,
+            is_topic_message=True,
+            forum_topic_created={"name": name, "icon_color": 7322096},
+        )
 
     def delay(self, method: str, seconds: float) -> None:
         """Make every ``method`` call take ``seconds`` before answering (for timeouts)."""
@@ -462,12 +481,21 @@ class FakeTelegramAPI:
         """At most ``limit`` updates (1 to 100, default 100), as Telegram documents."""
         offset = int(params.get("offset", 0))
         limit = min(max(int(params.get("limit", 100)), 1), 100)
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if "allowed_updates" in params:  # remembered until changed, as Telegram does
+            self.allowed_updates = list(params["allowed_updates"])
+        self._updates = [u for u in self._updates if u["update_id"] >= offset and self._wanted(u)]
         wait = min(float(params.get("timeout", 0)), self.max_long_poll)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await self._until(lambda: bool(self._updates) or self._closing)
         return self._updates[:limit]
+
+    def _wanted(self, update: JSON) -> bool:
+        """Whether Telegram would deliver ``update`` at all, given allowed_updates."""
+        kind = next(key for key in update if key != "update_id")
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in ONLY_IF_ASKED
 
     async def _send_message(self, params: Params) -> JSON:
         return self._message(params, text=_text(params, "text"))
@@ -525,6 +553,12 @@ class FakeTelegramAPI:
             "from": self.bot_user,
             **content,
         }
+        if "message_thread_id" in params:  # into a forum topic, which must exist
+            thread = int(params["message_thread_id"])
+            if thread not in self.topics.get(str(params["chat_id"]), set()):
+                raise ApiError(400, "Bad Request: message thread not found")
+            message.update(message_thread_id=thread, is_topic_message=True)
+            message["chat"]["is_forum"] = True
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         return message
@@ -593,6 +627,37 @@ def group_chat(chat_id: int, title: str, kind: str = "supergroup") -> JSON:
     return {"id": chat_id, "type": kind, "title": title}
 
 
+def channel_chat(chat_id: int, title: str) -> JSON:
+    return {"id": chat_id, "type": "channel", "title": title}
+
+
+def channel_post_update(text: str, channel: JSON) -> JSON:
+    """A post in a channel, as its admins post: as the channel, from nobody. A
+    leading command gets its entity, as in any message."""
+    update = command_update(text, channel, channel)
+    post = update.pop("message")
+    del post["from"]
+    if not text.startswith("/"):
+        del post["entities"]
+    return {"channel_post": {**post, "sender_chat": channel}}
+
+
+def forum_chat(chat_id: int, title: str) -> JSON:
+    """A supergroup with topics switched on."""
+    return {**group_chat(chat_id, title), "is_forum": True}
+
+
+def in_topic(update: JSON, created: JSON) -> JSON:
+    """``update``'s message sent in the topic that ``created`` opened (see
+    :meth:`FakeTelegramAPI.open_topic`), as Telegram sends it: quoting the topic's
+    creation as what it replies to."""
+    thread = created["message_thread_id"]
+    update["message"].update(
+        message_thread_id=thread, is_topic_message=True, reply_to_message=created
+    )
+    return update
+
+
 def chat_for_id(chat_id: int | str) -> JSON:
     """The chat object the fake answers with when it only knows a chat's id."""
     number = int(chat_id)
@@ -640,14 +705,24 @@ def my_chat_member_update(
     chat: JSON, by: JSON, bot: JSON, old_status: str, new_status: str
 ) -> JSON:
     """The bot's own membership of ``chat`` changing, done by ``by``."""
+    return {"my_chat_member": _membership(chat, by, bot, old_status, new_status)}
+
+
+def chat_member_update(
+    chat: JSON, by: JSON, person: JSON, old_status: str, new_status: str
+) -> JSON:
+    """Someone else's membership of ``chat`` changing (sent only if asked for, and
+    only where the bot is an administrator)."""
+    return {"chat_member": _membership(chat, by, person, old_status, new_status)}
+
+
+def _membership(chat: JSON, by: JSON, person: JSON, old_status: str, new_status: str) -> JSON:
     return {
-        "my_chat_member": {
-            "chat": chat,
-            "from": by,
-            "date": int(time.time()),
-            "old_chat_member": _member(bot, old_status),
-            "new_chat_member": _member(bot, new_status),
-        }
+        "chat": chat,
+        "from": by,
+        "date": int(time.time()),
+        "old_chat_member": _member(person, old_status),
+        "new_chat_member": _member(person, new_status),
     }
 
 
@@ -666,6 +741,11 @@ def migrate_update(chat: JSON, sender: JSON, new_chat_id: int) -> JSON:
 
 def new_members_update(chat: JSON, sender: JSON, members: list[JSON]) -> JSON:
     return {"message": message(chat, sender, new_chat_members=members)}
+
+
+def left_member_update(chat: JSON, sender: JSON, member: JSON) -> JSON:
+    """The service message left when ``member`` leaves (or ``sender`` removes them)."""
+    return {"message": message(chat, sender, left_chat_member=member)}
 
 
 def _member(person: JSON, status: str) -> JSON:

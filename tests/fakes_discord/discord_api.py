@@ -3,7 +3,8 @@
 :class:`FakeDiscord` serves Discord's REST API on ``127.0.0.1`` (port 0) and points
 discord.py at it by patching ``discord.http.Route.BASE``, the prefix every REST and
 webhook route is built on. It records each request, answers with realistic JSON
-(messages, DM channels, interaction callbacks and followups, command syncs) and can
+(messages, DM channels, interaction callbacks and followups, command syncs,
+scheduled events) and can
 be scripted to fail with a 429, 403, 404 or 5xx, so discord.py's own retry and error
 code runs as in production. With ``enforce_limits=True`` it answers 429 as Discord
 does past 50 requests a second, or 5 messages per 5 s to one channel (benchmarks).
@@ -322,6 +323,7 @@ class FakeDiscord:
         self.created: list[dict[str, Any]] = []  # channel messages, as Discord returned them
         self.answers: list[Answer] = []  # interaction answers, as people see them
         self.dm_channels: dict[int, int] = {}  # person's id → their DM channel's id
+        self.events: dict[int, dict[str, Any]] = {}  # scheduled events by id, as Discord has them
         self.limits = Limits() if enforce_limits else None
         self._placeholders: dict[str, dict[str, Any]] = {}  # token → the original response
         self._failures: list[_Failure] = []
@@ -346,6 +348,10 @@ class FakeDiscord:
             ("GET", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/@original"), self._original),
             ("DELETE", re.compile(r"/webhooks/\d+/([^/]+)/messages/@original"), self._unthink),
             ("PUT", re.compile(r"/applications/\d+(?:/guilds/\d+)?/commands"), self._sync),
+            ("POST", re.compile(r"/guilds/(\d+)/scheduled-events"), self._create_event),
+            ("GET", re.compile(r"/guilds/(\d+)/scheduled-events/(\d+)"), self._get_event),
+            ("PATCH", re.compile(r"/guilds/(\d+)/scheduled-events/(\d+)"), self._edit_event),
+            ("DELETE", re.compile(r"/guilds/(\d+)/scheduled-events/(\d+)"), self._delete_event),
             ("GET", re.compile(r"/_fake/stats"), self._stats),
         ]
 
@@ -551,6 +557,53 @@ class FakeDiscord:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
         return _json({**original, "webhook_id": match[1]})
 
+    # --- scheduled events: Discord's rules for an External one --------------------------
+
+    async def _create_event(self, match: re.Match[str], body: Any) -> web.Response:
+        event = {
+            "id": str(snowflake()),
+            "guild_id": match[1],
+            "channel_id": None,
+            "creator_id": str(APP_ID),
+            "description": None,
+            "image": None,
+            "entity_id": None,
+            "status": 1,  # scheduled
+            "user_count": 0,
+            **body,
+        }
+        problem = _event_problem(event)
+        if problem:
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": problem}, 400)
+        self.events[int(event["id"])] = event
+        return _json(event)
+
+    def _event_at(self, match: re.Match[str]) -> dict[str, Any] | None:
+        event = self.events.get(int(match[2]))
+        return event if event is not None and event["guild_id"] == match[1] else None
+
+    async def _get_event(self, match: re.Match[str], body: Any) -> web.Response:
+        event = self._event_at(match)
+        return _json(event) if event is not None else _unknown_event()
+
+    async def _edit_event(self, match: re.Match[str], body: Any) -> web.Response:
+        event = self._event_at(match)
+        if event is None:
+            return _unknown_event()
+        edited = {**event, **body}
+        final = event["status"] in (3, 4)  # completed or cancelled
+        problem = "a finished event cannot change" if final else _event_problem(edited)
+        if problem:
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": problem}, 400)
+        self.events[int(match[2])] = edited
+        return _json(edited)
+
+    async def _delete_event(self, match: re.Match[str], body: Any) -> web.Response:
+        if self._event_at(match) is None:
+            return _unknown_event()
+        del self.events[int(match[2])]
+        return web.Response(status=204, headers={"Via": "1.1 google"})
+
     async def _unthink(self, match: re.Match[str], body: Any) -> web.Response:
         if self._placeholders.pop(match[1], None) is None:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
@@ -699,6 +752,26 @@ def _ready(request: web.Request) -> dict[str, Any]:
 def _option(name: str, value: Any) -> dict[str, Any]:
     kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
     return {"name": name, "type": kind, "value": value}
+
+
+def _unknown_event() -> web.Response:
+    return _json({"message": "Unknown Guild Scheduled Event", "code": 10070}, 404)
+
+
+def _event_problem(event: dict[str, Any]) -> str:
+    """Why Discord would refuse this scheduled event, or ""."""
+    if not 1 <= len(event.get("name") or "") <= 100:
+        return "name: 1 to 100 characters"
+    if event.get("entity_type") == 3:  # external
+        location = (event.get("entity_metadata") or {}).get("location") or ""
+        if not 1 <= len(location) <= 100 or not event.get("scheduled_end_time"):
+            return "an external event needs a location (1 to 100) and an end time"
+    if len(event.get("description") or "") > 1000:
+        return "description: at most 1000 characters"
+    end = event.get("scheduled_end_time")
+    if end and datetime.fromisoformat(end) <= datetime.fromisoformat(event["scheduled_start_time"]):
+        return "the end must come after the start"
+    return ""
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from adapters.discord import DiscordAdapter, OrganiseClient, host
 from bot.app import App
+from bot.clock import Clock
 from bot.commands import build_registry
 from bot.config import Config
 from bot.registry import Registry
@@ -89,13 +90,15 @@ async def running(
     registry: Registry | None = None,
     join: bool = True,
     pace: bool = True,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
     """A new application and client for ``config``. ``join`` sends the server's
     GUILD_CREATE, as when the bot is added, and waits for the core's greeting;
-    ``pace=False`` lifts Discord's 5 messages per 5 s to a channel, for long scripts."""
+    ``pace=False`` lifts Discord's 5 messages per 5 s to a channel, for long scripts;
+    a ``clock`` is the test's (the timer then runs only when the test runs it)."""
     registry = registry or build_registry()
-    adapter = DiscordAdapter(config.discord, list(registry))
-    app = App(config, [adapter], registry=registry, pace=pace)
+    adapter = DiscordAdapter(config.discord, list(registry), clock=clock)
+    app = App(config, [adapter], registry=registry, pace=pace, clock=clock)
     bot = host(app)
     guild = guild or FakeGuild()
     await bot.login(TOKEN)

@@ -155,3 +155,11 @@ def shown(params: Params) -> str:
 def chat_ref(chat: JSON) -> ChatRef:
     """The core's address of a chat given as Bot API JSON, as the adapter makes it."""
     return incoming.chat_ref(Chat.de_json(chat))
+
+
+def addressed(line: str) -> str:
+    """``/cmd args`` as ``/cmd@OrganiseBot args``, the way a group's command menu
+    sends it (a bare command the bot does not know may be another bot's there, so it
+    is left unanswered)."""
+    head, _, rest = line.partition(" ")
+    return f"{head}@OrganiseBot {rest}".rstrip()
