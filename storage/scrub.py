@@ -12,10 +12,11 @@ removes it:
   VACUUM; and plain VACUUM only marks the space free — the bytes stay until
   overwritten (tried: a deleted row's text is still in the relation file after
   ``VACUUM; CHECKPOINT``). ``VACUUM FULL`` writes each table afresh into a new file
-  and truncates the old one, so only live rows remain. It holds an exclusive lock on
-  the table while it runs, which is why only the few affected tables are named. The
-  write-ahead log (``pg_wal``) and any backups keep the old rows until they are
-  recycled or expire: the README says so.
+  and truncates the old one, so only live rows remain — once no older transaction
+  can still see the deleted ones (:func:`_vacuum_full` waits for that). It holds an
+  exclusive lock on the table while it runs, which is why only the few affected
+  tables are named. The write-ahead log (``pg_wal``) and any backups keep the old
+  rows until they are recycled or expire: the README says so.
 
 A transaction that deletes such rows calls :func:`scrub_after_commit`: it records the
 tables owed a scrub *in the same transaction* (so a crash between the commit and the
@@ -27,12 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, delete, event, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import NO_ID_REUSE, Base, BigId, UTCDateTime
@@ -41,6 +43,12 @@ if TYPE_CHECKING:
     from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+# How long a PostgreSQL scrub waits for older transactions to end, and how often it
+# looks (pg_stat_activity has nothing to wait on). A scrub still blocked after that
+# stays owed: it runs again at the next scrub or start.
+OLDER_WAIT_SECONDS = 60.0
+OLDER_POLL_SECONDS = 0.05
 
 
 class ScrubOwed(Base):
@@ -135,5 +143,50 @@ async def scrub(db: Database, tables: Iterable[str]) -> bool:
     quoted = ", ".join(preparer.quote(name) for name in names)
     async with db.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.exec_driver_sql(f"VACUUM FULL {quoted}")
-    return True
+        return await _vacuum_full(autocommit, quoted)
+
+
+# Transactions anywhere on the server that started before a moment (by transaction
+# id) or hold a snapshot from before it, and prepared transactions and replication
+# slots holding it back. VACUUM FULL keeps every row version the oldest of them
+# might still see ("dead row versions cannot be removed yet") — tried: the
+# transactions of other databases on the same server counted too.
+_OLDER = """
+SELECT (SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+          AND (age(backend_xmin) > age(CAST($1 AS xid)) OR age(backend_xid) > age(CAST($1 AS xid))))
+     + (SELECT count(*) FROM pg_prepared_xacts WHERE age(transaction) > age(CAST($1 AS xid)))
+     + (SELECT count(*) FROM pg_replication_slots WHERE age(xmin) > age(CAST($1 AS xid)))
+"""
+_KEPT = re.compile(r"^(\d+) dead row versions cannot be removed yet", re.MULTILINE)
+
+
+async def _vacuum_full(connection: AsyncConnection, tables: str) -> bool:
+    """``VACUUM FULL`` once no older transaction can see the deleted rows, checked
+    by VACUUM's own report; ``False`` if they could not all be removed within
+    :data:`OLDER_WAIT_SECONDS`."""
+    now = (await connection.exec_driver_sql("SELECT CAST(pg_current_xact_id() AS xid)")).scalar()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + OLDER_WAIT_SECONDS
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # an open asyncpg connection
+    details: list[str] = []
+
+    def listen(_connection: object, message: Any) -> None:
+        details.append(str(getattr(message, "detail", "") or ""))
+
+    driver.add_log_listener(listen)
+    try:
+        while True:
+            older = (await connection.exec_driver_sql(_OLDER, (now,))).scalar()
+            if not older:
+                details.clear()
+                await connection.exec_driver_sql(f"VACUUM (FULL, VERBOSE) {tables}")
+                # The report is in the server's language; unread, the wait above stands.
+                if not any(int(n) for d in details for n in _KEPT.findall(d)):
+                    return True
+            if loop.time() > deadline:
+                log.warning("deleted rows are still visible to an older transaction: later")
+                return False
+            await asyncio.sleep(OLDER_POLL_SECONDS)
+    finally:
+        driver.remove_log_listener(listen)

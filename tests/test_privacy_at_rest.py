@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from storage.db import Database
-from storage.models import Base
+from storage.models import Base, Person
 from storage.polls import Poll, PollBallot
+from tests.conftest import migrated
 from tests.support.at_rest import database_bytes, found_in
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
@@ -87,6 +88,26 @@ async def test_a_close_killed_before_its_scrub_is_scrubbed_at_the_next_start(
         await bot.app.db.scrubber.idle()
         assert found_in(await database_bytes(bot.app.db), links) == []
         assert "Result: B. No (2 votes)" in await bot.say("/poll results 1")
+
+
+async def test_the_scrub_waits_for_a_transaction_that_could_still_see_the_rows(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    """VACUUM FULL keeps row versions an open snapshot may still read: the scrub
+    waits for such a transaction to end, then removes them."""
+    database = await migrated(postgres_url)
+    try:
+        async with ConsoleSession(make_config(postgres_url), clock) as bot:
+            links = await anonymous_poll_with_votes(bot)
+            async with database.engine.connect() as connection:
+                reader = await connection.execution_options(isolation_level="REPEATABLE READ")
+                await reader.execute(select(func.count()).select_from(Person))  # a snapshot
+                await bot.say(":user alice", "/poll close 1")
+                await reader.rollback()
+            await bot.app.db.scrubber.idle()
+            assert found_in(await database_bytes(bot.app.db), links) == []
+    finally:
+        await database.close()
 
 
 def _diffs(connection: Connection) -> list[object]:
