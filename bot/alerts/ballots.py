@@ -160,6 +160,7 @@ def register(registry: Registry) -> None:
                         ),
                         Param("quiet", "record only, announce nothing", option=True, flag=True),
                     ),
+                    example="/ballot add 1 2/2 16/2 1000",
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -173,6 +174,7 @@ def register(registry: Registry) -> None:
                         Param("no", votes, Kind.INT),
                         Param("quiet", "record only, announce nothing", option=True, flag=True),
                     ),
+                    example="/ballot result 1 800 620 170",
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -182,7 +184,7 @@ def register(registry: Registry) -> None:
                     (Param("date", "a ballot's opening day (default today)", required=False),),
                 ),
             ),
-            example="/ballot result 1 800 620 170",
+            example="/ballot add 1 2/2 16/2 1000",
             details="Great Britain's law; Northern Ireland's differs and is not covered.",
         )
     )
