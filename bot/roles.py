@@ -184,7 +184,8 @@ def register(registry: Registry) -> None:
             role=Role.TULO,
             details=(
                 "Admins grant any role; TULOs grant organiser only. Organiser applies to this "
-                "chat; tulo and admin apply everywhere."
+                "chat; tulo and admin apply everywhere. The person must have sent me a "
+                "message first (in this chat, for a name; e.g. /whoami)."
             ),
         )
     )

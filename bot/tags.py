@@ -71,7 +71,7 @@ def register(registry: Registry) -> None:
             "Tag this chat so announcements can find it",
             tag,
             (values,),
-            example=f"/tag {TAG_EXAMPLE}",
+            example=f"/tag {TAG_EXAMPLE} region:cannock topic:pay",
             role=Role.ORGANISER,
         )
     )
@@ -81,7 +81,7 @@ def register(registry: Registry) -> None:
             "Remove tags from this chat",
             untag,
             (values,),
-            example="/untag union:unison",
+            example="/untag topic:pay",
             role=Role.ORGANISER,
         )
     )

@@ -239,6 +239,7 @@ def register(registry: Registry) -> None:
                         ),
                         quiet,
                     ),
+                    example="/ballot add 1 2/2 16/2 1000",
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -246,6 +247,7 @@ def register(registry: Registry) -> None:
                     "Record a ballot's result: is it a valid mandate, until when?",
                     result,
                     (*counted, quiet),
+                    example="/ballot result 1 800 620 170",
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -253,6 +255,7 @@ def register(registry: Registry) -> None:
                     "Fix a recorded result (whoever recorded it, a TULO or an admin)",
                     correct,
                     counted,
+                    example="/ballot correct 1 800 610 180",
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -262,7 +265,7 @@ def register(registry: Registry) -> None:
                     (Param("date", "a ballot's opening day (default today)", required=False),),
                 ),
             ),
-            example="/ballot result 1 800 620 170",
+            example="/ballot add 1 2/2 16/2 1000",
             details="Great Britain's law; Northern Ireland's differs and is not covered.",
         )
     )

@@ -248,7 +248,7 @@ def register(registry: Registry) -> None:
                     role=Role.ORGANISER,
                 ),
             ),
-            example="/strike add 1 12/3 14/3",
+            example="/strike add 1 17/3 18/3",
             role=Role.ORGANISER,
             details=(
                 "Days without times mean whole days. The dispute's tags pick the chats. Dates "

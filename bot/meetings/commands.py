@@ -432,7 +432,7 @@ def _chosen_date(
     return found
 
 
-MOVE_EXAMPLE = '/meeting move 12 5/1 "Wed 6 Jan 19:30"'
+MOVE_EXAMPLE = '/meeting move 1 5/1 "Wed 6 Jan 19:30"'
 
 
 async def move(ctx: Context) -> list[Outgoing]:
@@ -588,7 +588,7 @@ async def _move(
 # --- /meeting edit ------------------------------------------------------------------------
 
 EDIT_OPTIONS = ("title", "where", "link", "agenda", "duration", "until")
-EDIT_EXAMPLE = '/meeting edit 12 --where "Miners\' Welfare, Cannock" --duration 2h'
+EDIT_EXAMPLE = '/meeting edit 1 --where "Miners\' Welfare, Cannock" --duration 2h'
 
 
 async def edit(ctx: Context) -> list[Outgoing]:
@@ -716,14 +716,6 @@ def register(registry: Registry) -> None:
                     role=Role.ORGANISER,
                 ),
                 Command(
-                    "cancel",
-                    "Cancel a meeting (or a whole series); tells the chats and those going",
-                    cancel,
-                    (ident, Param("reason", "why, for everyone told", Kind.REST, required=False)),
-                    example="/meeting cancel 12 The hall is flooded",
-                    role=Role.ORGANISER,
-                ),
-                Command(
                     "move",
                     "Move one date (of a series: give the date, then the new time), or with "
                     "--series change every date; tells the chats and those going",
@@ -768,7 +760,7 @@ def register(registry: Registry) -> None:
                     "Skip one date of a repeating meeting (the next, or the date given)",
                     skip,
                     (ident, Param("date", "which date, e.g. 24/12", Kind.REST, required=False)),
-                    example="/meeting skip 12 24/12",
+                    example="/meeting skip 1 1/12",
                     role=Role.ORGANISER,
                 ),
                 Command(
@@ -776,7 +768,15 @@ def register(registry: Registry) -> None:
                     "Get a meeting as a calendar file for your phone",
                     upcoming.meeting_file,
                     (ident,),
-                    example="/meeting ics 12",
+                    example="/meeting ics 1",
+                ),
+                Command(
+                    "cancel",
+                    "Cancel a meeting (or a whole series); tells the chats and those going",
+                    cancel,
+                    (ident, Param("reason", "why, for everyone told", Kind.REST, required=False)),
+                    example="/meeting cancel 1 The hall is flooded",
+                    role=Role.ORGANISER,
                 ),
             ),
             example=ADD_EXAMPLE,

@@ -294,13 +294,13 @@ def register(registry: Registry) -> None:
             "Ask a question; members vote with buttons",
             subcommands=(
                 start,
-                Command("close", "Close a poll now", close, (POLL_ID,), example="/poll close 12"),
+                Command("close", "Close a poll now", close, (POLL_ID,), example="/poll close 1"),
                 Command(
                     "results",
                     "Show a poll's result",
                     results,
                     (POLL_ID,),
-                    example="/poll results 12",
+                    example="/poll results 1",
                 ),
             ),
             default=start.name,
