@@ -207,7 +207,7 @@ async def invite_code(tg: TelegramSession) -> re.Match[str]:
 
 async def test_an_invite_code_brings_one_chat_in_once(tg: TelegramSession) -> None:
     code = await invite_code(tg)
-    assert "Only tulos can use /invite" in await tg.ask("/invite", BRANCH, SAM)
+    assert "Only TULOs can use /invite" in await tg.ask("/invite", BRANCH, SAM)
 
     assert "doesn't work" in await tg.ask("/join AAAA-BBBB-CCCC", EVES, EVE)
     assert "needs the invite code" in await tg.ask("/join", EVES, EVE)

@@ -69,7 +69,7 @@ WORLD = (
     "/ballot add 2 20/2 27/2 100 --quiet",  # ballot #1: a result to record
     "/ballot add 2 20/2 27/2 100 --quiet",  # ballot #2: a result to correct
     "/ballot result 2 60 40 10 --quiet",
-    "/strike add 2 10/3 11/3 --quiet",  # strike #1
+    "/strike add 2 23/3 24/3 --quiet",  # strike #1: after the notice period
     '/picket add 2 Gate "B69 4JE" tomorrow 06:00-10:00 --contact "Sam 07700 900123"',
     '/poll "Strike?" "Yes" "No"',  # poll #1
     '/meeting add "AGM" "12/3 19:00" "Hall"',  # meeting #1
@@ -164,14 +164,15 @@ TABLE = (
     ),
     Row(
         "/strike add (someone else's dispute)",
-        "/strike add 2 12/3 13/3 --quiet",
+        "/strike add 2 25/3 26/3 --quiet",
         "Recorded strike",
         (R, T, R, X, Y, Y, J),
     ),
     Row(
         "/strike add --to all (own dispute)",
         "/strike add 3 12/3 13/3 --to all --quiet",
-        "Recorded strike",
+        # Allowed, and then asked to confirm: dispute #3 has no ballot behind it.
+        "Check before recording this strike",
         (R, T, R, X, Y, Y, J),
         subset=True,
     ),
