@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.context import UserError
 from bot.tags import MAX_TAGS
 from bot.values import MAX_ID, button_id, fit, visible, whole_number
+from storage.db import Database
 from storage.models import Base
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
@@ -21,7 +22,8 @@ WHOLE = "should be a whole number"
 
 
 @pytest.fixture
-async def bot(database_url: str) -> AsyncIterator[ConsoleSession]:
+async def bot(database_url: str, database: Database) -> AsyncIterator[ConsoleSession]:
+    """A console on an empty database (``database`` empties PostgreSQL's)."""
     async with ConsoleSession(make_config(database_url)) as session:
         await session.say("/tag region:west-midlands")
         yield session
