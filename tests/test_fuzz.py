@@ -31,6 +31,7 @@ from bot.core import SORRY
 from bot.parse import ParseError, parse
 from bot.registry import Command, Kind, Param, Role
 from bot.types import ButtonIn
+from storage.db import Database
 from storage.models import Base, Chat, ChatMember, Person
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
@@ -207,6 +208,15 @@ class Watched(ConsoleSession):
             await self.say(*step.split("\n"))
         return self
 
+    async def say(self, *lines: str) -> str:
+        """:meth:`ConsoleSession.say`, keeping only unread output: thousands of
+        examples in one session must not re-read everything printed before."""
+        new = await super().say(*lines)
+        self.output.seek(0)
+        self.output.truncate()
+        self._read = 0
+        return new
+
     async def counts(self) -> dict[str, int]:
         """Rows in every table but the outbox (where a refusal's answer goes)."""
         async with self.app.db.session() as session:
@@ -254,7 +264,8 @@ class Watched(ConsoleSession):
 
 
 @pytest.fixture
-async def console(database_url: str) -> AsyncIterator[Watched]:
+async def console(database_url: str, database: Database) -> AsyncIterator[Watched]:
+    """A console on an empty database (``database`` empties PostgreSQL's)."""
     # One process: the sender is woken by each commit, and needs no quick polling.
     async with Watched(make_config(database_url, poll_seconds=5.0)) as session:
         yield session

@@ -22,8 +22,8 @@ WHOLE = "should be a whole number"
 
 
 @pytest.fixture
-async def bot(database: Database, database_url: str) -> AsyncIterator[ConsoleSession]:
-    """``database`` first: on PostgreSQL it empties the run's shared database."""
+async def bot(database_url: str, database: Database) -> AsyncIterator[ConsoleSession]:
+    """A console on an empty database (``database`` empties PostgreSQL's)."""
     async with ConsoleSession(make_config(database_url)) as session:
         await session.say("/tag region:west-midlands")
         yield session

@@ -117,14 +117,12 @@ class AlertsConsole(ConsoleSession):
         super().__init__(config, clock)
         self.clock = clock
         self.app = App(config, [self.console, *platforms], clock=clock, registry=alerts_registry())
-        self._read = 0
 
     async def say(self, *lines: str) -> str:
         for line in lines:
             await self.console.feed(line)
             await self.settle()
         await self.settle()  # and whatever a timer or another process queued
-        # The whole output stays readable here: tests look back over a receipt's edits.
         text = self.output.getvalue()
         new, self._read = text[self._read :], len(text)
         return new

@@ -19,6 +19,7 @@ class ConsoleSession(AppSession):
         files = files_folder(config.console, config.database.url)
         self.console = ConsoleAdapter(config.console, out=self.output, files=files)
         self.app = App(config, [self.console], clock=clock)
+        self._read = 0
 
     async def say(self, *lines: str) -> str:
         """Type each line and wait until its messages are delivered; return the new output."""
@@ -26,12 +27,6 @@ class ConsoleSession(AppSession):
             await self.console.feed(line)
             async with asyncio.timeout(10):
                 await self.app.senders["console"].idle()
-        return self.unread()
-
-    def unread(self) -> str:
-        """What the console printed since the last call; only that is kept, so long
-        sessions stay fast."""
-        new = self.output.getvalue()
-        self.output.seek(0)
-        self.output.truncate()
+        text = self.output.getvalue()
+        new, self._read = text[self._read :], len(text)
         return new
