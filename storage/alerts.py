@@ -84,9 +84,8 @@ class Ballot(Base):
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Strike(Base):
-    __tablename__ = "strikes"
-    __table_args__ = (NO_ID_REUSE,)
+class StrikeDates:
+    """The columns a strike and a strike waiting for confirmation share."""
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(
@@ -96,29 +95,26 @@ class Strike(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     all_day: Mapped[bool] = mapped_column(default=False)
     target: Mapped[str] = mapped_column(String(500))
-    cancelled: Mapped[bool] = mapped_column(default=False)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class StrikeProposal(Base):
+class Strike(StrikeDates, Base):
+    __tablename__ = "strikes"
+    __table_args__ = (NO_ID_REUSE,)
+
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class StrikeProposal(StrikeDates, Base):
     """Strike dates that a ballot's mandate does not plainly cover, waiting for their
-    sender to press "Announce anyway": nothing is a strike until then."""
+    sender to press "Go ahead anyway": nothing is a strike until then."""
 
     __tablename__ = "strike_proposals"
     __table_args__ = (NO_ID_REUSE,)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    dispute_id: Mapped[int] = mapped_column(
-        ForeignKey("disputes.id", ondelete="CASCADE"), index=True
-    )
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    all_day: Mapped[bool] = mapped_column(default=False)
-    target: Mapped[str] = mapped_column(String(500))
     quiet: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Picket(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 
@@ -26,6 +27,7 @@ from storage.chats import chat_tags, outbox_row_id
 LISTED = 10  # of each kind in /strikes
 ASK_ACTION = "strike-ask"
 ASK_EXPIRES = timedelta(days=1)
+DATES = ("starts_at", "ends_at", "all_day", "target")  # what a question keeps of a strike
 
 
 def _bounds(ctx: Context) -> tuple[datetime, datetime, bool]:
@@ -50,22 +52,16 @@ async def add(ctx: Context) -> list[Outgoing]:
     # Checked even when --quiet: a recorded strike shows in the /strikes of its chats.
     await reachable(ctx, target, "add strikes")
     quiet = bool(ctx.args.get("quiet"))
+    dates = {"starts_at": start, "ends_at": end, "all_day": all_day, "target": target}
     problem = await _mandate_problem(ctx, dispute.id, start, end)
     if problem is None:
-        return await _record(ctx, dispute, start, end, all_day, target, quiet)
+        return await _record(ctx, dispute, dates, quiet)
     now = ctx.clock.now()
     await ctx.session.execute(
         delete(StrikeProposal).where(StrikeProposal.created_at < now - ASK_EXPIRES)
     )
     proposal = StrikeProposal(
-        person_id=ctx.person.id,
-        dispute_id=dispute.id,
-        starts_at=start,
-        ends_at=end,
-        all_day=all_day,
-        target=target,
-        quiet=quiet,
-        created_at=now,
+        person_id=ctx.person.id, dispute_id=dispute.id, quiet=quiet, created_at=now, **dates
     )
     ctx.session.add(proposal)
     await ctx.session.flush()
@@ -105,24 +101,16 @@ async def _mandate_problem(
 
 
 async def _record(
-    ctx: Context,
-    dispute: Dispute,
-    start: datetime,
-    end: datetime,
-    all_day: bool,
-    target: str,
-    quiet: bool,
+    ctx: Context, dispute: Dispute, dates: dict[str, Any], quiet: bool
 ) -> list[Outgoing]:
-    """Record the strike and announce it (or, quietly, only tell the sender)."""
+    """Record the strike on ``dates`` (its times, whole days or not, and target) and
+    announce it — or, quietly, only tell the sender."""
     strike = Strike(
         dispute_id=dispute.id,
-        starts_at=start,
-        ends_at=end,
-        all_day=all_day,
-        target=target,
         cancelled=False,
         created_by=ctx.person.id,
         created_at=ctx.clock.now(),
+        **dates,
     )
     ctx.session.add(strike)
     await ctx.session.flush()
@@ -158,15 +146,8 @@ async def answer(ctx: Context, argument: str) -> ButtonAnswer:
     else:
         ctx.require(Role.ORGANISER, "add strikes")
         dispute = await find_dispute(ctx, proposal.dispute_id)
-        messages = await _record(
-            ctx,
-            dispute,
-            proposal.starts_at,
-            proposal.ends_at,
-            proposal.all_day,
-            proposal.target,
-            proposal.quiet,
-        )
+        dates = {name: getattr(proposal, name) for name in DATES}
+        messages = await _record(ctx, dispute, dates, proposal.quiet)
         outcome = "Done: the strike is recorded" + ("." if proposal.quiet else " and announced.")
     if question is not None:
         await ctx.services.outbox.enqueue_edit(ctx.session, question, Content(rich(outcome)))
