@@ -320,9 +320,10 @@ def _name(where: str, key: str) -> str:
 def _check(config: Config) -> None:
     try:
         config.zone  # noqa: B018 - validates the name
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ConfigError(
-            f'bot.timezone {config.bot.timezone!r} is not a known time zone, e.g. "Europe/London"'
+            f"bot.timezone {config.bot.timezone[:60]!r} is not a known time zone, "
+            'e.g. "Europe/London"'
         ) from None
     if config.console.enabled not in {"auto", "yes", "no"}:
         raise ConfigError('console.enabled should be "auto", "yes" or "no"')

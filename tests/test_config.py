@@ -148,3 +148,9 @@ def test_an_option_without_its_extra_says_what_to_install(
     )
     with pytest.raises(ConfigError, match=re.escape(f'pip install "organise-bot[{extra}]"')):
         load_text(tmp_path, text)
+
+
+def test_a_very_long_time_zone_is_named_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, f'[bot]\ntimezone = "{"Europe/" * 2000}"\n')
+    assert "is not a known time zone" in str(caught.value) and len(str(caught.value)) < 200
