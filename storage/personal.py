@@ -18,14 +18,14 @@ from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import ChatKind, Content
-from storage.alerts import AlertAudit, Picket, PicketPledge, PicketReminder
+from storage.alerts import AlertAudit, Broadcast, Picket, PicketPledge, PicketReminder
 from storage.meetings import Meeting, MeetingRsvp
 from storage.models import Chat, ChatMember, OutboxRow, Person, RoleGrant
 from storage.polls import Poll, PollBallot
 
 ERASED = "[erased]"
 # The tables that held an erased person's name or platform id as text.
-ERASED_TABLES = ("people", "chats", "outbox")
+ERASED_TABLES = ("people", "chats", "outbox", "broadcasts", "alert_audit")
 EXPORTED = 200  # messages queued to the person listed in /mydata, most recent first
 
 
@@ -219,7 +219,8 @@ async def erase_person(session: AsyncSession, person: Person, now: datetime) -> 
     direct = await private_chat(session, person)
     if direct is not None:  # its queued messages go with it (ON DELETE CASCADE)
         await session.delete(direct)
-    await _redact_outbox(session, needles)
+    for column in _NAMING:
+        await _redact_column(session, column, needles)
     session.add(
         AlertAudit(
             at=now,
@@ -240,26 +241,33 @@ def person_key(person: Person) -> str:
     return f"{person.platform}:{person.platform_user_id}"
 
 
-async def _redact_outbox(session: AsyncSession, needles: set[str]) -> None:
-    """Replace the needles, as whole words, in every stored message's text."""
+# Stored text that may name someone: messages (a greeting, a /whoami answer, the
+# voters sent to an organiser), announcements signed by their sender, and the audit
+# of what those said.
+_NAMING: tuple[Any, ...] = (OutboxRow.payload, Broadcast.payload, AlertAudit.detail)
+
+
+async def _redact_column(session: AsyncSession, column: Any, needles: set[str]) -> None:
+    """Replace the needles, as whole words, wherever they appear in ``column``."""
     if not needles:
         return
-    # The payload is stored as JSON text, where non-ASCII letters are \\u-escaped.
+    # JSON is stored as text, where non-ASCII letters are \\u-escaped.
     forms = {form for needle in needles for form in (needle, json.dumps(needle)[1:-1])}
-    text = cast(OutboxRow.payload, Text)
+    key = column.class_.id
+    text = cast(column, Text)
     rows = await session.execute(
-        select(OutboxRow.id, OutboxRow.payload).where(
+        select(key, column).where(
             or_(*(text.contains(form, autoescape=True) for form in sorted(forms)))
         )
     )
     pattern = re.compile(
         "|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in sorted(needles, key=len, reverse=True))
     )
-    for row_id, payload in rows:
-        redacted = _redact(payload, pattern)
-        if redacted != payload:
+    for row_id, value in rows:
+        redacted = _redact(value, pattern)
+        if redacted != value:
             await session.execute(
-                update(OutboxRow).where(OutboxRow.id == row_id).values(payload=redacted)
+                update(column.class_).where(key == row_id).values({column.key: redacted})
             )
 
 

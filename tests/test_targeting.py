@@ -85,10 +85,11 @@ async def test_a_stored_thousand_deep_target_breaks_no_listing(
     await alerts.say(
         "/tag region:west-midlands",
         '/dispute add UNISON "Sandwell Council" "Pay" region:west-midlands',
-        "/strike add 1 12/3 13/3",
-        "/strike add 1 19/3 20/3",
-        "/digest on",
     )
+    for dates in ("12/3 13/3", "19/3 20/3"):  # no ballot yet: each is confirmed
+        asked = await alerts.say(f"/strike add 1 {dates}")
+        await alerts.say(":press " + re.findall(r"\[(\d+)\] Go ahead anyway", asked)[0])
+    await alerts.say("/digest on")
     async with alerts.app.db.session() as session:
         await session.execute(
             update(Strike).where(Strike.id == 2).values(target="not " * 1000 + "region:a")

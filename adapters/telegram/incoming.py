@@ -110,7 +110,8 @@ class Incoming:
             return []  # nothing for us, or a command for another bot
         user = await self._user_ref(author, message.chat, message.sender_chat)
         if command is None:  # in a group with privacy mode: a reply to one of ours
-            return [TextIn(chat, user, text)]
+            # (a channel's posts have no person who could be answering a question)
+            return [TextIn(chat, user, text)] if message.from_user else []
         name, text, to_us = command
         addressed = to_us or message.chat.type == ChatType.PRIVATE
         return [CommandIn(chat, user, name, text, addressed=addressed)]
