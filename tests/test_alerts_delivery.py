@@ -219,7 +219,9 @@ async def test_copies_not_yet_written_at_a_crash_are_written_after_the_restart(
 
 
 async def _all_sent(bot: AlertsConsole, count: int) -> bool:
-    sent = await bot.scalar(select(func.count()).where(OutboxRow.status == "sent"))
+    sent = await bot.scalar(
+        select(func.count()).where(OutboxRow.status == "sent", OutboxRow.platform == PLATFORM)
+    )
     return bool(sent >= count)
 
 
