@@ -514,7 +514,9 @@ class Sender:
                 self._wake = False
                 self._exhausted = False
                 self._refill_behind()
-            elif self._to_put_back or (len(self._buffer) < self._low_water and not self._exhausted):
+            elif not self._exhausted and (self._to_put_back or len(self._buffer) < self._low_water):
+                # (Exhausted, or the last claim failed: held rows go back to the table
+                # with the next wake or poll, or when their chat's wait ends.)
                 self._refill_behind()
         return pause(
             now,

@@ -375,7 +375,7 @@ async def test_a_held_back_chat_filling_every_claim_starves_no_other_chat(
         share = (time.process_time() - cpu) / (time.perf_counter() - wall)
     finally:
         await rig.sender.stop()
-    assert prompt < 1.0, f"other chats waited {prompt:.2f} s behind the flooded one"
+    assert prompt < 2.0, f"other chats waited {prompt:.2f} s behind the flooded one"
     assert share < 0.3, f"the sender used {share:.0%} of a CPU while a chat waited"
     assert [d.chat_id for d in transport.deliveries].count("flooded") == 1
     async with database.session() as session:
