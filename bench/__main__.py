@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import alerts, discord, foundation, meetings, polls, telegram
+from bench import alerts, discord, flood, foundation, meetings, polls, telegram
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     await foundation.main()
     await telegram.main()
+    await flood.main()
     await meetings.main()
     await discord.main()
     await alerts.main()

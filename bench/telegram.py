@@ -39,6 +39,7 @@ from bot.text import rich
 from storage.chats import register_chat
 from tests.fakes.telegram_api import (
     JSON,
+    WAIT_SECONDS,
     FakeTelegramAPI,
     command_update,
     group_chat,
@@ -141,23 +142,30 @@ async def unpaced() -> Unpaced:
     )
 
 
-async def ask_help(session: TelegramSession, asker: JSON, times: list[float]) -> None:
+async def ask_help(
+    session: TelegramSession, asker: JSON, times: list[float], within: float = WAIT_SECONDS
+) -> None:
     api = session.api
     chat_id = str(asker["id"])
     mark = api.mark()
     start = time.perf_counter()
     api.push(command_update("/help", private_chat(asker), asker))
-    await api.wait_for_call("sendMessage", lambda call: call["chat_id"] == chat_id, after=mark)
+    await api.wait_for_call(
+        "sendMessage", lambda call: call["chat_id"] == chat_id, after=mark, within=within
+    )
     times.append(time.perf_counter() - start)
 
 
-async def keep_asking(session: TelegramSession, times: list[float]) -> None:
-    """Send /help every HELP_EVERY seconds until cancelled, recording reply times."""
+async def keep_asking(
+    session: TelegramSession, times: list[float], within: float = WAIT_SECONDS
+) -> None:
+    """Send /help every HELP_EVERY seconds until cancelled, recording reply times
+    (an answer slower than ``within`` seconds fails the benchmark)."""
     asks: set[asyncio.Task[None]] = set()
     try:
         for n in itertools.count():
             asker = ASKERS[n % len(ASKERS)]
-            task = asyncio.create_task(ask_help(session, asker, times))
+            task = asyncio.create_task(ask_help(session, asker, times, within))
             asks.add(task)
             task.add_done_callback(asks.discard)
             await asyncio.sleep(HELP_EVERY)

@@ -12,7 +12,9 @@ paces them (:mod:`bot.pacing`), hands each to its adapter and records the outcom
 
 A row being sent is *leased*; if the process dies, the lease runs out and the row
 is claimed again after restart, so nothing is lost and a message is duplicated at
-most if it was in flight at the moment of the crash.
+most if it was in flight at the moment of the crash. A send stays in flight until
+its outcome is recorded, and its slot takes no other row until then: so a crash
+duplicates at most ``max_in_flight`` messages, however fast the sends go.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transport
+from bot.dispatch import choose, pause
 from bot.pacing import Pacer, Stamp
 from bot.types import ChatKind, Content, Delivery, Finished, Op, Outgoing
 from storage.chats import deactivate_chat, move_chat
@@ -366,12 +369,17 @@ class Sender:
         self.max_in_flight = max(1, transport.pacing.max_in_flight)
         self.stats = SenderStats()
         self._buffer: list[_Claimed] = []
-        self._wake = asyncio.Event()
+        # Set by anything the loop should look at: new work, a freed send slot, a
+        # finished claim. The loop clears it before it looks, so that it never finds
+        # it set by its own doing: every turn sleeps (see bot.dispatch).
+        self._changed = asyncio.Event()
+        self._wake = False  # new rows were written: claim, after any claim under way
         self._progress = asyncio.Event()
-        self._in_flight = 0  # rows handed to the send workers and not yet done
+        # Rows handed to the send workers whose outcome is not yet recorded: a
+        # crash resends at most these, so their number never passes max_in_flight.
+        self._in_flight = 0
         self._handoff: asyncio.Queue[tuple[_Claimed, Stamp]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
-        self._slot_freed = asyncio.Event()
         self._refilling: asyncio.Task[None] | None = None
         self._outcomes: list[_Outcome] = []
         self._outcome_ready = asyncio.Event()
@@ -379,6 +387,11 @@ class Sender:
         self._writer: asyncio.Task[None] | None = None
         self._last_renewal = 0.0
         self._exhausted = False
+        self._look_again_at = 0.0  # loop time at which to claim even if not woken
+        # Chats held back by their own pacing limits, by chat row: the loop time
+        # their wait ends. None of their rows is claimed until then.
+        self._held: dict[int, float] = {}
+        self._to_put_back: list[_Claimed] = []  # held rows, back to the table soon
         self._stopping = True  # until started: takes no rows handed over
         self._after_delivery: list[RecordedHook] = []
         outbox.on_enqueue(self._on_enqueue)
@@ -403,24 +416,26 @@ class Sender:
     async def stop(self) -> None:
         """Stop claiming, let sends in flight finish and record them, release the rest."""
         self._stopping = True
-        self._wake.set()
-        self._slot_freed.set()
+        self._changed.set()
         # The loop, a claim under way and the recorder end by themselves, soon:
         # cancelled inside a transaction, they would interrupt its connection.
         for task in (self._task, self._refilling):
             if task is not None:
                 await _finish(task)
-        while self._in_flight:
-            self._slot_freed.clear()
-            await self._slot_freed.wait()
+        with contextlib.suppress(TimeoutError):  # unless the database is unreachable
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                while self._in_flight:  # the recorder frees each slot as it records it
+                    self._changed.clear()
+                    await self._changed.wait()
         for worker in self._workers:  # each waits for its next row: nothing to lose
             await _cancel(worker)
         self._outcome_ready.set()
         if self._writer:
             await _finish(self._writer)
         await self._flush_outcomes()
-        await self._release(self._buffer)
+        await self._release(self._buffer + self._to_put_back)
         self._buffer.clear()
+        self._to_put_back.clear()
 
     async def idle(self) -> None:
         """Wait until nothing is due, queued or in flight for this platform (callers
@@ -430,13 +445,14 @@ class Sender:
             if not self._buffer and not self._in_flight and not self._outcomes:
                 if not await self._has_due():
                     return
-                self._wake.set()
+                self._on_enqueue(self.platform)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._progress.wait(), self.settings.poll_seconds)
 
     def _on_enqueue(self, platform: str) -> None:
         if platform == self.platform:
-            self._wake.set()
+            self._wake = True
+            self._changed.set()
 
     def _take(self, claimed: list[_Claimed]) -> None:
         """Rows handed over already claimed (see :meth:`Outbox.enqueue`): send them
@@ -445,66 +461,90 @@ class Sender:
             return
         self._buffer.extend(claimed)
         self._buffer.sort(key=lambda c: (c.lane, c.id))
-        self._wake.set()
+        self._changed.set()
 
     # --- the loop ----------------------------------------------------------------
 
     async def _run(self) -> None:
-        poll = self.settings.poll_seconds
+        loop = asyncio.get_running_loop()
         while not self._stopping:
-            self._exhausted = False  # woken or polled: look in the table again
+            self._changed.clear()
             try:
-                waited = await self._dispatch_ready()
+                seconds = self._turn(loop.time())
             except Exception:
                 log.exception("%s sender: unexpected error; retrying shortly", self.platform)
-                waited = poll
-            if waited > 0 and not self._wake.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=min(waited, poll))
+                seconds = self.settings.poll_seconds
+            # Nothing in the turn set _changed, so this sleeps: until the deadline or
+            # until something happens elsewhere.
+            timer = loop.call_later(seconds, self._changed.set)
+            try:
+                await self._changed.wait()
+            finally:
+                timer.cancel()
 
-    async def _dispatch_ready(self) -> float:
-        """Dispatch every row that may go now; return how long until the next could."""
-        while not self._stopping:
-            if self._wake.is_set() and not self._claiming:
+    def _turn(self, now: float) -> float:
+        """Dispatch every row that may go now, start a claim if one is wanted, and
+        return how long the loop may sleep unless woken."""
+        if now >= self._look_again_at:  # polled: rows of other processes, retries due
+            self._look_again_at = now + self.settings.poll_seconds
+            self._exhausted = False
+        held = len(self._held)
+        self._held = {chat: until for chat, until in self._held.items() if until > now}
+        if len(self._held) < held:  # a chat's wait is over: claim its rows again
+            self._exhausted = False
+        send_at: float | None = None
+        while self._buffer and self._in_flight < self.max_in_flight:
+            choice = choose(self._buffer, self._chat_wait)
+            if choice.held:
+                self._hold(choice.held, choice.waits, now)
+            if choice.row is None:
+                break
+            wait = self.pacer.wait_for(choice.row.chat_key, choice.row.is_group)
+            if wait > 0:
+                send_at = now + wait
+                break
+            self._buffer.remove(choice.row)
+            stamp = self.pacer.record(choice.row.chat_key, choice.row.is_group)
+            self._in_flight += 1
+            self._handoff.put_nowait((choice.row, stamp))
+        if not self._claiming:
+            if self._wake:
                 # Something new, perhaps a reply: claim it now. (A claim already under
-                # way may have looked before it was written; the wake waits for it.)
-                self._wake.clear()
+                # way may have looked before it was written: the wake waits for it.)
+                self._wake = False
                 self._exhausted = False
                 self._refill_behind()
-            elif len(self._buffer) < self._low_water and not self._exhausted:
+            elif not self._exhausted and (self._to_put_back or len(self._buffer) < self._low_water):
+                # (Exhausted, or the last claim failed: held rows go back to the table
+                # with the next wake or poll, or when their chat's wait ends.)
                 self._refill_behind()
-            if not self._buffer:
-                if not self._claiming:
-                    break
-                await self._claim_finished()
-                continue
-            if self._in_flight >= self.max_in_flight:
-                self._slot_freed.clear()
-                await self._slot_freed.wait()
-                continue
-            choice, soonest = self._pick()
-            if choice is None:
-                return soonest
-            wait = self.pacer.wait_for(choice.chat_key, choice.is_group)
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            self._buffer.remove(choice)
-            stamp = self.pacer.record(choice.chat_key, choice.is_group)
-            self._in_flight += 1
-            self._handoff.put_nowait((choice, stamp))
-        return 0.0 if self._buffer else float(self.settings.poll_seconds)
+        return pause(
+            now,
+            look_again_at=self._look_again_at,
+            holds=list(self._held.values()),
+            send_at=send_at,
+        )
 
-    def _pick(self) -> tuple[_Claimed | None, float]:
-        """The first row (replies first, then oldest) whose chat is not held back by
-        its own limits."""
-        soonest = float(self.settings.poll_seconds)
-        for claimed in self._buffer:
-            wait = self.pacer.chat_wait(claimed.chat_key, claimed.is_group)
-            if wait <= 0:
-                return claimed, 0.0
-            soonest = min(soonest, wait)
-        return None, soonest
+    def _chat_wait(self, claimed: _Claimed) -> float:
+        """Seconds until a message to this row's chat may go, by the chat's own limits
+        (as the pacer has them now, or as they were when its rows were held back)."""
+        wait = self.pacer.chat_wait(claimed.chat_key, claimed.is_group)
+        held = self._held.get(claimed.chat_row)
+        if held is not None:
+            wait = max(wait, held - asyncio.get_running_loop().time())
+        return wait
+
+    def _hold(self, held: list[_Claimed], waits: dict[int, float], now: float) -> None:
+        """Rows whose chat must wait leave the buffer and go back to the table (by
+        the next claim), and that chat's rows are not claimed until its wait ends:
+        a flood in one chat never fills the buffer or the claims other chats need.
+        The wait is this process's own pacing, so the rows are due at once for any
+        other sender; this one looks in the table again when the wait ends."""
+        gone = {id(c) for c in held}
+        self._buffer = [c for c in self._buffer if id(c) not in gone]
+        self._to_put_back.extend(held)
+        for chat, wait in waits.items():
+            self._held[chat] = max(self._held.get(chat, now), now + wait)
 
     @property
     def _capacity(self) -> int:
@@ -530,9 +570,7 @@ class Sender:
             try:
                 await self._send(claimed)
             finally:
-                self.pacer.done(stamp)
-                self._in_flight -= 1
-                self._slot_freed.set()
+                self.pacer.done(stamp)  # its slot is freed once its outcome is recorded
 
     async def _send(self, claimed: _Claimed) -> None:
         outcome = _Outcome(claimed)
@@ -566,20 +604,26 @@ class Sender:
             log.exception("%s sender: claiming failed; retrying shortly", self.platform)
             self._exhausted = True  # the next wake or poll tries again
 
-    async def _claim_finished(self) -> None:
-        if self._refilling is not None:
-            await asyncio.wait({self._refilling})
-
     async def _refill(self) -> None:
-        """Claim due rows, replies first, into the buffer. A few are claimed even
-        when the buffer is full, so a reply never waits for a broadcast to drain."""
-        limit = max(self._capacity - len(self._buffer), self.max_in_flight)
-        claimed = await self._claim(limit)
-        self._exhausted = len(claimed) < limit
-        if claimed:
-            self._buffer.extend(claimed)
-            self._buffer.sort(key=lambda c: (c.lane, c.id))
-        await self._renew_leases()
+        """Put held rows back in the table, then claim due rows, replies first, into
+        the buffer. A few are claimed even when the buffer is full, so a reply never
+        waits for a broadcast to drain."""
+        try:
+            put_back, self._to_put_back = self._to_put_back, []
+            try:
+                await self._release(put_back)
+            except BaseException:
+                self._to_put_back = put_back + self._to_put_back
+                raise
+            limit = max(self._capacity - len(self._buffer), self.max_in_flight)
+            claimed = await self._claim(limit)
+            self._exhausted = len(claimed) < limit
+            if claimed:
+                self._buffer.extend(claimed)
+                self._buffer.sort(key=lambda c: (c.lane, c.id))
+            await self._renew_leases()
+        finally:
+            self._changed.set()  # the loop looks at what came, or tries again
 
     async def _claim(self, limit: int) -> list[_Claimed]:
         now = self.clock.now()
@@ -598,6 +642,9 @@ class Sender:
         held = [c.id for c in self._buffer]
         if held:
             candidates = candidates.where(OutboxRow.id.not_in(held))
+        waiting = list(self._held)  # chats whose rows could not go yet
+        if waiting:
+            candidates = candidates.where(OutboxRow.chat_id.not_in(waiting))
         async with self.db.session() as session:
             claimed = list(
                 await session.execute(
@@ -717,6 +764,7 @@ class Sender:
             )
 
     async def _release(self, claimed: list[_Claimed]) -> None:
+        """Rows claimed but not sent go back to the table, due at once."""
         if not claimed:
             return
         async with self.db.session() as session:
@@ -790,9 +838,11 @@ class Sender:
         except BaseException:
             self._outcomes = batch + self._outcomes
             raise
+        self._in_flight -= len(batch)  # recorded: these slots may take the next rows
+        self._changed.set()
         self._progress.set()
         if failed:
-            self._wake.set()
+            self._on_enqueue(self.platform)
 
     async def _apply_failure(
         self, session: AsyncSession, row: OutboxRow, outcome: _Outcome

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,34 +306,78 @@ async def test_rows_claimed_by_a_crashed_sender_are_sent_after_restart(
     assert statuses == {"sent"}
 
 
+@pytest.mark.parametrize(("rows", "killed_after", "seconds"), [(300, 60, 0.01), (1500, 200, 0.0)])
 async def test_rows_survive_a_killed_sender_process(
-    database: Database, database_url: str, clock: FakeClock, tmp_path: Path
+    database: Database,
+    database_url: str,
+    clock: FakeClock,
+    tmp_path: Path,
+    rows: int,
+    killed_after: int,
+    seconds: float,
 ) -> None:
+    """SIGKILL mid-broadcast, then a restart: every row is sent, and no more are sent
+    twice than were in flight at the kill — also when sends take no time at all, and
+    delivered rows would pile up faster than they are recorded."""
     rig = Rig(database, clock, RecordingTransport())
-    ids = await rig.put(*(message(n) for n in range(300)))
+    ids = await rig.put(*(message(n) for n in range(rows)))
     log = tmp_path / "delivered.log"
     log.touch()
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.support.outbox_worker", database_url, str(log)
+        sys.executable, "-m", "tests.support.outbox_worker", database_url, str(log), str(seconds)
     )
     try:
         async with asyncio.timeout(30):
-            while len(log.read_text().split()) < 60:  # noqa: ASYNC110 - another process writes it
+            while len(log.read_text().split()) < killed_after:  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.01)
     finally:
         worker.send_signal(signal.SIGKILL)
         await worker.wait()
     before = log.read_text().split()
-    assert 60 <= len(before) < 300, "the worker should die mid-broadcast"
+    assert killed_after <= len(before) < rows, "the worker should die mid-broadcast"
     # After the restart, the killed worker's leases have run out.
     clock.current = datetime.now(UTC) + timedelta(seconds=SETTINGS.lease_seconds + 5)
     rig.sender.start()
     try:
-        await rig.settle()
+        async with asyncio.timeout(60):
+            await rig.sender.idle()
     finally:
         await rig.sender.stop()
     after = [d.nonce for d in rig.transport.deliveries]
     assert set(before) | set(after) == {f"ob{i}" for i in ids}
+    assert len(before) == len(set(before))
     duplicates = len(before) + len(after) - len(set(before) | set(after))
     in_flight_at_kill = RecordingTransport().pacing.max_in_flight
     assert duplicates <= in_flight_at_kill
+
+
+async def test_a_held_back_chat_filling_every_claim_starves_no_other_chat(
+    database: Database, clock: FakeClock
+) -> None:
+    """600 replies wait for one chat that may have one message a minute: they come
+    first in every claim, and would fill the buffer. Other chats' rows, written after
+    them, still go at once, and the sender sleeps while the chat waits."""
+    pacing = Pacing((Limit(1, 60.0, Scope.CHAT),), max_in_flight=4)
+    transport = RecordingTransport(pacing=pacing)
+    rig = Rig(database, clock, transport)
+    rig.sender.pacer = type(rig.sender.pacer)(pacing)  # real monotonic time for this one
+    await rig.put(*(message("flooded", f"r{n}") for n in range(600)), lane=REPLY_LANE)
+    rig.sender.start()
+    try:
+        async with asyncio.timeout(10):
+            await transport.wait_for(1)
+        cpu, wall = time.process_time(), time.perf_counter()
+        await rig.put(*(message(n, "broadcast") for n in range(20)))
+        async with asyncio.timeout(5):
+            await transport.wait_for(21)
+        prompt = time.perf_counter() - wall
+        await asyncio.sleep(1.0)  # the flooded chat's rows keep waiting: no spinning
+        share = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    finally:
+        await rig.sender.stop()
+    assert prompt < 2.0, f"other chats waited {prompt:.2f} s behind the flooded one"
+    assert share < 0.3, f"the sender used {share:.0%} of a CPU while a chat waited"
+    assert [d.chat_id for d in transport.deliveries].count("flooded") == 1
+    async with database.session() as session:
+        statuses = list(await session.scalars(select(OutboxRow.status)))
+    assert statuses.count("pending") == 599  # back in the table, nothing lost

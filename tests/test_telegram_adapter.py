@@ -812,7 +812,7 @@ def test_pacing_follows_telegrams_documented_limits() -> None:
     assert adapter.platform == "telegram"
     assert adapter.pacing == Pacing(
         limits=(Limit(30, 1.0, Scope.ALL), Limit(20, 60.0, Scope.GROUP), Limit(1, 1.0, Scope.CHAT)),
-        max_in_flight=8,
+        max_in_flight=16,
         catch_up_seconds=0.1,
     )
 

@@ -72,3 +72,18 @@ async def test_presses_in_one_chat_go_at_once_but_one_persons_presses_stay_in_or
     await asyncio.gather(*run.tasks)
     assert run.done[1:] == ["member 7, first", "member 7, second, in another chat"]
     assert run.order._locks == {}
+
+
+async def test_a_chat_flooding_past_every_slot_holds_up_no_other_chat() -> None:
+    """More updates for one chat than there are slots: they wait for their turn,
+    not for slots, so another chat's update goes at once."""
+    run, flood_may_finish = Run(), asyncio.Event()
+    run.order = UpdateOrder(max_concurrent_updates=4)
+    for number in range(10):
+        run.start(message(number, 1), f"flood {number}", flood_may_finish)
+    run.start(message(99, 2), "other chat")
+    await run.settle()
+    assert run.done == ["other chat"]
+    flood_may_finish.set()
+    await asyncio.gather(*run.tasks)
+    assert run.done[1:] == [f"flood {number}" for number in range(10)]

@@ -30,21 +30,33 @@ CONCURRENT_UPDATES = 256
 OrderKey = tuple[str, int]
 
 
+# What the base class's own limit is set to: it takes a slot before an update's
+# turn, so the limit is kept here instead, after it (see UpdateOrder).
+UNLIMITED = 1 << 30
+
+
 class UpdateOrder(BaseUpdateProcessor):
+    """An update waits for its turn (its order key's lock) *before* it takes one of
+    the ``max_concurrent_updates`` slots: a thousand commands flooding one chat
+    hold one slot between them, not all of them, so another chat's update never
+    queues behind them."""
+
     def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(UNLIMITED)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[OrderKey, asyncio.Lock] = {}
         self._waiting: dict[OrderKey, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = order_key(update)
         if key is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
