@@ -31,6 +31,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -38,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.types import ChatKind
 from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, Person, UTCDateTime
 
 
@@ -233,7 +235,8 @@ async def save_settings(session: AsyncSession, chat_id: int, **values: str | Non
 
 
 async def targets_of(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[int, list[Chat]]:
-    """Each meeting's active target chats, oldest first."""
+    """Each meeting's active target chats, oldest first: a group chat taken out of
+    the organisation (``/chats remove``) is no longer one."""
     wanted = list(set(meeting_ids))
     out: dict[int, list[Chat]] = {meeting_id: [] for meeting_id in wanted}
     if not wanted:
@@ -241,7 +244,11 @@ async def targets_of(session: AsyncSession, meeting_ids: Iterable[int]) -> dict[
     rows = await session.execute(
         select(MeetingTarget.meeting_id, Chat)
         .join(Chat, Chat.id == MeetingTarget.chat_id)
-        .where(MeetingTarget.meeting_id.in_(wanted), Chat.active.is_(True))
+        .where(
+            MeetingTarget.meeting_id.in_(wanted),
+            Chat.active.is_(True),
+            or_(Chat.approved.is_(True), Chat.kind == ChatKind.PRIVATE.value),
+        )
         .order_by(Chat.id)
     )
     for meeting_id, chat in rows:

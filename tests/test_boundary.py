@@ -373,3 +373,24 @@ async def test_a_forged_button_in_a_self_made_chat_does_nothing(tg: TelegramSess
     async with tg.app.db.session() as session:
         eves = await session.scalar(select(Chat).where(Chat.platform_chat_id == str(EVES["id"])))
         assert eves is not None and not eves.approved
+
+
+async def test_a_chat_taken_out_gets_no_more_meeting_reminders(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    config = closed_config(sqlite_url, "console:alice")
+    async with ConsoleSession(config, clock) as bot:
+        await bot.say(":chat depot", "/tag region:b", ":chat branch", "/tag region:a")
+        added = await bot.say(
+            '/meeting add "GC" "5/3 19:00" "Hall" --to "region:a or region:b" --remind 1h'
+        )
+        assert "[depot] 📅 GC" in added and "[branch] 📅 GC" in added, added
+        listing = await bot.say("/chats")
+        depot = re.search(r"#(\d+) depot", listing)
+        assert depot, listing
+        assert "Removed" in await bot.say(f"/chats remove {depot[1]}")
+        clock.advance(days=3, hours=9)  # Thu 5 March, 18:00 London: an hour before
+        await bot.app.timer.run_due()
+        reminded = await bot.say()
+        assert "[branch]" in reminded and "GC" in reminded, reminded
+        assert "[depot]" not in reminded, reminded
