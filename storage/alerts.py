@@ -152,6 +152,9 @@ class PicketPledge(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where it was pressed, so a chat's organisers see only their own chat's names.
+    # NULL for pledges from before it was kept: counted, never named.
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
 
 
 class PicketReminder(Base):
@@ -378,6 +381,18 @@ async def pledgers(session: AsyncSession, picket_ids: Iterable[int]) -> list[Per
     )
 
 
+async def pledger_names(session: AsyncSession, picket_id: int, chat_id: int) -> list[str]:
+    """The names of those who pressed "I'll be there" on a picket in chat
+    ``chat_id``: names pressed in one chat are never shown in another."""
+    rows = await session.scalars(
+        select(Person.display_name)
+        .join(PicketPledge, PicketPledge.person_id == Person.id)
+        .where(PicketPledge.picket_id == picket_id, PicketPledge.chat_id == chat_id)
+        .order_by(Person.display_name)
+    )
+    return list(rows)
+
+
 async def pickets_during(
     session: AsyncSession, dispute_id: int, starts: datetime, ends: datetime
 ) -> list[Picket]:
@@ -443,6 +458,21 @@ async def set_copy_rows(
             .values(outbox_id=bindparam("row")),
             [{"chat": chat_id, "row": row_id} for chat_id, row_id in copies],
         )
+
+
+async def announced_in(session: AsyncSession, kind: str, subject_id: int, chat_id: int) -> bool:
+    """Whether a copy of this subject's announcement went to chat ``chat_id``."""
+    found = await session.scalar(
+        select(BroadcastCopy.chat_id)
+        .join(Broadcast, Broadcast.id == BroadcastCopy.broadcast_id)
+        .where(
+            Broadcast.kind == kind,
+            Broadcast.subject_id == subject_id,
+            BroadcastCopy.chat_id == chat_id,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def unwritten_copies(

@@ -152,6 +152,9 @@ class MeetingRsvp(Base):
     )
     answer: Mapped[str] = mapped_column(String(1))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where the answer was pressed, so a chat's organisers see only their own chat's
+    # names. NULL for answers from before it was kept: counted, never named.
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
 
 
 class MeetingPost(Base):
@@ -399,21 +402,43 @@ async def set_answer(
     person_id: int,
     answer: Answer,
     now: datetime,
+    chat_id: int,
 ) -> None:
-    """Record (or change) an RSVP; an upsert, so two quick presses cannot collide."""
+    """Record (or change) an RSVP pressed in chat ``chat_id``; an upsert, so two
+    quick presses cannot collide. The latest press decides the chat it is named in."""
     statement = _insert(session)(MeetingRsvp).values(
         meeting_id=meeting_id,
         occurrence=occurrence,
         person_id=person_id,
         answer=answer.value,
         updated_at=now,
+        chat_id=chat_id,
     )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["meeting_id", "occurrence", "person_id"],
-            set_={"answer": answer.value, "updated_at": now},
+            set_={"answer": answer.value, "updated_at": now, "chat_id": chat_id},
         )
     )
+
+
+async def going_names(
+    session: AsyncSession, meeting_id: int, occurrence: datetime, chat_id: int
+) -> list[str]:
+    """The names of those going to one occurrence who said so in chat ``chat_id``:
+    names pressed in one chat are never shown in another."""
+    rows = await session.scalars(
+        select(Person.display_name)
+        .join(MeetingRsvp, MeetingRsvp.person_id == Person.id)
+        .where(
+            MeetingRsvp.meeting_id == meeting_id,
+            MeetingRsvp.occurrence == occurrence,
+            MeetingRsvp.answer == Answer.GOING.value,
+            MeetingRsvp.chat_id == chat_id,
+        )
+        .order_by(Person.display_name)
+    )
+    return list(rows)
 
 
 async def going_to(

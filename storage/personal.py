@@ -61,6 +61,10 @@ async def personal_data(session: AsyncSession, person: Person) -> dict[str, Any]
                 Chat.id.in_(select(ChatMember.chat_id).where(ChatMember.person_id == person.id))
                 | Chat.id.in_(select(RoleGrant.chat_id).where(RoleGrant.person_id == person.id))
                 | Chat.id.in_(select(PollBallot.chat_id).where(PollBallot.person_id == person.id))
+                | Chat.id.in_(select(MeetingRsvp.chat_id).where(MeetingRsvp.person_id == person.id))
+                | Chat.id.in_(
+                    select(PicketPledge.chat_id).where(PicketPledge.person_id == person.id)
+                )
             )
         )
     }
@@ -96,14 +100,16 @@ async def personal_data(session: AsyncSession, person: Person) -> dict[str, Any]
                 "date": occurrence.isoformat(),
                 "answer": answer,
                 "answered_at": at.isoformat(),
+                "in_chat": chat_names.get(chat_id) if chat_id else None,
             }
-            for meeting_id, title, occurrence, answer, at in await session.execute(
+            for meeting_id, title, occurrence, answer, at, chat_id in await session.execute(
                 select(
                     MeetingRsvp.meeting_id,
                     Meeting.title,
                     MeetingRsvp.occurrence,
                     MeetingRsvp.answer,
                     MeetingRsvp.updated_at,
+                    MeetingRsvp.chat_id,
                 )
                 .join(Meeting, Meeting.id == MeetingRsvp.meeting_id)
                 .where(MeetingRsvp.person_id == person.id)
@@ -116,10 +122,15 @@ async def personal_data(session: AsyncSession, person: Person) -> dict[str, Any]
                 "site": site,
                 "starts": starts.isoformat(),
                 "pledged_at": at.isoformat(),
+                "in_chat": chat_names.get(chat_id) if chat_id else None,
             }
-            for picket_id, site, starts, at in await session.execute(
+            for picket_id, site, starts, at, chat_id in await session.execute(
                 select(
-                    PicketPledge.picket_id, Picket.site, Picket.starts_at, PicketPledge.created_at
+                    PicketPledge.picket_id,
+                    Picket.site,
+                    Picket.starts_at,
+                    PicketPledge.created_at,
+                    PicketPledge.chat_id,
                 )
                 .join(Picket, Picket.id == PicketPledge.picket_id)
                 .where(PicketPledge.person_id == person.id)

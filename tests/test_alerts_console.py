@@ -337,8 +337,10 @@ async def test_help_explains_each_command_with_an_example(bot: AlertsConsole) ->
     assert "/picket add <dispute> <site> <where> <day> <hours>" in out
     assert "/picket correct <id>" in out and "/picket cancel <id>" in out
     assert 'Example: /picket add 1 "Lye Depot"' in out
-    out = await bot.say(":user sam", "/help")
-    assert "/strikes" in out and "/picket" not in out
+    out = await bot.say(":user sam", "/help")  # a member: /picket going, not /alert
+    assert "/strikes" in out and "/picket" in out and "/alert" not in out
+    out = await bot.say("/help picket")
+    assert "/picket going <id> — How many said" in out
 
 
 async def test_the_digest_and_the_welcome_show_the_chats_meetings(bot: AlertsConsole) -> None:

@@ -30,6 +30,7 @@ from bot.alerts.dates import HORIZON, at, local, parse_day, parse_hours
 from bot.alerts.disputes import find_dispute
 from bot.alerts.render import GOING_ACTION, picket_content, reminder_content, span_label
 from bot.context import Context, UserError
+from bot.names import who_is_coming
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.services import Services
@@ -41,9 +42,11 @@ from storage.alerts import (
     Picket,
     PicketPledge,
     PicketReminder,
+    announced_in,
     broadcasts_of,
     claim,
     pledge_count,
+    pledger_names,
     pledgers,
     unreminded_pledges,
     upcoming_pickets,
@@ -319,7 +322,11 @@ async def going(ctx: Context, argument: str) -> ButtonAnswer:
             "Press the button again if you can make it after all."
         )
     else:
-        ctx.session.add(PicketPledge(picket_id=picket.id, person_id=ctx.person.id, created_at=now))
+        ctx.session.add(
+            PicketPledge(
+                picket_id=picket.id, person_id=ctx.person.id, created_at=now, chat_id=ctx.chat.id
+            )
+        )
         notice = f"Thank you — you're down for the picket at {picket.site}, {when}."
         if reminder_at(ctx.services, picket) > now:
             notice += (
@@ -329,6 +336,27 @@ async def going(ctx: Context, argument: str) -> ButtonAnswer:
         notice += " Press again to withdraw."
     _count_soon(ctx.services, picket.id)
     return ButtonAnswer(notice)
+
+
+async def going_list(ctx: Context) -> list[Outgoing]:
+    """How many said "I'll be there"; the names, of those who pressed in this chat,
+    for its organisers (:mod:`bot.names`)."""
+    number = ctx.args["id"]
+    picket = await ctx.session.get(Picket, number)
+    if picket is None or not (
+        ctx.role >= Role.TULO
+        or await announced_in(ctx.session, Subject.PICKET.value, picket.id, ctx.chat.id)
+    ):
+        raise UserError(f"There's no picket #{number} here. /strikes lists upcoming pickets.")
+    count = await pledge_count(ctx.session, picket.id)
+    zone = ctx.config.zone
+    when = span_label(picket.starts_at, picket.ends_at, zone, local(ctx.clock.now(), zone).date())
+    line = (
+        f"{counted(count, 'person', 'people')} said they'll be at picket #{picket.id}, "
+        f"{picket.site}, {when}."
+    )
+    names = await pledger_names(ctx.session, picket.id, ctx.chat.id)
+    return await who_is_coming(ctx, line, names)
 
 
 def register(registry: Registry) -> None:
@@ -384,9 +412,16 @@ def register(registry: Registry) -> None:
                     (number, Param("reason", "why, for the record", Kind.REST, required=False)),
                     role=Role.ORGANISER,
                 ),
+                Command(
+                    "going",
+                    "How many said “I'll be there”; organisers also get the names of "
+                    "those who pressed in this chat",
+                    going_list,
+                    (number,),
+                    example="/picket going 1",
+                ),
             ),
             example='/picket add 1 "Lye Depot" "DY9 8HE" Thu 06:00-10:00 --entrance "Main gate"',
-            role=Role.ORGANISER,
             details="Coordinates (52.45,-2.14) give a map pin; a postcode gives a map search.",
         )
     )

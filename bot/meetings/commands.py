@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context, UserError
-from bot.meetings import reminders, rsvp, settings, upcoming
+from bot.meetings import access, reminders, rsvp, settings, upcoming
 from bot.meetings.access import manageable
 from bot.meetings.posts import announce, refresh, to_chat
 from bot.meetings.recurrence import Schedule, schedule_of, store_moves, to_utc
@@ -44,6 +44,7 @@ from bot.meetings.when import (
     understand,
     understand_on,
 )
+from bot.names import who_is_coming
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
 from bot.text import Rich, bold, counted, platforms_text, rich
@@ -63,6 +64,7 @@ from storage.meetings import (
     clear_skips,
     forget_proposals,
     going_after,
+    going_names,
     going_to,
     meetings_for_chat,
     move_answers,
@@ -432,6 +434,23 @@ def _chosen_date(
     return found
 
 
+async def going(ctx: Context) -> list[Outgoing]:
+    """How many are going to the next date (or the date given); the names, of those
+    who said so in this chat, for its organisers (:mod:`bot.names`)."""
+    meeting = await access.visible(ctx, ctx.args["id"])
+    now = ctx.clock.now()
+    skips = (await skips_of(ctx.session, [meeting.id]))[meeting.id]
+    occurrence = _chosen_date(ctx, meeting, schedule_of(meeting), skips, now)
+    count = len((await going_to(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)])
+    zone = await settings.zone_of(ctx.session, ctx.config, ctx.chat.id)
+    line = (
+        f"{counted(count, 'person', 'people')} going to #{meeting.id} {meeting.title}, "
+        f"{day_text(occurrence, zone)}."
+    )
+    names = await going_names(ctx.session, meeting.id, occurrence, ctx.chat.id)
+    return await who_is_coming(ctx, line, names)
+
+
 MOVE_EXAMPLE = '/meeting move 1 5/1 "Wed 6 Jan 19:30"'
 
 
@@ -762,6 +781,14 @@ def register(registry: Registry) -> None:
                     (ident, Param("date", "which date, e.g. 24/12", Kind.REST, required=False)),
                     example="/meeting skip 1 1/12",
                     role=Role.ORGANISER,
+                ),
+                Command(
+                    "going",
+                    "How many are going to the next date (or the date given); "
+                    "organisers also get the names of those who said so in this chat",
+                    going,
+                    (ident, Param("date", "which date, e.g. 24/12", Kind.REST, required=False)),
+                    example="/meeting going 1",
                 ),
                 Command(
                     "ics",

@@ -42,7 +42,9 @@ async def press(ctx: Context, argument: str) -> ButtonAnswer:
     word = ANSWER_WORDS[answer]
     if await answer_of(ctx.session, meeting.id, occurrence, ctx.person.id) is answer:
         return ButtonAnswer(f"You already said {word}.")
-    await set_answer(ctx.session, meeting.id, occurrence, ctx.person.id, answer, ctx.clock.now())
+    await set_answer(
+        ctx.session, meeting.id, occurrence, ctx.person.id, answer, ctx.clock.now(), ctx.chat.id
+    )
     await refresh(ctx.session, ctx.services, meeting, [occurrence])
     zone = await settings.zone_of(ctx.session, ctx.config, ctx.chat.id)
     return ButtonAnswer(f"Noted: {word} — {meeting.title}, {day_text(occurrence, zone)}.")

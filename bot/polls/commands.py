@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.context import Context, UserError
+from bot.names import names_privately
 from bot.network import seen_from
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import quoted
@@ -22,9 +23,9 @@ from bot.polls.votes import VoteRecorder
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
 from bot.text import code, counted, join, platforms_text, rich
-from bot.types import ChatKind, CommandIn, Content, Outgoing
+from bot.types import CommandIn, Outgoing
 from bot.values import fit, visible
-from storage.chats import chat_ref, direct_chat
+from storage.chats import chat_ref
 from storage.models import Chat
 from storage.polls import (
     Poll,
@@ -172,11 +173,10 @@ async def results(ctx: Context) -> list[Outgoing]:
     # Only the voters who pressed in this chat are named here.
     names = await voter_names(ctx.session, poll, ctx.chat.id)
     named = results_text(poll, tally, ctx.config.zone, names)
-    if poll.public or ctx.chat.kind == ChatKind.PRIVATE.value:
+    if poll.public:
         return [ctx.reply(named)]
     # Organisers only: the chart here, the names to the organiser alone.
-    direct = await direct_chat(ctx.session, ctx.person, ctx.clock.now())
-    return [ctx.reply(chart), Outgoing(direct, Content(named))]
+    return await names_privately(ctx, chart, named)
 
 
 async def list_polls(ctx: Context) -> list[Outgoing]:

@@ -35,6 +35,7 @@ class Why(StrEnum):
     JOIN = "join"  # a private chat whose person is in no approved chat
     OWNER = "owner"  # someone else's: only its maker, a TULO or an admin
     REACH = "reach"  # reaches chats this organiser doesn't organise
+    COUNT = "count"  # answered with a count; the names are for the chat's organisers
     NA = "—"  # not applicable (a button lives in the chat it was sent to)
 
 
@@ -46,6 +47,7 @@ REFUSALS: dict[Why, re.Pattern[str]] = {
         r"Only whoever made|Only the person who started|was added in another chat"
     ),
     Why.REACH: re.compile(r"you don't organise"),
+    Why.COUNT: re.compile(r"Names are shown only to this chat's organisers"),
 }
 
 MEANING = {
@@ -55,6 +57,7 @@ MEANING = {
     Why.JOIN: "refused: not in any of the organisation's chats (how to join is explained)",
     Why.OWNER: "refused: someone else's — only its maker, a TULO or an admin",
     Why.REACH: "refused: it reaches chats this organiser doesn't organise",
+    Why.COUNT: "the count only: names go, privately, to the organisers of the chat pressed in",
     Why.NA: "not applicable",
 }
 
@@ -77,13 +80,14 @@ WORLD = (
 # organiser "org" records dispute #3, their own, for branch only.
 OWN_DISPUTE = '/dispute add UNISON Own "Own" region:a'
 
-Y, R, X, J, W, T, N = (
+Y, R, X, J, W, T, C, N = (
     Why.YES,
     Why.ROLE,
     Why.OUTSIDE,
     Why.JOIN,
     Why.OWNER,
     Why.REACH,
+    Why.COUNT,
     Why.NA,
 )
 ORDER = tuple(Who)
@@ -189,6 +193,12 @@ TABLE = (
         (R, Y, R, X, Y, Y, J),
     ),
     Row(
+        "/picket going (names)",
+        "/picket going 1",
+        "sent you the names privately",
+        (C, Y, C, X, Y, Y, J),
+    ),
+    Row(
         "/picket cancel (someone else's)",
         "/picket cancel 1",
         "Picket #1 cancelled",
@@ -227,6 +237,12 @@ TABLE = (
         '/meeting add "Rally" "14/3 11:00" "Square"',
         "Rally",
         (R, Y, R, X, Y, Y, J),
+    ),
+    Row(
+        "/meeting going (names)",
+        "/meeting going 1",
+        "sent you the names privately",
+        (C, Y, C, X, Y, Y, J),
     ),
     Row(
         "/meeting cancel (someone else's, added here)",
