@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import private_answers
 from bot.context import Context, UserError
 from bot.network import HOW_TO_JOIN, TRUSTED_PLATFORMS, admit, belongs, button_refusal
 from bot.outbox import BULK_LANE, REPLY_LANE
@@ -198,6 +199,7 @@ class Core:
             return EventResult(notice=SORRY)
 
     async def _enqueue(self, session: AsyncSession, event: Event, messages: list[Outgoing]) -> None:
+        messages = await private_answers.route(session, event, messages)
         replies = [m for m in messages if m.chat == event.chat]
         others = [m for m in messages if m.chat != event.chat]
         await self.outbox.enqueue(session, replies, REPLY_LANE, hand_over=True)
@@ -211,7 +213,7 @@ class Core:
         reply = Outgoing(event.chat, Content(text, private=True, reply_handle=event.reply_handle))
         try:
             async with self.db.session() as session:
-                await self.outbox.enqueue(session, [reply], REPLY_LANE, hand_over=True)
+                await self._enqueue(session, event, [reply])
         except Exception:
             log.exception("could not even queue an apology")
             return EventResult()

@@ -67,7 +67,23 @@ def describe(command: Command) -> Rich:
 
 
 def register(registry: Registry) -> None:
-    registry.add(Command("start", "Say hello and see what the bot is for", start))
+    registry.add(
+        Command(
+            "start",
+            "Say hello and see what the bot is for",
+            start,
+            # A start link (the button under a "private answer" hint) sends
+            # "/start <payload>"; the payload only says where the person came from.
+            (
+                Param(
+                    "from",
+                    "where you came from (a start link fills it in)",
+                    Kind.WORD,
+                    required=False,
+                ),
+            ),
+        )
+    )
     registry.add(
         Command(
             "help",

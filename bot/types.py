@@ -66,6 +66,9 @@ class CommandIn:
     back on the reply's :class:`Delivery`. ``addressed`` is false for a bare
     ``/cmd`` in a Telegram group, which may be meant for another bot there: one the
     core does not know is then left unanswered rather than called a mistake.
+    ``shared`` says every answer posted here is read by the whole chat (a Telegram
+    group has no answer only the asker sees): the core then sends answers meant for
+    the asker alone to their private chat instead (:mod:`bot.private_answers`).
     """
 
     chat: ChatRef
@@ -74,6 +77,7 @@ class CommandIn:
     text: str = ""
     reply_handle: str = ""
     addressed: bool = True
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +93,14 @@ class ButtonIn:
 @dataclass(frozen=True, slots=True)
 class TextIn:
     """A plain message, not a command: the core acts on it only when it asked this
-    person for an answer here (the time, after "✏ Fix"), and ignores it otherwise."""
+    person for an answer here (the time, after "✏ Fix"), and ignores it otherwise.
+    ``shared`` as for :class:`CommandIn`."""
 
     chat: ChatRef
     user: UserRef
     text: str
     reply_handle: str = ""
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +167,16 @@ class EventResult:
 @dataclass(frozen=True, slots=True)
 class Button:
     """A button under a message. ``data`` is compact and never user text: it must
-    fit Telegram's 64-byte ``callback_data`` and Discord's 100-char ``custom_id``."""
+    fit Telegram's 64-byte ``callback_data`` and Discord's 100-char ``custom_id``.
+
+    A ``start_link`` button is no press but a link that opens the person's private
+    chat with the bot and starts it with ``data`` as the payload (Telegram's
+    ``t.me/<bot>?start=<data>``, which the adapter builds from its own username).
+    """
 
     label: str
     data: str
+    start_link: bool = False
 
     def __post_init__(self) -> None:
         if len(self.data.encode()) > 64:
@@ -296,7 +308,10 @@ class Content:
     def to_payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text.to_json()}
         if self.buttons:
-            data["buttons"] = [[[b.label, b.data] for b in row] for row in self.buttons]
+            data["buttons"] = [
+                [[b.label, b.data, *(["start"] if b.start_link else [])] for b in row]
+                for row in self.buttons
+            ]
         if self.location:
             loc = self.location
             data["location"] = [loc.latitude, loc.longitude, loc.title, loc.address]
@@ -320,7 +335,7 @@ class Content:
         return cls(
             text=Rich.from_json(data.get("text", [])),
             buttons=tuple(
-                tuple(Button(label, value) for label, value in row)
+                tuple(Button(label, value, "start" in rest) for label, value, *rest in row)
                 for row in data.get("buttons", [])
             ),
             location=Location(*location) if location else None,

@@ -248,3 +248,15 @@ async def direct_chat(session: AsyncSession, person: Person, now: datetime) -> C
     if chat is None:
         await register_chat(session, ref, now)
     return ref
+
+
+async def started_chat(session: AsyncSession, person: Person) -> ChatRef | None:
+    """The person's private chat with the bot if they have written to it and it
+    still takes messages; ``None`` if not (unlike :func:`direct_chat`, which
+    addresses it regardless, a Telegram bot may not write first)."""
+    chat = await find_chat(session, person.platform, person.platform_user_id)
+    if chat is None or not chat.active or chat.kind != ChatKind.PRIVATE.value:
+        return None
+    if await session.get(ChatMember, (chat.id, person.id)) is None:
+        return None
+    return chat_ref(chat)

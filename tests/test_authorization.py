@@ -33,7 +33,7 @@ from tests.fakes_discord.harness import Running, running
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
-from tests.support.telegram import TelegramSession
+from tests.support.telegram import TIMEOUT, TelegramSession
 from tests.support.who_may import OWN_DISPUTE, REFUSALS, TABLE, WORLD, Row, Who, Why, render
 
 README = Path(__file__).parent.parent / "README.md"
@@ -212,21 +212,26 @@ class TelegramWorld:
     async def build(self) -> None:
         self.bot.api.set_admins(TG_CHATS["outside"]["id"], [TG["out"]])
         await build_world(self)
-        await self.bot.say("/start", private_chat(TG["stranger"]), TG["stranger"])
+        # Everyone has started the bot: an answer for them alone (a refusal) reaches
+        # their private chat, as the console shows it "(only you)".
+        await self.bot.start_privately(*TG.values())
 
     async def act(self, who: Who, line: str) -> Said:
         chat, person = self.where(who)
         api = self.bot.api
         mark = api.mark()
         api.push(command_update(line, chat, person))
-        await self.bot.wait_sent(chat["id"], after=mark)
+        mine = {str(chat["id"]), str(person["id"])}  # here, or privately to them
+        await api.wait_until(
+            lambda: any(self.bot.sent(chat_id, after=mark) for chat_id in mine), TIMEOUT
+        )
         await self.bot.idle()
         said = Said("")
         for call in api.calls[mark:]:
             if not call.method.startswith("send") or call.status != 200:
                 continue
             text = telegram_text(str(call.params.get("text", call.params.get("caption", ""))))
-            if str(call.params["chat_id"]) == str(chat["id"]):
+            if str(call.params["chat_id"]) in mine:
                 said.here += text + "\n"
             else:
                 said.elsewhere.append(str(call.params["chat_id"]))

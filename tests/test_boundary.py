@@ -25,6 +25,7 @@ from tests.fakes.telegram_api import (
     FakeTelegramAPI,
     bot_added_update,
     callback_update,
+    command_update,
     group_chat,
     private_chat,
     user,
@@ -35,7 +36,7 @@ from tests.fakes_discord.harness import ALICE as DISCORD_ALICE
 from tests.fakes_discord.harness import running
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleSession
-from tests.support.telegram import TelegramSession
+from tests.support.telegram import TIMEOUT, TelegramSession
 from tests.test_authorization import closed_config
 
 ALICE = user(2001, "Alice")  # an admin, named in the config
@@ -45,6 +46,7 @@ STRANGER = user(2004, "Stranger")
 BRANCH = group_chat(-2001, "Branch")
 EVES = group_chat(-2002, "Eve's group")
 OTHER = group_chat(-2003, "Another group")
+ALICE_PRIVATE = private_chat(ALICE)
 PICKET = '/picket add 1 Gate "B69 4JE" tomorrow 06:00-10:00 --contact "Sam 07700 900123"'
 DISPUTE = '/dispute add UNISON Acme "Pay" region:west union:unison'
 
@@ -58,6 +60,8 @@ async def tg(sqlite_url: str, clock: FakeClock) -> AsyncIterator[TelegramSession
         await bot.say("/tag region:west union:unison", BRANCH, ALICE)
         await bot.say("/start", BRANCH, SAM)
         await bot.say("/start", EVES, EVE)
+        # Refusals are for the asker alone: they reach these private chats.
+        await bot.start_privately(ALICE, SAM, EVE)
         yield bot
 
 
@@ -82,7 +86,7 @@ async def test_an_outsiders_chat_admin_cannot_close_record_or_strike_on_the_unio
         "/ballot add 1 1/3 20/3 100",
         "/strike add 1 12/3 13/3 --to all",
     ):
-        (answer,) = await tg.say(line, EVES, EVE)
+        answer = await tg.privately(line, EVES, EVE)
         assert "isn't part of Organise bot's organisation yet" in answer
         assert "/join CODE" in answer
     assert sent_to(tg, BRANCH, mark) == ""
@@ -97,7 +101,7 @@ async def test_an_outsiders_chat_admin_cannot_close_record_or_strike_on_the_unio
 async def test_tagging_a_self_made_chat_receives_no_pickets_or_alerts(
     tg: TelegramSession,
 ) -> None:
-    answer = await tg.ask("/tag region:west union:unison", EVES, EVE)
+    answer = await tg.privately("/tag region:west union:unison", EVES, EVE)
     assert "isn't part of" in answer
     assert await count(tg, ChatTag, ChatTag.tag == "union:unison") == 1  # the branch's only
     # Even tags it had before (say, it was taken out since) bring it nothing.
@@ -196,27 +200,29 @@ def test_discord_roles_are_configured_by_server_and_role_id(tmp_path: Any) -> No
 async def invite_code(tg: TelegramSession) -> re.Match[str]:
     """Alice asks for a code in the branch: it comes to her privately, not to the group."""
     mark = tg.api.mark()
-    answer = await tg.ask("/invite", BRANCH, ALICE)
-    assert "sent you the invite code in a private message" in answer
-    private = str((await tg.wait_sent(ALICE["id"], after=mark))["text"])
+    tg.api.push(command_update("/invite", BRANCH, ALICE))
+    await tg.api.wait_until(lambda: len(tg.sent(ALICE["id"], after=mark)) == 2, TIMEOUT)
+    await tg.idle()
+    private = sent_to(tg, ALICE_PRIVATE, mark)
+    assert "sent you the invite code in a private message" in private
     code = re.search(r"/join ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", private)
     assert code, private
-    assert code[1] not in answer
+    assert sent_to(tg, BRANCH, mark) == ""
     return code
 
 
 async def test_an_invite_code_brings_one_chat_in_once(tg: TelegramSession) -> None:
     code = await invite_code(tg)
-    assert "Only TULOs can use /invite" in await tg.ask("/invite", BRANCH, SAM)
+    assert "Only TULOs can use /invite" in await tg.privately("/invite", BRANCH, SAM)
 
-    assert "doesn't work" in await tg.ask("/join AAAA-BBBB-CCCC", EVES, EVE)
-    assert "needs the invite code" in await tg.ask("/join", EVES, EVE)
+    assert "doesn't work" in await tg.privately("/join AAAA-BBBB-CCCC", EVES, EVE)
+    assert "needs the invite code" in await tg.privately("/join", EVES, EVE)
     welcome = await tg.ask(f"/join {code[1].lower()}", EVES, EVE)
     assert "This chat is now part of the organisation." in welcome
     assert "Tagged this chat" in await tg.ask("/tag region:east", EVES, EVE)  # admin: organiser
 
     await tg.say("/start", OTHER, SAM)
-    assert "doesn't work" in await tg.ask(f"/join {code[1]}", OTHER, SAM)  # used up
+    assert "doesn't work" in await tg.privately(f"/join {code[1]}", OTHER, SAM)  # used up
     async with tg.app.db.session() as session:
         invite = await session.scalar(select(Invite))
         assert invite is not None and invite.used_at is not None
@@ -228,7 +234,7 @@ async def test_an_invite_code_brings_one_chat_in_once(tg: TelegramSession) -> No
 async def test_an_invite_code_expires_after_48_hours(tg: TelegramSession, clock: FakeClock) -> None:
     code = await invite_code(tg)
     clock.advance(hours=48, seconds=1)
-    assert "expired" in await tg.ask(f"/join {code[1]}", EVES, EVE)
+    assert "expired" in await tg.privately(f"/join {code[1]}", EVES, EVE)
 
 
 async def test_a_waiting_chat_is_approved_with_a_button_and_can_be_taken_out(
@@ -260,7 +266,7 @@ async def test_a_waiting_chat_is_approved_with_a_button_and_can_be_taken_out(
     assert chat_id
     removed = await tg.say(f"/chats remove {chat_id[1]}", BRANCH, ALICE)
     assert "Removed" in removed[-1]
-    assert "isn't part of" in await tg.ask("/tag region:west", EVES, EVE)
+    assert "isn't part of" in await tg.privately("/tag region:west", EVES, EVE)
     assert await count(tg, ChatTag, ChatTag.chat_id == int(chat_id[1])) == 0
 
 
@@ -282,7 +288,7 @@ async def test_a_ballot_result_is_corrected_by_its_recorder_with_an_audit_row(
 ) -> None:
     await tg.say(DISPUTE, BRANCH, ALICE)
     await tg.say("/ballot add 1 20/2 27/2 100 --quiet", BRANCH, ALICE)
-    assert "no result yet" in await tg.ask("/ballot correct 1 60 40 10", BRANCH, ALICE)
+    assert "no result yet" in await tg.privately("/ballot correct 1 60 40 10", BRANCH, ALICE)
     await tg.say("/ballot result 1 60 10 40", BRANCH, ALICE)
     await tg.idle()
     assert "20% voted yes" in sent_to(tg, BRANCH)

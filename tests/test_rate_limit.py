@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot import private_answers
 from bot.config import RateLimitSettings, RolesSettings
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.types import ChatRef, UserRef
@@ -117,9 +118,11 @@ async def test_a_flood_on_telegram_is_cut_to_the_rate(tg: TelegramSession) -> No
     await tg.api.wait_until(lambda: len(tg.sent(GROUP["id"], after=mark)) >= 12)
     await tg.settled()
     texts = [shown(call) for call in tg.sent(GROUP["id"], after=mark)]
-    # Ten answers and one "slow down" to the flooder, then the other person's answer.
+    # Ten answers and one "slow down" for the flooder alone — in the group, only the
+    # hint to start a private chat, as they have none — then the other's answer.
     assert len(texts) == 12
-    assert [SLOW_DOWN in text for text in texts] == [False] * 10 + [True, False]
+    assert [text == private_answers.HINT for text in texts] == [False] * 10 + [True, False]
+    assert not any(SLOW_DOWN in text for text in texts)
     assert "/whoami" in texts[-1]
 
 

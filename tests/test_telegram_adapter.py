@@ -159,7 +159,11 @@ async def test_command_in_group_knows_admins_and_caches_them(tg: Harness) -> Non
     first, second = await tg.next_event(), await tg.next_event()
 
     assert first == CommandIn(
-        DEPOT_REF, ada_ref(is_admin=True), "alert", "Picket at the depot\nBring flasks"
+        DEPOT_REF,
+        ada_ref(is_admin=True),
+        "alert",
+        "Picket at the depot\nBring flasks",
+        shared=True,  # a group reads every answer
     )
     assert isinstance(second, CommandIn)
     assert (second.name, second.user.user_id, second.user.is_chat_admin) == ("help", "102", False)
@@ -228,15 +232,19 @@ async def test_a_channel_takes_the_bot_as_admin_and_its_posts_are_its_admins(
     )
     ref = ChatRef("telegram", "-1007777", "Branch news", ChatKind.CHANNEL)
 
-    added, tagged, removed = [await tg.next_event() for _ in range(3)]
+    added, tagged, post, removed = [await tg.next_event() for _ in range(4)]
+    admins = UserRef("telegram", "-1007777", "Branch news", is_chat_admin=True)
 
     assert added == BotAdded(ref, ada_ref())
+    # A plain post is handed over too: the core acts on it only if it asked for it.
+    assert post == TextIn(ref, admins, "Strike ballot opens Monday", shared=True)
     assert tagged == CommandIn(
         ref,
-        UserRef("telegram", "-1007777", "Branch news", is_chat_admin=True),
+        admins,
         "tag",
         "union:unison",
         addressed=False,  # not /tag@OrganiseBot: a mistyped one goes unanswered
+        shared=True,
     )
     assert removed == BotRemoved(ref)
     assert tg.api.calls_to("getChatAdministrators") == []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import private_answers
 from bot.config import Config, RolesSettings
 from bot.core import SORRY, STALE_BUTTON
 from bot.outbox import Status
@@ -118,14 +119,16 @@ async def test_core_commands_give_their_answers_in_a_group(tg: TelegramSession) 
     start = await tg.ask("/start@OrganiseBot", DEPOT, ALICE)
     assert start.startswith("Hello Alice!\nI'm Organise bot")
     assert tg.sent(DEPOT["id"])[0]["text"].startswith("Hello <b>Alice</b>!")
+    await tg.start_privately(ALICE, BOB)
 
-    assert await tg.ask("/whoami", DEPOT, ALICE) == (
+    # Answers for the asker alone reach their private chat, not the group.
+    assert await tg.privately("/whoami", DEPOT, ALICE) == (
         "You are Alice\nId: telegram:201\nYour role here: admin"
     )
-    assert await tg.ask("/whoami@OrganiseBot", DEPOT, BOB) == (
+    assert await tg.privately("/whoami@OrganiseBot", DEPOT, BOB) == (
         "You are Bob Crow\nId: telegram:202\nYour role here: member"
     )
-    assert await tg.ask("/tag region:cannock", DEPOT, BOB) == (
+    assert await tg.privately("/tag region:cannock", DEPOT, BOB) == (
         "Only organisers can use /tag. Ask an admin to /grant you the role if you need it."
     )
     assert await tg.ask('/grant "Bob Crow" organiser', DEPOT, ALICE) == (
@@ -142,7 +145,7 @@ async def test_core_commands_give_their_answers_in_a_group(tg: TelegramSession) 
     assert await tg.ask('/revoke "Bob Crow" organiser', DEPOT, ALICE) == (
         "Bob Crow is no longer organiser in this chat."
     )
-    assert await tg.ask("/hepl@OrganiseBot", DEPOT, BOB) == (
+    assert await tg.privately("/hepl@OrganiseBot", DEPOT, BOB) == (
         "I don't know /hepl. Did you mean /help? Send /help for the list."
     )
     help_for_bob = await tg.ask("/help@OrganiseBot", DEPOT, BOB)
@@ -170,7 +173,9 @@ async def test_unknown_commands_are_answered_only_when_addressed_to_the_bot(
     await tg.settled()
     assert tg.sent(DEPOT["id"], after=mark) == []
 
-    assert (await tg.ask("/warn@OrganiseBot Bob", DEPOT, ALICE)).startswith("I don't know /warn.")
+    await tg.start_privately(ALICE)
+    refusal = await tg.privately("/warn@OrganiseBot Bob", DEPOT, ALICE)
+    assert refusal.startswith("I don't know /warn.")
     assert (await tg.ask("/warn", private_chat(BOB), BOB)).startswith("I don't know /warn.")
     assert (await tg.ask("/tags", DEPOT, ALICE)).startswith("This chat has no tags yet.")
 
@@ -180,6 +185,47 @@ async def test_command_in_a_private_chat(tg: TelegramSession) -> None:
 
     assert answer == "You are Alice\nId: telegram:201\nYour role here: admin"
     assert tg.api.calls_to("getChatAdministrators") == []
+
+
+# --- answers for the asker alone --------------------------------------------------------
+
+
+async def test_a_private_answer_asked_in_a_group_reaches_only_the_askers_private_chat(
+    tg: TelegramSession,
+) -> None:
+    await tg.start_privately(BOB)
+
+    answer = await tg.privately("/whoami@OrganiseBot", DEPOT, BOB)
+
+    assert answer == "You are Bob Crow\nId: telegram:202\nYour role here: member"
+
+
+async def test_someone_without_a_private_chat_gets_a_public_hint_with_a_start_link(
+    tg: TelegramSession,
+) -> None:
+    hint = await tg.ask("/whoami@OrganiseBot", DEPOT, DANA)
+
+    assert hint == private_answers.HINT
+    assert "Dana" not in hint and "telegram:203" not in hint
+    [[button]] = tg.sent(DEPOT["id"])[-1]["reply_markup"]["inline_keyboard"]
+    assert button == {
+        "text": private_answers.START_LABEL,
+        "url": f"https://t.me/OrganiseBot?start={private_answers.START_PAYLOAD}",
+    }
+    assert tg.sent(DANA["id"]) == []
+
+
+async def test_the_start_link_opens_a_private_chat_where_asking_again_works(
+    tg: TelegramSession,
+) -> None:
+    await tg.ask("/whoami@OrganiseBot", DEPOT, DANA)  # the hint
+    link = f"/start {private_answers.START_PAYLOAD}"  # what tapping the link sends
+
+    greeting = await tg.ask(link, private_chat(DANA), DANA)
+    answer = await tg.privately("/whoami@OrganiseBot", DEPOT, DANA)
+
+    assert greeting.startswith("Hello Dana Smith!")
+    assert answer == "You are Dana Smith\nId: telegram:203\nYour role here: member"
 
 
 async def test_group_admins_are_organisers(tg: TelegramSession) -> None:
@@ -215,7 +261,8 @@ async def test_command_menus_show_each_command_to_those_who_may_use_it(
 
 
 async def test_user_text_arrives_escaped_and_intact(tg: TelegramSession) -> None:
-    refusal = await tg.ask('/grant "Smith & Sons <Depot>" organiser', DEPOT, ALICE)
+    await tg.start_privately(ALICE)
+    refusal = await tg.privately('/grant "Smith & Sons <Depot>" organiser', DEPOT, ALICE)
     assert refusal.startswith("Nobody called “Smith & Sons <Depot>” has spoken in this chat yet.")
 
     await tg.ask("/whoami", DEPOT, SMITH)
@@ -233,15 +280,16 @@ async def test_user_text_arrives_escaped_and_intact(tg: TelegramSession) -> None
 async def test_forgetme_confirm_button_answers_with_the_cores_notice(
     tg: TelegramSession,
 ) -> None:
-    await tg.ask("/forgetme", DEPOT, BOB)
-    [[button]] = tg.sent(DEPOT["id"])[-1]["reply_markup"]["inline_keyboard"]
+    await tg.start_privately(BOB)
+    await tg.privately("/forgetme", DEPOT, BOB)
+    [[button]] = tg.sent(BOB["id"])[-1]["reply_markup"]["inline_keyboard"]
     async with tg.app.db.session() as session:
         bob = await find_person(session, "telegram", str(BOB["id"]))
     assert bob is not None
     assert button["callback_data"] == f"forget:{bob.id}"
 
     tg.api.push(callback_update(button["callback_data"], DEPOT, ALICE, query_id="alice"))
-    tg.api.push(callback_update(button["callback_data"], DEPOT, BOB, query_id="bob"))
+    tg.api.push(callback_update(button["callback_data"], private_chat(BOB), BOB, query_id="bob"))
     not_hers = await tg.api.wait_for_call(
         "answerCallbackQuery", lambda c: c["callback_query_id"] == "alice"
     )
@@ -345,7 +393,8 @@ async def test_member_joining_is_welcomed_and_stored_only_once_they_use_the_bot(
     await tg.settled()
 
     grant = '/grant "Dana Smith" organiser'
-    assert (await tg.ask(grant, DEPOT, ALICE)).startswith("Nobody called “Dana Smith”")
+    await tg.start_privately(ALICE)
+    assert (await tg.privately(grant, DEPOT, ALICE)).startswith("Nobody called “Dana Smith”")
     await tg.ask("/start", DEPOT, DANA)
     assert await tg.ask(grant, DEPOT, ALICE) == "Dana Smith is now organiser in this chat."
 
@@ -367,9 +416,9 @@ async def test_someone_who_left_is_no_longer_a_member(tg: TelegramSession) -> No
     tg.api.push(new_members_update(DEPOT, ALICE, [DANA]))
     tg.api.push(chat_member_update(DEPOT, DANA, DANA, "member", "left"))
     tg.api.push(left_member_update(DEPOT, DANA, DANA))
-    await tg.settled()
+    await tg.start_privately(ALICE)
 
-    assert (await tg.ask('/grant "Dana Smith" organiser', DEPOT, ALICE)).startswith(
+    assert (await tg.privately('/grant "Dana Smith" organiser', DEPOT, ALICE)).startswith(
         "Nobody called “Dana Smith” has spoken in this chat yet."
     )
 
@@ -538,7 +587,7 @@ async def test_organise_bot_run_serves_telegram_and_stops_on_sigterm(tmp_path: P
             )
             try:
                 await api.wait_for_call("getUpdates", within=30)
-                api.push(command_update("/whoami@OrganiseBot", DEPOT, ALICE))
+                api.push(command_update("/whoami", private_chat(ALICE), ALICE))
                 answer = await api.wait_for_call("sendMessage", within=10)
 
                 bot.send_signal(signal.SIGTERM)
@@ -551,7 +600,7 @@ async def test_organise_bot_run_serves_telegram_and_stops_on_sigterm(tmp_path: P
             stderr = log.read()
 
     assert visible_text(answer["text"]) == "You are Alice\nId: telegram:201\nYour role here: admin"
-    assert answer["chat_id"] == str(DEPOT["id"])
+    assert answer["chat_id"] == str(ALICE["id"])
     assert returncode == 0, stderr
     assert "telegram adapter listening" in stderr
     assert "Traceback" not in stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fakes.telegram_api import FakeTelegramAPI, group_chat, user
-from tests.support.parity import NAME, SCRIPT, console_answers, parity_config
+from tests.support.parity import NAME, SCRIPT, marked_console_answers, parity_config
 from tests.support.telegram import TelegramSession, addressed
 
 ALICE = user(1001, NAME)
@@ -19,12 +19,21 @@ def plain(text: str) -> str:
 
 
 async def test_the_script_on_telegram_gives_the_consoles_answers(tmp_path: Path) -> None:
-    expected = await console_answers(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    marked = await marked_console_answers(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
     config = parity_config(
         f"sqlite+aiosqlite:///{tmp_path / 'telegram.db'}", f"telegram:{ALICE['id']}"
     )
 
     async with FakeTelegramAPI() as api, TelegramSession(api, config) as telegram:
-        answers = [plain(await telegram.ask(addressed(line), BRANCH, ALICE)) for line in SCRIPT]
+        await telegram.start_privately(ALICE)
+        # An answer the console shows "(only you)" reaches Alice's private chat.
+        answers = [
+            plain(
+                await (telegram.privately if alone else telegram.ask)(
+                    addressed(line), BRANCH, ALICE
+                )
+            )
+            for line, (_, alone) in zip(SCRIPT, marked, strict=True)
+        ]
 
-    assert answers == expected
+    assert answers == [answer for answer, _ in marked]

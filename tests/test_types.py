@@ -24,7 +24,7 @@ def round_trip(content: Content) -> Content:
 def test_a_file_survives_the_outbox_byte_for_byte() -> None:
     content = Content(
         rich("📅 ", bold("GC meeting"), " ", link("add", "https://calendar.google.com/")),
-        buttons=((Button("Going", "rsvp:1:going"),),),
+        buttons=((Button("Going", "rsvp:1:going"), Button("Start", "private", start_link=True)),),
         location=Location(52.69, -2.03, "Miners' Welfare", "Cannock"),
         attachment=CALENDAR,
         private=True,

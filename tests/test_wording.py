@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -93,3 +94,26 @@ async def test_a_meeting_to_many_chats_is_previewed_first(
         assert "📅 GC" not in out
         out = await bot.say(f":press {buttons(out)['Confirm']}")
         assert out.count("📅 GC") == 2
+
+
+async def test_a_poll_to_many_chats_is_previewed_first(sqlite_url: str, clock: FakeClock) -> None:
+    config = make_config(sqlite_url)
+    alerts = dataclasses.replace(config.alerts, confirm_above_chats=1)
+    async with ConsoleSession(dataclasses.replace(config, alerts=alerts), clock=clock) as bot:
+        await bot.say("/tag region:cannock", ":chat hub", "/tag region:cannock", ":chat branch")
+        out = await bot.say('/poll "Stall on Sat?" Yes No --to region:cannock')
+        assert "Poll #1 is ready. It goes to 2 chats matching region:cannock. Send it?" in out
+        assert "[hub]" not in out and out.count("Stall on Sat?") == 1  # the preview only
+        assert "[1] Send to 2 chats   [2] Don't send" in out
+
+        out = await bot.say(":press 1")
+        assert "[hub]" in out and out.count("Stall on Sat?") == 2
+        assert "Poll #1 is posted to 2 chats." in out
+        out = await bot.say(f":press {buttons(out)['Yes']}")
+        assert "Your vote: A (Yes)" in out
+
+        out = await bot.say('/yesno "Leaflet on Sun?" --to region:cannock')
+        (drop,) = re.findall(r"\[(\d+)\] Don't send", out)
+        out = await bot.say(f":press {drop}")
+        assert "Poll #2: not sent." in out and "Leaflet" not in out
+        assert "Leaflet" not in await bot.say("/polls")

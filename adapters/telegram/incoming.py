@@ -109,12 +109,14 @@ class Incoming:
         if author is None or (command is None and (not text or text[0] == "/")):
             return []  # nothing for us, or a command for another bot
         user = await self._user_ref(author, message.chat, message.sender_chat)
+        # Telegram has no answer only the asker sees: outside a private chat,
+        # every answer is read by the whole chat.
+        shared = message.chat.type != ChatType.PRIVATE
         if command is None:  # in a group with privacy mode: a reply to one of ours
-            # (a channel's posts have no person who could be answering a question)
-            return [TextIn(chat, user, text)] if message.from_user else []
+            return [TextIn(chat, user, text, shared=shared)]
         name, text, to_us = command
-        addressed = to_us or message.chat.type == ChatType.PRIVATE
-        return [CommandIn(chat, user, name, text, addressed=addressed)]
+        addressed = to_us or not shared
+        return [CommandIn(chat, user, name, text, addressed=addressed, shared=shared)]
 
     async def _membership(self, change: ChatMemberUpdated) -> list[Event]:
         """The bot's own membership: joining a group is BotAdded, leaving or being

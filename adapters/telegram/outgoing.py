@@ -53,7 +53,7 @@ async def send(
     location, into forum topic ``thread`` if given. A file whose text fits in a
     caption is one message: the document, with the text and keyboard on it. Returns
     every message id, so an edit or delete can find them all."""
-    markup = keyboard(content)
+    markup = keyboard(content, bot.username)
     attachment = content.attachment
     captioned = caption(content.text) if attachment is not None else None
     if attachment is not None and captioned is not None:
@@ -165,7 +165,7 @@ async def edit(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
         "chat_id": delivery.chat_id,
         "message_id": int(delivery.message_ids[0]),
         "parse_mode": ParseMode.HTML,
-        "reply_markup": keyboard(content),
+        "reply_markup": keyboard(content, bot.username),
     }
     try:
         if captioned is not None:

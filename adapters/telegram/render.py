@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import MessageLimit
 
 from bot.text import Rich, Span, Style, split
-from bot.types import Attachment, Content
+from bot.types import Attachment, Button, Content
 
 TAGS = {Style.BOLD: "b", Style.ITALIC: "i", Style.CODE: "code"}
 
@@ -47,15 +47,22 @@ def parts(text: Rich) -> list[Rich]:
     ]
 
 
-def keyboard(content: Content) -> InlineKeyboardMarkup | None:
+def keyboard(content: Content, bot_username: str) -> InlineKeyboardMarkup | None:
     if not content.buttons:
         return None
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
-            for row in content.buttons
-        ]
+        [[key(button, bot_username) for button in row] for row in content.buttons]
     )
+
+
+def key(button: Button, bot_username: str) -> InlineKeyboardButton:
+    """A press, or — for a start link — a deep link that opens the private chat
+    with the bot and sends it ``/start <data>``."""
+    if button.start_link:
+        return InlineKeyboardButton(
+            button.label, url=f"https://t.me/{bot_username}?start={button.data}"
+        )
+    return InlineKeyboardButton(button.label, callback_data=button.data)
 
 
 def caption(text: Rich) -> Rich | None:

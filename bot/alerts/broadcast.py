@@ -6,7 +6,9 @@ goes through :func:`announce`. It picks chats with :func:`bot.targeting.resolve`
 ``[alerts] confirm_above_chats`` shows the sender a preview with the chat count
 and a Confirm button first. Each copy is an outbox row with a per-(announcement,
 chat) dedupe key, and the row ids are kept (:class:`BroadcastCopy`) so that a
-correction or a cancel can edit every copy — before or after a restart.
+correction or a cancel can edit every copy — before or after a restart. Something
+that posts its own copies (a poll ``--to`` many chats) uses the same preview and
+buttons through :func:`hold`, so every big send is confirmed the same way.
 
 The sender gets *one* message, edited in place: the preview, then the live receipt
 (``Delivered 734/1000 · 3 failed``), then a final summary naming the chats that
@@ -83,6 +85,7 @@ class Subject(StrEnum):
     PICKET = "picket"
     STRIKE = "strike"
     BALLOT = "ballot"
+    POLL = "poll"  # a poll --to many chats, held for its preview (see hold)
 
 
 class Action(StrEnum):
@@ -119,6 +122,8 @@ def target_text(raw: str) -> str:
 
 
 def title(broadcast: Broadcast) -> str:
+    if broadcast.kind == Subject.POLL:
+        return f"Poll #{broadcast.subject_id}"
     if broadcast.kind == Subject.ALERT:
         return f"Alert #{broadcast.id}"
     return f"Alert #{broadcast.id} ({broadcast.kind} #{broadcast.subject_id})"
@@ -156,6 +161,40 @@ async def announce(
 ) -> Broadcast:
     """Announce ``content`` to the chats ``target`` picks, or preview it first."""
     chats = await resolve(ctx, target, DOING)
+    broadcast = await _new(ctx, subject, subject_id, target, content, chats)
+    if len(chats) <= ctx.config.alerts.confirm_above_chats:
+        await _send(ctx, broadcast, chats)
+        return broadcast
+    await _preview(ctx, broadcast, chats, content)
+    return broadcast
+
+
+async def hold(
+    ctx: Context,
+    subject: Subject,
+    subject_id: int,
+    target: str,
+    content: Content,
+    chats: list[Chat],
+) -> None:
+    """Show the sender the preview of something that posts itself (a poll) to more
+    than ``confirm_above_chats`` chats, with the same Send and Don't send buttons
+    as an announcement; Send calls what that subject registered with
+    :func:`post_held_with`, Don't send its drop."""
+    broadcast = await _new(ctx, subject, subject_id, target, content, chats)
+    broadcast.receipt_final = True  # it has no copies of its own to count
+    await _preview(ctx, broadcast, chats, content)
+
+
+async def _new(
+    ctx: Context,
+    subject: Subject,
+    subject_id: int | None,
+    target: str,
+    content: Content,
+    chats: list[Chat],
+) -> Broadcast:
+    """A new announcement, waiting in preview until sent."""
     broadcast = Broadcast(
         kind=subject.value,
         subject_id=subject_id,
@@ -173,9 +212,21 @@ async def announce(
     await ctx.session.flush()
     if subject_id is None:
         broadcast.subject_id = broadcast.id
-    if len(chats) <= ctx.config.alerts.confirm_above_chats:
-        await _send(ctx, broadcast, chats)
-        return broadcast
+    return broadcast
+
+
+HeldAction = Callable[[Context, int, list[Chat]], Awaitable[Rich]]
+"""``(ctx, subject id, chats)`` → what the preview then says (chats empty on a drop)."""
+_HELD: dict[str, tuple[HeldAction, HeldAction]] = {}
+
+
+def post_held_with(subject: Subject, send: HeldAction, drop: HeldAction) -> None:
+    """How Send and Don't send finish a preview :func:`hold` showed for ``subject``."""
+    _HELD[subject.value] = (send, drop)
+
+
+async def _preview(ctx: Context, broadcast: Broadcast, chats: list[Chat], content: Content) -> None:
+    target = broadcast.target
     where = platforms_text(chats)
     preview = join(
         [
@@ -199,7 +250,6 @@ async def announce(
         REPLY_LANE,
     )
     wake_after_commit(ctx.session, ctx.services, [ctx.event.chat.platform])
-    return broadcast
 
 
 async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
@@ -317,7 +367,23 @@ async def confirm(ctx: Context, argument: str) -> ButtonAnswer:
     )
     if not getattr(claimed, "rowcount", 0):
         return ButtonAnswer(f"{title(broadcast)} was already sent or dropped.")
-    chats = await resolve(ctx, broadcast.target, DOING)
+    held = _HELD.get(broadcast.kind)
+    chats = await resolve(ctx, broadcast.target, DOING if held is None else "post to chats")
+    if held is not None:
+        await _edit_receipt(
+            ctx.session,
+            ctx.services,
+            broadcast,
+            await held[0](ctx, broadcast.subject_id or 0, chats),
+        )
+        audit(
+            ctx,
+            Action.SEND,
+            broadcast,
+            str(Content.from_payload(broadcast.payload).text),
+            len(chats),
+        )
+        return ButtonAnswer(f"Sent to {counted(len(chats), 'chat')}.")
     await _send(ctx, broadcast, chats)
     return ButtonAnswer(
         f"Sending to {counted(len(chats), 'chat')} — the message above keeps count."
@@ -331,9 +397,11 @@ async def drop(ctx: Context, argument: str) -> ButtonAnswer:
     if broadcast.status != BroadcastStatus.PREVIEW:
         return ButtonAnswer(f"{title(broadcast)} was already sent or dropped.")
     broadcast.status = BroadcastStatus.DROPPED
-    await _edit_receipt(
-        ctx.session, ctx.services, broadcast, rich(f"{title(broadcast)}: not sent.")
-    )
+    held = _HELD.get(broadcast.kind)
+    said = rich(f"{title(broadcast)}: not sent.")
+    if held is not None:
+        said = await held[1](ctx, broadcast.subject_id or 0, [])
+    await _edit_receipt(ctx.session, ctx.services, broadcast, said)
     audit(ctx, Action.DROP, broadcast, "not sent after the preview", 0)
     return ButtonAnswer("Not sent.")
 
@@ -484,7 +552,7 @@ async def resume_receipts(services: Services) -> None:
 
 async def _owned(ctx: Context, broadcast_id: int) -> Broadcast:
     broadcast = await ctx.session.get(Broadcast, broadcast_id)
-    if broadcast is None:
+    if broadcast is None or broadcast.kind == Subject.POLL:
         raise UserError(
             f"There is no alert #{broadcast_id}. The receipt shows each alert's number."
         )

@@ -2,6 +2,8 @@
 
 A poll may go to many chats on every platform at once (``--to``, organisers and
 up); each copy is its own outbox row, remembered so the live tally can edit it.
+Beyond ``[alerts] confirm_above_chats`` chats the sender first sees the announcements'
+preview (:func:`bot.alerts.broadcast.hold`) and the poll is posted on Send.
 Everything is checked before anything is written, and a refusal says what to fix.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.alerts.broadcast import Subject, hold, post_held_with, target_text, wake_after_commit
 from bot.context import Context, UserError
 from bot.names import names_privately
 from bot.network import seen_from
@@ -22,7 +25,7 @@ from bot.polls.tally import Tally, load_tally
 from bot.polls.votes import VoteRecorder
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import resolve
-from bot.text import code, counted, join, platforms_text, rich
+from bot.text import Rich, code, counted, join, platforms_text, rich
 from bot.types import CommandIn, Outgoing
 from bot.values import fit, visible
 from storage.chats import chat_ref
@@ -110,9 +113,14 @@ async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Out
         closes_at=closing.at if closing else None,
         now=now,
     )
+    notes = closing.notes if closing else ()
+    if target is not None and len(chats) > ctx.config.alerts.confirm_above_chats:
+        # As an announcement to that many chats: the sender sees it and confirms.
+        content = poll_content(poll, Tally.empty(len(poll.options)), ctx.config.zone)
+        await hold(ctx, Subject.POLL, poll.id, target_text(target), content, chats)
+        return [ctx.reply(join(notes), private=True)] if notes else []
     copies = await _post(ctx, poll, chats)
     schedule_closing(ctx.services, poll)
-    notes = closing.notes if closing else ()
     lines: list[str] = []
     here = ctx.event.chat.key
     if any(copy.chat.key != here for copy in copies):
@@ -146,6 +154,26 @@ async def _post(ctx: Context, poll: Poll, chats: Sequence[Chat]) -> list[Outgoin
         posted += [(chat.id, row_id) for (chat, _), row_id in zip(pairs, ids, strict=True)]
     await add_posts(ctx.session, poll, posted)
     return [message for _, message in here + elsewhere]
+
+
+async def _send_held(ctx: Context, poll_id: int, chats: list[Chat]) -> Rich:
+    """Send pressed under the preview of a poll to many chats: post it now."""
+    poll = await ctx.session.get(Poll, poll_id)
+    if poll is None or poll.closed_at is not None:
+        raise UserError(f"Poll #{poll_id} is gone; start it again.")
+    copies = await _post(ctx, poll, chats)
+    schedule_closing(ctx.services, poll)
+    wake_after_commit(ctx.session, ctx.services, {copy.chat.platform for copy in copies})
+    spread = platforms_text(copy.chat for copy in copies)
+    return rich(f"Poll #{poll.id} is posted to {counted(len(copies), 'chat')}{spread}.")
+
+
+async def _drop_held(ctx: Context, poll_id: int, _chats: list[Chat]) -> Rich:
+    """Don't send pressed: the poll was never posted anywhere, so it goes."""
+    poll = await ctx.session.get(Poll, poll_id)
+    if poll is not None:
+        await ctx.session.delete(poll)
+    return rich(f"Poll #{poll_id}: not sent.")
 
 
 async def close(ctx: Context) -> list[Outgoing]:
@@ -323,4 +351,5 @@ def register(registry: Registry) -> None:
     )
     registry.add(Command("polls", "List the polls open in this chat", list_polls))
     registry.quick_button(ACTION, VoteRecorder().press)
+    post_held_with(Subject.POLL, _send_held, _drop_held)
     registry.on_start(restore)

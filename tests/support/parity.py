@@ -44,10 +44,17 @@ def plain(answer: str) -> str:
 
 async def console_answers(url: str) -> list[str]:
     """The plain text of the console's answer to each line of :data:`SCRIPT`."""
+    return [answer for answer, _ in await marked_console_answers(url)]
+
+
+async def marked_console_answers(url: str) -> list[tuple[str, bool]]:
+    """:func:`console_answers`, each with whether it is for the asker alone (shown
+    "(only you)"): a platform whose group reads every answer sends those privately."""
     answers = []
     config = parity_config(url, f"console:{NAME.lower()}")
     config = dataclasses.replace(config, console=type(config.console)(user=NAME))
     async with ConsoleSession(config) as session:
         for line in SCRIPT:
-            answers.append(plain(await session.say(line)))
+            answer = await session.say(line)
+            answers.append((plain(answer), "] (only you) " in answer.split("\n", 1)[0]))
     return answers

@@ -109,6 +109,23 @@ class TelegramSession(TelegramApp):
         (answer,) = await self.say(text, chat, sender)
         return answer
 
+    async def privately(self, text: str, chat: JSON, sender: JSON) -> str:
+        """:meth:`ask` for an answer meant for ``sender`` alone (the console's
+        "(only you)"): it arrives in their private chat with the bot, which they
+        have started, and nothing of it in ``chat``."""
+        mark = self.api.mark()
+        self.api.push(command_update(text, chat, sender))
+        await self.wait_sent(sender["id"], after=mark)
+        await self.idle()
+        assert self.sent(chat["id"], after=mark) == []
+        (answer,) = [shown(call) for call in self.sent(sender["id"], after=mark)]
+        return answer
+
+    async def start_privately(self, *people: JSON) -> None:
+        """Each person opens a private chat with the bot (``/start`` there)."""
+        for person in people:
+            await self.say("/start", private_chat(person), person)
+
     def sent(self, chat_id: int | str, *, after: int = 0) -> list[Params]:
         """The sendMessage and sendDocument calls Telegram accepted for ``chat_id``
         (since a mark)."""
