@@ -24,7 +24,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import OutboxSettings
-from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transport
+from bot.delivery import ChatMoved, DeliveryError, Permanent, RetryAfter, Transient, Transport
 from bot.dispatch import choose, pause
 from bot.pacing import Pacer, Stamp
 from bot.types import ChatKind, Content, Delivery, Finished, Op, Outgoing
@@ -242,6 +242,7 @@ class Outbox:
         for row in pending.values():  # coalesce: the newer change replaces it
             row.payload = payload
             row.next_attempt_at = now
+            row.message_ids = ""  # and starts again at the first part
         fresh = [target_id for target_id in wanted if target_id not in pending]
         inserted = await _insert_plain(
             session,
@@ -333,6 +334,7 @@ class _Outcome:
     claimed: _Claimed
     message_ids: tuple[str, ...] = ()
     error: DeliveryError | None = None
+    sent: tuple[str, ...] = ()  # the parts done before it failed or paused
 
 
 @dataclass
@@ -567,17 +569,41 @@ class Sender:
         and there a fresh task for every send cost as much again as the send."""
         while True:
             claimed, stamp = await self._handoff.get()
+            stamps = [stamp]
             try:
-                await self._send(claimed)
+                await self._send(claimed, stamps)
             finally:
-                self.pacer.done(stamp)  # its slot is freed once its outcome is recorded
+                for each in stamps:  # its slot is freed once its outcome is recorded
+                    self.pacer.done(each)
 
-    async def _send(self, claimed: _Claimed) -> None:
+    async def _send(self, claimed: _Claimed, stamps: list[Stamp]) -> None:
+        """Deliver one row. Its first part was paced by the loop; each further part
+        counts as a message of its own, and one its chat's limits hold back ends
+        the attempt: the row resumes there, from the table, when the wait is over."""
         outcome = _Outcome(claimed)
+
+        async def next_part(sent: tuple[str, ...]) -> None:
+            outcome.sent = sent
+            while True:
+                held = self.pacer.chat_wait(claimed.chat_key, claimed.is_group)
+                if held > 0:  # the chat's own limits: the rest waits in the table,
+                    raise _Paced(held)  # not in this worker, which others need
+                wait = self.pacer.wait_for(claimed.chat_key, claimed.is_group)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)  # the all-chats spacing: milliseconds
+            stamps.append(self.pacer.record(claimed.chat_key, claimed.is_group))
+
         try:
-            outcome.message_ids = await self.transport.deliver(claimed.delivery)
+            delivery = replace(claimed.delivery, next_part=next_part)
+            outcome.message_ids = await self.transport.deliver(delivery)
         except DeliveryError as error:
             outcome.error = error
+        except asyncio.CancelledError:  # stopping: keep the parts out, if any
+            if outcome.sent:
+                outcome.error = Transient("stopped part way")
+                self._outcomes.append(outcome)
+            raise
         except Exception as error:  # an adapter bug must not kill the sender
             log.exception("%s adapter raised unexpectedly", self.platform)
             outcome.error = DeliveryError(f"unexpected {type(error).__name__}: {error}")
@@ -674,7 +700,10 @@ class Sender:
                     (Finished(row.id, row.dedupe_key), f"chat inactive: {chat.inactive_reason}")
                 )
                 continue
-            message_ids: tuple[str, ...] = ()
+            # A row's own ids are the parts an earlier attempt did (see Delivery): a
+            # send's, or those an edit reached.
+            message_ids = _ids(row.message_ids)
+            done = len(message_ids)
             if row.target_id is not None:
                 target = targets.get(row.target_id)
                 if target is None or target.status == Status.FAILED:
@@ -685,7 +714,7 @@ class Sender:
                 if target.status != Status.SENT:
                     waiting.append(row.id)
                     continue
-                message_ids = tuple(filter(None, target.message_ids.split(",")))
+                message_ids = _ids(target.message_ids)
             ready.append(
                 _Claimed(
                     id=row.id,
@@ -703,6 +732,7 @@ class Sender:
                         message_ids=message_ids,
                         attempt=row.attempts,
                         chat_kind=ChatKind(chat.kind),
+                        done=done,
                     ),
                 )
             )
@@ -852,6 +882,17 @@ class Sender:
         now = self.clock.now()
         error = outcome.error
         assert error is not None
+        if isinstance(error, _Paced):  # due at once for any sender; this one waits
+            row.message_ids = ",".join(outcome.sent)
+            _retry(row, now, error.reason)
+            chat = outcome.claimed.chat_row
+            held = [c for c in self._buffer if c.chat_row == chat]
+            self._hold(held, {chat: error.seconds}, asyncio.get_running_loop().time())
+            return []
+        if outcome.sent and not isinstance(error, ChatMoved):
+            # The parts out before it failed: a retry starts after them. (A moved
+            # chat gets the message whole, so that all its parts are in one chat.)
+            row.message_ids = ",".join(outcome.sent)
         if isinstance(error, RetryAfter):
             self.stats.rate_limited += 1
             when = now + timedelta(seconds=error.seconds)
@@ -912,7 +953,21 @@ _CLAIMED_COLUMNS = (
     OutboxRow.target_id,
     OutboxRow.dedupe_key,
     OutboxRow.attempts,
+    OutboxRow.message_ids,
 )
+
+
+class _Paced(DeliveryError):
+    """The next part of a message must wait for its chat's limits: not a failure."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("the next part waits for the chat's limits")
+        self.seconds = seconds
+
+
+def _ids(stored: str) -> tuple[str, ...]:
+    """Message ids as the outbox stores them: comma-separated."""
+    return tuple(filter(None, stored.split(",")))
 
 
 def _fail(row: OutboxRow, error: str) -> None:

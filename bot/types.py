@@ -9,6 +9,7 @@ or Discord exists.
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -378,12 +379,24 @@ class Op(StrEnum):
     DELETE = "delete"
 
 
+async def _at_once(_sent: tuple[str, ...]) -> None:
+    """An unpaced delivery's parts go one after another, without waiting."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One outbox row handed to an adapter to carry out.
 
-    ``message_ids`` is empty for a send, and holds the platform ids of the message
-    (or of each of its parts, when it was split) for an edit or a delete.
+    ``message_ids`` holds the platform ids of the message (or of each of its parts,
+    when it was split) for an edit or a delete. For a send it holds the parts an
+    earlier attempt already sent: the adapter sends from the first part not yet
+    out, so a retry never repeats one; an edit likewise starts at part ``done``.
+    Before each part after the first it sends or edits, the adapter awaits
+    ``next_part(ids of the parts done so far)``: the sender keeps those ids should
+    the row fail or stop, and its pacer counts every part as a message of its own
+    (the first was counted when the row was dispatched). Where the chat's limits
+    hold the next part back, ``next_part`` raises, and the row goes back to the
+    table to resume there when the chat's wait is over.
     ``nonce`` is stable across retries of the same row, for platforms that can
     de-duplicate with it (Discord). ``chat_kind`` PRIVATE means ``chat_id`` is a
     person's id: the adapter opens its direct-message channel if it needs one.
@@ -396,3 +409,7 @@ class Delivery:
     message_ids: tuple[str, ...] = field(default=())
     attempt: int = 0
     chat_kind: ChatKind = ChatKind.GROUP
+    done: int = 0
+    next_part: Callable[[tuple[str, ...]], Awaitable[None]] = field(
+        default=_at_once, compare=False, repr=False
+    )

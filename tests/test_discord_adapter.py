@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -799,6 +799,42 @@ async def test_edit_and_delete(make: Make, fake: FakeDiscord) -> None:
     assert patch.body["content"] == "Closed"
     assert patch.body["components"] == [] and patch.body["embeds"] == []
     assert len(fake.calls("DELETE", r"/channels/5/messages/1[12]")) == 2
+
+
+async def test_edit_of_a_long_message_edits_every_part(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    line = "Member_name_" * 10
+    content = Content(rich("\n".join([line] * 40)), buttons=((Button("OK", "ok"),),))
+
+    await adapter.deliver(
+        Delivery(Op.EDIT, "5", content, nonce="n", message_ids=("11", "12", "13"))
+    )
+
+    patches = [fake.calls("PATCH", f"/channels/5/messages/{id}") for id in ("11", "12", "13")]
+    bodies = [patch.body for (patch,) in patches]
+    assert "".join(body["content"] for body in bodies).count("Member\\_name\\_") == 400
+    assert [bool(body["components"]) for body in bodies] == [False, False, True]
+
+
+async def test_a_429_on_part_two_resumes_at_part_two(make: Make, fake: FakeDiscord) -> None:
+    adapter, _ = await make()
+    text = "\n".join(["Member_name_" * 10] * 40)  # three parts
+    progress: list[tuple[str, ...]] = []
+
+    async def fail_the_next(sent: tuple[str, ...]) -> None:
+        progress.append(sent)
+        fake.fail(429, retry_after=60.0)  # too long for discord.py to wait out
+
+    with pytest.raises(RetryAfter):
+        await adapter.deliver(replace(send(text), next_part=fail_the_next))
+    ids = await adapter.deliver(replace(send(text), message_ids=progress[-1]))
+
+    assert progress == [(fake.created[0]["id"],)]
+    assert ids == tuple(message["id"] for message in fake.created)
+    assert len(ids) == 3  # part 1 once, then parts 2 and 3
+    first, refused, *resumed = fake.messages()
+    assert refused.body["nonce"] == resumed[0].body["nonce"] != first.body["nonce"]
+    assert "".join(r.body["content"] for r in [first, *resumed]).count("Member") == 400
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.config import OutboxSettings
 from bot.delivery import ChatMoved, Limit, Pacing, Permanent, RetryAfter, Scope, Transient
 from bot.outbox import BULK_LANE, REPLY_LANE, Outbox, Sender
 from bot.text import rich
@@ -23,9 +22,8 @@ from storage.chats import register_chat
 from storage.db import Database
 from storage.models import Chat, OutboxRow
 from tests.support.clock import FakeClock
+from tests.support.outbox import SETTINGS, Rig
 from tests.support.transport import RecordingTransport
-
-SETTINGS = OutboxSettings(max_attempts=3, lease_seconds=60, poll_seconds=0.02)
 
 
 def chat(n: int | str) -> ChatRef:
@@ -36,35 +34,8 @@ def message(n: int | str, text: str = "hello", key: str | None = None) -> Outgoi
     return Outgoing(chat(n), Content(rich(text)), dedupe_key=key)
 
 
-class Rig:
-    def __init__(self, database: Database, clock: FakeClock, transport: RecordingTransport) -> None:
-        self.db, self.clock, self.transport = database, clock, transport
-        self.outbox = Outbox(clock)
-        self.sender = Sender(database, self.outbox, transport, SETTINGS)
-
-    async def put(
-        self, *messages: Outgoing, lane: int = BULK_LANE, register: bool = True
-    ) -> list[int | None]:
-        async with self.db.session() as session:
-            for m in messages if register else ():
-                await register_chat(session, m.chat, self.clock.now())
-            ids = await self.outbox.enqueue(session, list(messages), lane)
-        self.outbox.notify([self.transport.platform])
-        return ids
-
-    async def settle(self) -> None:
-        async with asyncio.timeout(10):
-            await self.sender.idle()
-
-    async def row(self, row_id: int | None) -> OutboxRow:
-        async with self.db.session() as session:
-            row = await session.get(OutboxRow, row_id)
-            assert row is not None
-            return row
-
-
 @pytest.fixture
-async def rig(database: Database, clock: FakeClock) -> AsyncIterator[Rig]:
+async def rig(database: Database, clock: FakeClock) -> AsyncIterator[Rig[RecordingTransport]]:
     rig = Rig(database, clock, RecordingTransport())
     rig.sender.start()
     yield rig
@@ -89,7 +60,9 @@ async def test_a_row_handed_to_a_sender_that_is_not_running_goes_when_its_lease_
     assert rig.transport.texts() == ["Answer"]
 
 
-async def test_a_message_is_stored_then_sent_and_its_id_recorded(rig: Rig) -> None:
+async def test_a_message_is_stored_then_sent_and_its_id_recorded(
+    rig: Rig[RecordingTransport],
+) -> None:
     [row_id] = await rig.put(message(1, "Picket at 7"))
     await rig.settle()
     row = await rig.row(row_id)
@@ -98,7 +71,7 @@ async def test_a_message_is_stored_then_sent_and_its_id_recorded(rig: Rig) -> No
     assert rig.transport.deliveries[0].nonce == f"ob{row_id}"
 
 
-async def test_dedupe_key_makes_enqueueing_idempotent(rig: Rig) -> None:
+async def test_dedupe_key_makes_enqueueing_idempotent(rig: Rig[RecordingTransport]) -> None:
     first = await rig.put(message(1, key="reminder:1"))
     second = await rig.put(message(1, key="reminder:1"))
     await rig.settle()
@@ -106,7 +79,7 @@ async def test_dedupe_key_makes_enqueueing_idempotent(rig: Rig) -> None:
     assert len(rig.transport.deliveries) == 1
 
 
-async def test_retry_after_is_honoured_exactly(rig: Rig) -> None:
+async def test_retry_after_is_honoured_exactly(rig: Rig[RecordingTransport]) -> None:
     rig.transport.fail("1", RetryAfter(17))
     [row_id] = await rig.put(message(1))
     await rig.settle()
@@ -122,7 +95,7 @@ async def test_retry_after_is_honoured_exactly(rig: Rig) -> None:
     assert (await rig.row(row_id)).status == "sent"
 
 
-async def test_transient_failures_back_off_then_give_up(rig: Rig) -> None:
+async def test_transient_failures_back_off_then_give_up(rig: Rig[RecordingTransport]) -> None:
     rig.transport.fail("1", Transient("timed out"), Transient("timed out"), Transient("502"))
     [row_id] = await rig.put(message(1))
     await rig.settle()
@@ -141,7 +114,7 @@ async def test_transient_failures_back_off_then_give_up(rig: Rig) -> None:
     assert (row.status, row.error) == ("failed", "502")  # max_attempts = 3
 
 
-async def test_permanent_failure_is_recorded_with_its_reason(rig: Rig) -> None:
+async def test_permanent_failure_is_recorded_with_its_reason(rig: Rig[RecordingTransport]) -> None:
     rig.transport.fail("1", Permanent("Bad Request: message text is empty"))
     [row_id] = await rig.put(message(1))
     await rig.settle()
@@ -149,7 +122,7 @@ async def test_permanent_failure_is_recorded_with_its_reason(rig: Rig) -> None:
     assert (row.status, row.error) == ("failed", "Bad Request: message text is empty")
 
 
-async def test_a_chat_that_removed_the_bot_gets_nothing_more(rig: Rig) -> None:
+async def test_a_chat_that_removed_the_bot_gets_nothing_more(rig: Rig[RecordingTransport]) -> None:
     rig.transport.fail("1", Permanent("Forbidden: bot was kicked", chat_gone=True))
     [first] = await rig.put(message(1, "one"))
     await rig.settle()
@@ -164,7 +137,9 @@ async def test_a_chat_that_removed_the_bot_gets_nothing_more(rig: Rig) -> None:
     assert rig.transport.deliveries == []
 
 
-async def test_a_moved_chat_is_readdressed_and_the_message_resent(rig: Rig) -> None:
+async def test_a_moved_chat_is_readdressed_and_the_message_resent(
+    rig: Rig[RecordingTransport],
+) -> None:
     rig.transport.fail("-1", ChatMoved("-100777"))
     [row_id] = await rig.put(message(-1, "to the old group id"))
     await rig.settle()
@@ -174,7 +149,7 @@ async def test_a_moved_chat_is_readdressed_and_the_message_resent(rig: Rig) -> N
     assert later is not None
 
 
-async def test_edits_address_the_sent_message_and_coalesce(rig: Rig) -> None:
+async def test_edits_address_the_sent_message_and_coalesce(rig: Rig[RecordingTransport]) -> None:
     [target] = await rig.put(message(1, "Tally: 0"))
     assert target is not None
     async with rig.db.session() as session:  # enqueued before the original is even sent
@@ -197,7 +172,9 @@ async def test_edits_address_the_sent_message_and_coalesce(rig: Rig) -> None:
     assert rig.transport.deliveries[-1].op is Op.DELETE
 
 
-async def test_many_copies_are_edited_at_once_coalescing_with_pending_edits(rig: Rig) -> None:
+async def test_many_copies_are_edited_at_once_coalescing_with_pending_edits(
+    rig: Rig[RecordingTransport],
+) -> None:
     targets = [await rig.put(message(n, f"Tally in chat {n}: 0")) for n in (1, 2, 3)]
     ids = [target for [target] in targets if target is not None]
     async with rig.db.session() as session:
@@ -216,7 +193,7 @@ async def test_many_copies_are_edited_at_once_coalescing_with_pending_edits(rig:
     assert shown == [("1", "Tally: 2"), ("2", "Tally: 2"), ("3", "Tally: 2")]
 
 
-async def test_an_edit_of_a_failed_message_fails_too(rig: Rig) -> None:
+async def test_an_edit_of_a_failed_message_fails_too(rig: Rig[RecordingTransport]) -> None:
     rig.transport.fail("1", Permanent("nope"))
     [target] = await rig.put(message(1))
     await rig.settle()

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import socket
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -576,14 +576,63 @@ async def test_location_with_title_and_address_is_a_venue(tg: Harness) -> None:
 
 
 async def test_a_refused_pin_after_sent_text_does_not_fail_the_delivery(tg: Harness) -> None:
-    # Failing would make the outbox send the text a second time.
-    tg.api.fail_retry_after("sendVenue", 3)
+    # The text carries the map link; failing would leave the message half-delivered.
+    tg.api.fail("sendVenue", 400, "Bad Request: wrong latitude")
     place = Location(51.5072, -0.1276, "Depot", "1 High St")
 
     ids = await tg.send(Content(rich("Meet here"), location=place))
 
     assert len(ids) == 1
     assert len(tg.api.calls_to("sendMessage")) == 1
+
+
+async def test_a_pin_told_to_wait_is_sent_by_the_retry_alone(tg: Harness) -> None:
+    tg.api.fail_retry_after("sendVenue", 3)
+    place = Location(51.5072, -0.1276, "Depot", "1 High St")
+    content = Content(rich("Meet here"), location=place)
+    progress: list[tuple[str, ...]] = []
+
+    with pytest.raises(RetryAfter):
+        await tg.adapter.deliver(
+            Delivery(Op.SEND, "-1001234", content, "n", next_part=_keep(progress))
+        )
+    ids = await tg.adapter.deliver(Delivery(Op.SEND, "-1001234", content, "n", progress[-1]))
+
+    assert len(tg.api.calls_to("sendMessage")) == 1
+    assert len(tg.api.calls_to("sendVenue")) == 2
+    assert ids[0] == progress[-1][0] and len(ids) == 2
+
+
+async def test_a_429_on_part_two_resumes_at_part_two(tg: Harness) -> None:
+    lines = [f"{n:04} " + "x" * 995 for n in range(9)]
+    content = Content(rich("\n".join(lines)))
+    progress: list[tuple[str, ...]] = []
+
+    async def fail_the_next(sent: tuple[str, ...]) -> None:
+        progress.append(sent)
+        tg.api.fail_retry_after("sendMessage", 3)
+
+    with pytest.raises(RetryAfter):
+        await tg.adapter.deliver(
+            Delivery(Op.SEND, "-1001234", content, "n", next_part=fail_the_next)
+        )
+    mark = tg.api.mark()
+    ids = await tg.adapter.deliver(Delivery(Op.SEND, "-1001234", content, "n", progress[-1]))
+
+    first, *_ = tg.api.calls_to("sendMessage")
+    again = tg.api.calls_to("sendMessage", after=mark)
+    assert len(progress[-1]) == 1 and len(again) == 2  # parts 2 and 3, not part 1 again
+    assert "\n".join(call["text"] for call in [first, *again]) == "\n".join(lines)
+    assert ids[0] == progress[-1][0] and len(ids) == 3
+
+
+def _keep(progress: list[tuple[str, ...]]) -> Callable[[tuple[str, ...]], Awaitable[None]]:
+    """A ``next_part`` that keeps what the sender would: the parts out so far."""
+
+    async def next_part(sent: tuple[str, ...]) -> None:
+        progress.append(sent)
+
+    return next_part
 
 
 async def test_bare_location_is_a_pin_carrying_the_buttons(tg: Harness) -> None:
@@ -676,6 +725,19 @@ async def test_edit_replaces_text_and_keyboard(tg: Harness) -> None:
     assert (call["message_id"], call["text"]) == ("55", "Poll <b>closed</b>")
     assert call["reply_markup"]["inline_keyboard"][0][0]["text"] == "Results"
     assert ids == ("55", "56")
+
+
+async def test_edit_of_a_long_message_edits_every_part(tg: Harness) -> None:
+    lines = [f"{n:04} " + "y" * 995 for n in range(9)]
+    content = Content(rich("\n".join(lines)), buttons=((Button("Results", "poll:7:r"),),))
+
+    ids = await tg.adapter.deliver(Delivery(Op.EDIT, "-1001234", content, "n", ("5", "6", "7")))
+
+    calls = tg.api.calls_to("editMessageText")
+    assert [call["message_id"] for call in calls] == ["5", "6", "7"]
+    assert "\n".join(call["text"] for call in calls) == "\n".join(lines)
+    assert [("reply_markup" in call) for call in calls] == [False, False, True]
+    assert ids == ("5", "6", "7")
 
 
 async def test_edit_of_a_captioned_file_edits_its_caption(tg: Harness) -> None:

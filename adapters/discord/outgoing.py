@@ -103,11 +103,17 @@ class Sender:
             raise Transient(f"network: {error!r}") from error
 
     async def _send(self, delivery: Delivery) -> tuple[str, ...]:
+        """Send the parts not yet out (an earlier attempt's are in ``message_ids``),
+        each after ``delivery.next_part`` lets it go."""
         content = delivery.content
         pieces = render.parts(content)
         handle = self._live_handle(content.reply_handle)
-        ids: list[str] = []
-        for index, part in enumerate(pieces):
+        ids = list(delivery.message_ids)
+        resumed = len(ids)
+        for index in range(resumed, len(pieces)):
+            part = pieces[index]
+            if index > resumed:
+                await delivery.next_part(tuple(ids))
             try:
                 message, handle = await self._send_part(delivery, index, part, handle)
             except discord.Forbidden:
@@ -203,18 +209,26 @@ class Sender:
         return interaction
 
     async def _edit(self, delivery: Delivery) -> None:
-        if not delivery.message_ids:
+        """Edit every part in turn, the buttons on the last. The message keeps its
+        number of parts: a longer text is cut to them, with a warning, and a shorter
+        one leaves the parts after it as they were."""
+        ids = delivery.message_ids
+        if not ids:
             raise Permanent("nothing to edit: no message id")
         pieces = render.parts(delivery.content)
-        if len(pieces) > 1:
-            log.warning("an edit longer than one Discord message was cut to its first part")
+        if len(pieces) > len(ids):
+            log.warning("chat %s: an edit longer than the message was cut", delivery.chat_id)
+            pieces = pieces[: len(ids)]
         channel = await self._channel(delivery)
-        message = channel.get_partial_message(_snowflake(delivery.message_ids[0]))
-        await message.edit(
-            **pieces[0].body(),
-            view=render.view(delivery.content.buttons),
-            allowed_mentions=render.NO_MENTIONS,
-        )
+        for index in range(delivery.done, len(pieces)):
+            if index > delivery.done:
+                await delivery.next_part(ids[:index])
+            last = index == len(pieces) - 1
+            await channel.get_partial_message(_snowflake(ids[index])).edit(
+                **pieces[index].body(),
+                view=render.view(delivery.content.buttons if last else ()),
+                allowed_mentions=render.NO_MENTIONS,
+            )
 
     async def _delete(self, delivery: Delivery) -> None:
         channel = await self._channel(delivery)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
@@ -41,70 +43,77 @@ async def carry_out(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
             return await edit(bot, replace(delivery, chat_id=group))
         if delivery.op is Op.DELETE:
             return await delete(bot, replace(delivery, chat_id=group))
-        return await send(bot, group, delivery.content, thread)
+        return await send(bot, replace(delivery, chat_id=group), thread)
     except tg.TelegramError as error:
         raise delivery_error(error) from error
 
 
-async def send(
-    bot: Bot, chat_id: str, content: Content, thread: int | None = None
-) -> tuple[str, ...]:
-    """Send the text in parts, the keyboard under the last one, then any file and the
-    location, into forum topic ``thread`` if given. A file whose text fits in a
-    caption is one message: the document, with the text and keyboard on it. Returns
-    every message id, so an edit or delete can find them all."""
+# One message of a delivery, sent when called.
+Step = Callable[[], Awaitable[Message]]
+
+
+async def send(bot: Bot, delivery: Delivery, thread: int | None = None) -> tuple[str, ...]:
+    """Send the parts (:func:`plan`) not yet out, into forum topic ``thread`` if
+    given, each after ``delivery.next_part`` lets it go. Returns every part's
+    message id, so an edit or delete can find them all."""
+    steps = plan(bot, delivery.chat_id, delivery.content, thread)
+    if not steps:
+        raise Permanent("nothing to send: the message has no text and no location")
+    sent = list(delivery.message_ids)
+    resumed = len(sent)
+    for index in range(resumed, len(steps)):
+        if index > resumed:
+            await delivery.next_part(tuple(sent))
+        try:
+            sent.append(str((await steps[index]()).message_id))
+        except tg.TelegramError as error:
+            pin = delivery.content.location is not None and index == len(steps) - 1
+            if not (pin and sent and isinstance(delivery_error(error), Permanent)):
+                raise
+            # The text is out and carries the map link: a pin refused for good is let
+            # go rather than failing a delivery that got its message across.
+            log.warning("chat %s: the pin after the text was not sent: %s", delivery.chat_id, error)
+    return tuple(sent)
+
+
+def plan(bot: Bot, chat_id: str, content: Content, thread: int | None) -> list[Step]:
+    """The messages a content becomes, in order: the text in parts, the keyboard
+    under the last, then any file and the location. A file whose text fits in a
+    caption is one message: the document, with the text and keyboard on it."""
     markup = keyboard(content, bot.username)
     attachment = content.attachment
     captioned = caption(content.text) if attachment is not None else None
+    steps: list[Step] = []
     if attachment is not None and captioned is not None:
-        sent = [await send_document(bot, chat_id, attachment, captioned, markup, thread)]
+        steps.append(partial(send_document, bot, chat_id, attachment, captioned, markup, thread))
     else:
-        sent = await send_texts(bot, chat_id, parts(content.text), markup, thread)
+        texts = parts(content.text)
+        for index, text in enumerate(texts):
+            last = index == len(texts) - 1
+            steps.append(partial(send_text, bot, chat_id, text, markup if last else None, thread))
         if attachment is not None:
-            # Unlike the pin below, the file is what was asked for: if it fails, the
-            # delivery fails and the outbox sends it all again.
-            sent.append(await send_document(bot, chat_id, attachment, None, None, thread))
+            steps.append(partial(send_document, bot, chat_id, attachment, None, None, thread))
     if content.location is not None:
-        try:
-            sent.append(
-                await send_location(
-                    bot, chat_id, content.location, None if sent else markup, thread
-                )
-            )
-        except tg.TelegramError as error:
-            if not sent:
-                raise
-            # The text is out and carries the map link. Failing the delivery now would
-            # make the outbox send the text again (Telegram often says "retry after"
-            # to a pin that follows a message at once), so the pin is let go.
-            log.warning("chat %s: the pin after the text was not sent: %s", chat_id, error)
-    if not sent:
-        raise Permanent("nothing to send: the message has no text and no location")
-    return tuple(str(message.message_id) for message in sent)
+        pin_markup = None if steps else markup
+        steps.append(partial(send_location, bot, chat_id, content.location, pin_markup, thread))
+    return steps
 
 
-async def send_texts(
+async def send_text(
     bot: Bot,
     chat_id: str,
-    texts: list[Rich],
+    text: Rich,
     markup: InlineKeyboardMarkup | None,
     thread: int | None = None,
-) -> list[Message]:
-    """Each part as a message, the keyboard under the last."""
-    sent = []
-    for index, part in enumerate(texts):
-        last = index == len(texts) - 1
-        sent.append(
-            await bot.send_message(
-                chat_id,
-                to_html(part),
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup if last else None,
-                message_thread_id=thread,
-            )
-        )
-    return sent
+) -> Message:
+    return await bot.send_message(
+        chat_id,
+        to_html(text),
+        parse_mode=ParseMode.HTML,
+        link_preview_options=NO_PREVIEW,
+        reply_markup=markup,
+        message_thread_id=thread,
+    )
 
 
 async def send_document(
@@ -154,29 +163,60 @@ async def send_location(
 
 
 async def edit(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
-    """Replace the text (its first part) and keyboard of the first message: the
-    caption, when :func:`send` made that message a captioned document (the file
-    itself stays). An unchanged message is already what we want."""
+    """Replace the text and keyboard of every part :func:`send` made: the caption,
+    when that was a captioned document (the file itself stays), else each text part
+    in turn, the keyboard under the last; the file and pin after them stay. A part
+    left unchanged is already what we want. The message keeps its number of text
+    parts: a longer text is cut to them, with a warning, and a shorter one leaves
+    the parts after it as they were."""
     if not delivery.message_ids:
         raise Permanent("nothing to edit: no message id")
     content = delivery.content
+    markup = keyboard(content, bot.username)
     captioned = caption(content.text) if content.attachment is not None else None
-    target: dict[str, Any] = {
-        "chat_id": delivery.chat_id,
-        "message_id": int(delivery.message_ids[0]),
+    if captioned is not None:
+        first = delivery.message_ids[0]
+        await unless_unchanged(
+            bot.edit_message_caption(
+                caption=to_html(captioned), **target(delivery.chat_id, first, markup)
+            )
+        )
+        return delivery.message_ids
+    after_text = (content.attachment is not None) + (content.location is not None)
+    count = max(1, len(delivery.message_ids) - after_text)
+    texts = parts(content.text) or [Rich()]
+    if len(texts) > count:
+        log.warning("chat %s: an edit longer than the message was cut", delivery.chat_id)
+        texts = texts[:count]
+    for index in range(delivery.done, min(len(texts), len(delivery.message_ids))):
+        if index > delivery.done:
+            await delivery.next_part(delivery.message_ids[:index])
+        last = index == len(texts) - 1
+        where = target(delivery.chat_id, delivery.message_ids[index], markup if last else None)
+        text = texts[index]
+        await unless_unchanged(
+            bot.edit_message_text(to_html(text), link_preview_options=NO_PREVIEW, **where)
+        )
+    return delivery.message_ids
+
+
+def target(chat_id: str, message_id: str, markup: InlineKeyboardMarkup | None) -> dict[str, Any]:
+    """The message an edit changes, and the keyboard it gets."""
+    return {
+        "chat_id": chat_id,
+        "message_id": int(message_id),
         "parse_mode": ParseMode.HTML,
-        "reply_markup": keyboard(content, bot.username),
+        "reply_markup": markup,
     }
+
+
+async def unless_unchanged(editing: Awaitable[object]) -> None:
+    """Make the edit; one that changes nothing is what we wanted anyway."""
     try:
-        if captioned is not None:
-            await bot.edit_message_caption(caption=to_html(captioned), **target)
-        else:
-            first = (parts(content.text) or [Rich()])[0]
-            await bot.edit_message_text(to_html(first), link_preview_options=NO_PREVIEW, **target)
+        await editing
     except tg.BadRequest as error:
         if "message is not modified" not in str(error).lower():
             raise
-    return delivery.message_ids
 
 
 async def delete(bot: Bot, delivery: Delivery) -> tuple[str, ...]:

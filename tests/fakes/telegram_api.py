@@ -101,22 +101,25 @@ class Upload:
 
 @dataclass
 class Call:
-    """One request; ``status`` is the HTTP status answered (0 while in progress)."""
+    """One request; ``status`` is the HTTP status answered (0 while in progress),
+    ``at`` when it came (``time.monotonic``)."""
 
     method: str
     params: Params
     status: int = 0
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
 class Failure:
     """A scripted error for ``method`` (and ``chat_id`` when given), ``times`` times
-    (``None``: until removed)."""
+    (``None``: until removed), once ``after`` such calls have gone through."""
 
     method: str
     error: ApiError
     chat_id: str | None = None
     times: int | None = 1
+    after: int = 0
 
     def matches(self, method: str, params: Params) -> bool:
         if self.method != method:
@@ -302,11 +305,13 @@ class FakeTelegramAPI:
         parameters: JSON | None = None,
         chat_id: int | str | None = None,
         times: int | None = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with an error."""
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with an error,
+        after letting ``after`` of them through."""
         error = ApiError(status, description, parameters)
         chat = None if chat_id is None else str(chat_id)
-        self.failures.append(Failure(method, error, chat, times))
+        self.failures.append(Failure(method, error, chat, times, after))
 
     def fail_retry_after(self, method: str, seconds: int, **where: Any) -> None:
         self.fail(
@@ -437,6 +442,9 @@ class FakeTelegramAPI:
     def _scripted_failure(self, method: str, params: Params) -> None:
         for failure in self.failures:
             if failure.matches(method, params):
+                if failure.after:
+                    failure.after -= 1
+                    continue
                 if failure.times is not None:
                     failure.times -= 1
                     if failure.times <= 0:
