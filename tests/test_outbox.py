@@ -353,7 +353,9 @@ async def test_a_held_back_chat_filling_every_claim_starves_no_other_chat(
     finally:
         await rig.sender.stop()
     assert prompt < 2.0, f"other chats waited {prompt:.2f} s behind the flooded one"
-    assert share < 0.3, f"the sender used {share:.0%} of a CPU while a chat waited"
+    # Spinning is ~100%; the measured second includes putting 599 rows back in the
+    # table, and has reached 39% late in a full run.
+    assert share < 0.5, f"the sender used {share:.0%} of a CPU while a chat waited"
     assert [d.chat_id for d in transport.deliveries].count("flooded") == 1
     async with database.session() as session:
         statuses = list(await session.scalars(select(OutboxRow.status)))
