@@ -45,8 +45,9 @@ from bot.polls.tally import Tally, load_tally
 from bot.polls.votes import VoteRecorder
 from bot.types import ChatRef, UserRef
 from storage.chats import add_tags, register_chat
+from storage.copies import NewCopy, add
 from storage.models import Chat
-from storage.polls import Poll, VoteIn, add_posts, create_poll
+from storage.polls import POSTED, Poll, VoteIn, create_poll
 from tests.fakes.telegram_api import JSON, FakeTelegramAPI, callback_update, group_chat, user
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.telegram import TelegramSession, chat_ref
@@ -263,7 +264,10 @@ async def storage_rates(url: str) -> tuple[float, float, bool]:
                 closes_at=None,
                 now=app.clock.now(),
             )
-            await add_posts(session, poll, [(chat.id, None) for chat in rows])
+            await add(
+                session,
+                [NewCopy(POSTED, poll.id, chat.id, f"poll:{poll.id}:{chat.id}") for chat in rows],
+            )
         people = [UserRef("telegram", str(10_000 + n), f"Member {n}") for n in range(PEOPLE)]
 
         def votes(round_: int) -> list[VoteIn]:

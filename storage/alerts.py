@@ -1,42 +1,32 @@
-"""Tables and queries for disputes, ballots, strikes, pickets and their announcements.
+"""Tables and queries for disputes, ballots, strikes and pickets.
 
-An *announcement* (a :class:`Broadcast`) is one message copied to many chats; each
-copy remembers the outbox row that carries it (:class:`BroadcastCopy`), so a
-correction or a cancel can edit every copy — whether it was sent before or after a
-restart — and the sender's receipt can count what was delivered. Personal rows
-(an "I'll be there", a reminder sent) hang off ``people.id`` with ON DELETE
-CASCADE so ``/forgetme`` erases them; rows that merely name an actor (who created a
-dispute, who sent an announcement) keep the fact and lose the name (SET NULL).
+Their announcements, with the copies in every chat, are the shared machinery's
+(:mod:`storage.copies`). Personal rows (an "I'll be there", a reminder sent) hang
+off ``people.id`` with ON DELETE CASCADE so ``/forgetme`` erases them; rows that
+merely name an actor (who created a dispute) keep the fact and lose the name
+(SET NULL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import (
-    JSON,
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
-    Table,
-    Text,
-    bindparam,
     func,
-    insert,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, Person, UTCDateTime
+from storage.models import NO_ID_REUSE, Base, BigId, Person, UTCDateTime
 
 # --- the subjects of announcements ---------------------------------------------------
 
@@ -170,77 +160,6 @@ class PicketReminder(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-# --- announcements -------------------------------------------------------------------
-
-
-class BroadcastStatus:
-    PREVIEW = "preview"  # waiting for the sender's Confirm
-    DROPPED = "dropped"  # the sender chose not to send
-    SENDING = "sending"  # the first copies are in the outbox, the rest are being added
-    SENT = "sent"  # copies are in the outbox
-
-
-class Broadcast(Base):
-    """One announcement to many chats. ``payload`` is its current content (what a
-    correction or a new count edits every copy to); ``receipt_row_id`` is the outbox
-    row of the sender's preview-then-receipt message, edited in place."""
-
-    __tablename__ = "broadcasts"
-    __table_args__ = (Index("ix_broadcasts_subject", "kind", "subject_id"), NO_ID_REUSE)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    subject_id: Mapped[int | None] = mapped_column(BigId)
-    target: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16))
-    cancelled: Mapped[bool] = mapped_column(default=False)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    sender_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    chat_count: Mapped[int] = mapped_column(Integer, default=0)
-    receipt_row_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
-    receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    receipt_shown: Mapped[str] = mapped_column(Text, default="")
-    receipt_final: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class BroadcastCopy(Base):
-    """One chat's copy: the outbox row that sends it (``None`` if the outbox refused
-    it, e.g. the chat had become inactive)."""
-
-    __tablename__ = "broadcast_copies"
-
-    broadcast_id: Mapped[int] = mapped_column(
-        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
-    )
-    chat_id: Mapped[int] = mapped_column(
-        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
-    )
-    outbox_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbox.id", ondelete="CASCADE"), index=True
-    )
-
-
-class AlertAudit(Base):
-    """Every announcement, correction and cancel: who, when, what, where, how many."""
-
-    __tablename__ = "alert_audit"
-    __table_args__ = (NO_ID_REUSE,)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(16))
-    broadcast_id: Mapped[int | None] = mapped_column(
-        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
-    )
-    subject: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[str] = mapped_column(Text)
-    target: Mapped[str] = mapped_column(String(500))
-    chat_count: Mapped[int] = mapped_column(Integer)
 
 
 # --- the weekly digest -----------------------------------------------------------------
@@ -416,168 +335,6 @@ async def unreminded_pledges(session: AsyncSession, picket_id: int) -> list[int]
         await session.scalars(
             select(PicketPledge.person_id).where(
                 PicketPledge.picket_id == picket_id, PicketPledge.person_id.not_in(reminded)
-            )
-        )
-    )
-
-
-async def broadcasts_of(session: AsyncSession, kind: str, subject_id: int) -> list[Broadcast]:
-    return list(
-        await session.scalars(
-            select(Broadcast)
-            .where(Broadcast.kind == kind, Broadcast.subject_id == subject_id)
-            .order_by(Broadcast.id)
-        )
-    )
-
-
-async def add_copies(
-    session: AsyncSession, broadcast_id: int, copies: Sequence[tuple[int, int | None]]
-) -> None:
-    """Record ``(chat id, outbox row id)`` for each copy, in one statement."""
-    if copies:
-        await session.execute(
-            insert(BroadcastCopy),
-            [
-                {"broadcast_id": broadcast_id, "chat_id": chat_id, "outbox_id": row_id}
-                for chat_id, row_id in copies
-            ],
-        )
-
-
-async def set_copy_rows(
-    session: AsyncSession, broadcast_id: int, copies: Sequence[tuple[int, int | None]]
-) -> None:
-    """Record the outbox row of each ``(chat id, outbox row id)`` copy (a plain
-    executemany: the ORM's bulk update wants primary keys by their own names)."""
-    copy = cast(Table, BroadcastCopy.__table__)
-    if copies:
-        await session.execute(
-            update(copy)
-            .where(copy.c.broadcast_id == broadcast_id, copy.c.chat_id == bindparam("chat"))
-            .values(outbox_id=bindparam("row")),
-            [{"chat": chat_id, "row": row_id} for chat_id, row_id in copies],
-        )
-
-
-async def announced_in(session: AsyncSession, kind: str, subject_id: int, chat_id: int) -> bool:
-    """Whether a copy of this subject's announcement went to chat ``chat_id``."""
-    found = await session.scalar(
-        select(BroadcastCopy.chat_id)
-        .join(Broadcast, Broadcast.id == BroadcastCopy.broadcast_id)
-        .where(
-            Broadcast.kind == kind,
-            Broadcast.subject_id == subject_id,
-            BroadcastCopy.chat_id == chat_id,
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
-async def unwritten_copies(
-    session: AsyncSession, broadcast_id: int, after_chat: int, limit: int
-) -> list[Chat]:
-    """The next chats (by id, after ``after_chat``) whose copy has no outbox row yet."""
-    return list(
-        await session.scalars(
-            select(Chat)
-            .join(BroadcastCopy, BroadcastCopy.chat_id == Chat.id)
-            .where(
-                BroadcastCopy.broadcast_id == broadcast_id,
-                BroadcastCopy.outbox_id.is_(None),
-                Chat.id > after_chat,
-            )
-            .order_by(Chat.id)
-            .limit(limit)
-        )
-    )
-
-
-async def live_copy_rows(session: AsyncSession, broadcast_id: int) -> list[tuple[int, str]]:
-    """``(outbox row, platform)`` of the copies that were (or may still be)
-    delivered: what an edit should reach. Failed copies are in no chat to edit."""
-    rows = await session.execute(
-        select(OutboxRow.id, OutboxRow.platform)
-        .join(BroadcastCopy, BroadcastCopy.outbox_id == OutboxRow.id)
-        .where(BroadcastCopy.broadcast_id == broadcast_id, OutboxRow.status != "failed")
-        .order_by(OutboxRow.id)
-    )
-    return [(row_id, platform) for row_id, platform in rows]
-
-
-@dataclass
-class Progress:
-    """How an announcement's delivery stands, from the outbox itself."""
-
-    total: int = 0
-    sent: int = 0
-    failed: int = 0
-    failures: list[tuple[Chat, str]] = field(default_factory=list)
-
-    @property
-    def finished(self) -> bool:
-        return self.sent + self.failed >= self.total
-
-
-async def progress(
-    session: AsyncSession, broadcast_id: int, *, failures: bool, unwritten: bool = False
-) -> Progress:
-    """Counts by outbox status; with ``failures``, also which chats failed and why
-    (the outbox row's error, else the chat's own reason for being inactive). A copy
-    without an outbox row failed (its chat was inactive) — unless copies are still
-    being ``unwritten``: then it is still to come."""
-    rows = await session.execute(
-        select(OutboxRow.status, func.count())
-        .select_from(BroadcastCopy)
-        .outerjoin(OutboxRow, OutboxRow.id == BroadcastCopy.outbox_id)
-        .where(BroadcastCopy.broadcast_id == broadcast_id)
-        .group_by(OutboxRow.status)
-    )
-    result = Progress()
-    for status, count in rows:
-        result.total += count
-        if status == "sent":
-            result.sent += count
-        elif status == "failed" or (status is None and not unwritten):
-            result.failed += count
-    if failures and result.failed:
-        failed_copy = OutboxRow.status == "failed"
-        if not unwritten:
-            failed_copy = failed_copy | OutboxRow.id.is_(None)
-        failed = await session.execute(
-            select(Chat, OutboxRow.error)
-            .select_from(BroadcastCopy)
-            .join(Chat, Chat.id == BroadcastCopy.chat_id)
-            .outerjoin(OutboxRow, OutboxRow.id == BroadcastCopy.outbox_id)
-            .where(
-                BroadcastCopy.broadcast_id == broadcast_id,
-                failed_copy,
-            )
-            .order_by(Chat.id)
-        )
-        result.failures = [
-            (chat, error or chat.inactive_reason or "not sent") for chat, error in failed
-        ]
-    return result
-
-
-async def broadcasts_sending(session: AsyncSession) -> list[int]:
-    """Announcements some of whose copies are still to be put in the outbox."""
-    return list(
-        await session.scalars(
-            select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING)
-        )
-    )
-
-
-async def unfinished_receipts(session: AsyncSession) -> list[int]:
-    """Announcements whose sender has not yet had the final summary."""
-    return list(
-        await session.scalars(
-            select(Broadcast.id).where(
-                Broadcast.status.in_([BroadcastStatus.SENT, BroadcastStatus.SENDING]),
-                Broadcast.receipt_final.is_(False),
             )
         )
     )

@@ -1,4 +1,5 @@
-"""Meetings, their target chats, RSVPs, posted copies and reminder claims.
+"""Meetings, their target chats, RSVPs and reminder claims (their posted copies are
+:mod:`storage.copies`).
 
 These tables are the truth about meetings; the timer only wakes the bot up.
 ``meetings.next_reminder_at`` is the earliest reminder still to go, kept current
@@ -22,15 +23,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Date,
     ForeignKey,
-    Index,
     Integer,
     String,
     delete,
     func,
-    insert,
     or_,
     select,
     update,
@@ -40,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.types import ChatKind
-from storage.models import NO_ID_REUSE, Base, BigId, Chat, OutboxRow, Person, UTCDateTime
+from storage.models import NO_ID_REUSE, Base, BigId, Chat, Person, UTCDateTime
 
 
 class MeetingStatus(StrEnum):
@@ -54,6 +52,10 @@ class Answer(StrEnum):
     GOING = "g"
     MAYBE = "m"
     CANT = "n"
+
+
+POSTED = "meeting"
+"""The ``copies.subject`` of a meeting's posted cards."""
 
 
 class PostKind(StrEnum):
@@ -155,29 +157,6 @@ class MeetingRsvp(Base):
     # Where the answer was pressed, so a chat's organisers see only their own chat's
     # names. NULL for answers from before it was kept: counted, never named.
     chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
-
-
-class MeetingPost(Base):
-    """A copy of a meeting card (with RSVP buttons) posted in a chat.
-
-    ``dedupe_key`` is the outbox row's key: it finds the row to edit when the counts
-    change, and makes queueing the same reminder copy twice impossible.
-    """
-
-    __tablename__ = "meeting_posts"
-    __table_args__ = (
-        Index("ix_meeting_posts_occurrence", "meeting_id", "occurrence"),
-        NO_ID_REUSE,
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    occurrence: Mapped[datetime] = mapped_column(UTCDateTime)
-    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    late: Mapped[bool] = mapped_column(Boolean, default=False)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
 
 
 class ReminderSend(Base):
@@ -356,12 +335,6 @@ async def claim(
     return {(meeting_id, occurrence, offset) for meeting_id, occurrence, offset in won}
 
 
-async def add_posts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Record posted copies in bulk (one statement, not one per copy)."""
-    if rows:
-        await session.execute(insert(MeetingPost), list(rows))
-
-
 Occurrence = tuple[int, datetime]
 """``(meeting id, occurrence)``"""
 
@@ -507,35 +480,6 @@ async def move_answers(
         .where(MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.occurrence == old)
         .values(occurrence=new)
     )
-
-
-async def posted_occurrences(
-    session: AsyncSession, meeting_id: int, after: datetime
-) -> list[datetime]:
-    return list(
-        await session.scalars(
-            select(MeetingPost.occurrence)
-            .where(MeetingPost.meeting_id == meeting_id, MeetingPost.occurrence > after)
-            .distinct()
-        )
-    )
-
-
-async def posts_of(
-    session: AsyncSession, meeting_id: int, occurrences: Iterable[datetime]
-) -> list[tuple[MeetingPost, int]]:
-    """The posted copies of these occurrences with their outbox row ids (copies whose
-    row was never queued — an inactive chat — are left out)."""
-    wanted = list(set(occurrences))
-    if not wanted:
-        return []
-    rows = await session.execute(
-        select(MeetingPost, OutboxRow.id)
-        .join(OutboxRow, OutboxRow.dedupe_key == MeetingPost.dedupe_key)
-        .where(MeetingPost.meeting_id == meeting_id, MeetingPost.occurrence.in_(wanted))
-        .order_by(MeetingPost.id)
-    )
-    return [(post, row_id) for post, row_id in rows]
 
 
 async def clear_skips(session: AsyncSession, meeting_id: int) -> None:

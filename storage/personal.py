@@ -18,7 +18,8 @@ from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import ChatKind, Content
-from storage.alerts import AlertAudit, Broadcast, Picket, PicketPledge, PicketReminder
+from storage.alerts import Picket, PicketPledge, PicketReminder
+from storage.copies import AlertAudit, Broadcast
 from storage.meetings import Meeting, MeetingRsvp
 from storage.models import Chat, ChatMember, OutboxRow, Person, RoleGrant
 from storage.polls import Poll, PollBallot

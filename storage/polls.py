@@ -1,4 +1,4 @@
-"""Polls, the chats each was posted to, and the ballots.
+"""Polls and their ballots (the copies posted to chats are :mod:`storage.copies`'s).
 
 A ballot is one row per voter per poll — the primary key is what makes "one vote per
 person, however many of the poll's chats they are in" hold, even for presses that
@@ -49,7 +49,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.types import ChatRef, UserRef
+from storage.copies import Copy, posted_to
 from storage.models import NO_ID_REUSE, Base, BigId, Chat, Person, UTCDateTime
+
+POSTED = "poll"
+"""The ``copies.subject`` of a poll's posted copies."""
 
 
 class Poll(Base):
@@ -75,21 +79,6 @@ class Poll(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     secret: Mapped[str | None] = mapped_column(String(64))
     shown: Mapped[str] = mapped_column(String(200), default="")
-
-
-class PollPost(Base):
-    """One posted copy of a poll: its chat and the outbox row that sent it, which
-    live-tally edits address."""
-
-    __tablename__ = "poll_posts"
-
-    poll_id: Mapped[int] = mapped_column(
-        ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True
-    )
-    chat_id: Mapped[int] = mapped_column(
-        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
 
 
 class PollBallot(Base):
@@ -146,34 +135,11 @@ async def create_poll(
     return poll
 
 
-async def add_posts(
-    session: AsyncSession, poll: Poll, posts: Iterable[tuple[int, int | None]]
-) -> None:
-    """Record the copies: ``(chat row id, outbox row id)`` pairs."""
-    session.add_all(PollPost(poll_id=poll.id, chat_id=c, outbox_id=o) for c, o in posts)
-    await session.flush()
-
-
-async def posts(session: AsyncSession, poll_id: int) -> list[tuple[PollPost, Chat]]:
-    rows = await session.execute(
-        select(PollPost, Chat)
-        .join(Chat, Chat.id == PollPost.chat_id)
-        .where(PollPost.poll_id == poll_id)
-        .order_by(Chat.id)
-    )
-    return [(post, chat) for post, chat in rows]
-
-
-async def is_posted_in(session: AsyncSession, poll_id: int, chat_id: int) -> bool:
-    return await session.get(PollPost, (poll_id, chat_id)) is not None
-
-
 async def open_polls(session: AsyncSession, chat_ids: Iterable[int] | None = None) -> list[Poll]:
     """Polls still open: everywhere, or those posted in any of these chats."""
     query = select(Poll).where(Poll.closed_at.is_(None)).order_by(Poll.id)
     if chat_ids is not None:
-        posted = select(PollPost.poll_id).where(PollPost.chat_id.in_(list(chat_ids)))
-        query = query.where(Poll.id.in_(posted))
+        query = query.where(Poll.id.in_(posted_to(POSTED, chat_ids)))
     return list(await session.scalars(query))
 
 
@@ -422,8 +388,8 @@ async def _polls_posted(
     writer at a time anyway, and leaves the clause out)."""
     rows = await session.execute(
         select(Poll, Chat.platform, Chat.platform_chat_id, Chat.id)
-        .join(PollPost, PollPost.poll_id == Poll.id)
-        .join(Chat, Chat.id == PollPost.chat_id)
+        .join(Copy, (Copy.subject == POSTED) & (Copy.subject_id == Poll.id))
+        .join(Chat, Chat.id == Copy.chat_id)
         .where(
             Poll.id.in_(sorted({p.poll_id for p in presses})),
             Chat.platform_chat_id.in_(sorted({p.chat.chat_id for p in presses})),

@@ -20,7 +20,8 @@ from sqlalchemy import Text, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from storage.alerts import AlertAudit, Picket, PicketPledge, PicketReminder
+from storage.alerts import Picket, PicketPledge, PicketReminder
+from storage.copies import AlertAudit
 from storage.meetings import MeetingRsvp
 from storage.models import OutboxRow
 from storage.polls import Poll, PollBallot, unlink_ballots

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from storage.alerts import AlertAudit, Picket, PicketPledge, PicketReminder
+from storage.alerts import Picket, PicketPledge, PicketReminder
+from storage.copies import AlertAudit
 from storage.db import Database
 from storage.meetings import Meeting, MeetingTarget
 from storage.models import Chat, Person

@@ -16,11 +16,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, insert, select
 
-from bot.alerts.broadcast import COPIES_AT_ONCE
+from bot.copies.announce import COPIES_AT_ONCE
 from bot.delivery import Permanent
 from bot.scheduler import Timer
 from bot.types import Op
-from storage.alerts import BroadcastCopy, progress
+from storage.copies import ANNOUNCED, Copy, progress
 from storage.db import Database
 from storage.models import Base, Chat, ChatTag, OutboxRow
 from tests.support.alerts_worker import (
@@ -40,7 +40,7 @@ ALERTS_TABLES = (
     "picket_pledges",
     "picket_reminders",
     "broadcasts",
-    "broadcast_copies",
+    "copies",
     "alert_audit",
     "digest_settings",
     "digest_claims",
@@ -87,7 +87,7 @@ async def test_the_receipt_counts_as_copies_go_then_names_the_failures(
 
         async def three_done() -> bool:
             async with bot.app.db.session() as session:
-                done = await progress(session, 1, failures=False)
+                done = await progress(session, ANNOUNCED, 1, failures=False)
             return done.sent + done.failed == 3
 
         await until(three_done)
@@ -172,7 +172,7 @@ async def test_a_sender_killed_mid_broadcast_loses_no_chat(
             shown = set(
                 await session.scalars(
                     select(OutboxRow.message_ids).join(
-                        BroadcastCopy, BroadcastCopy.outbox_id == OutboxRow.id
+                        Copy, Copy.dedupe_key == OutboxRow.dedupe_key
                     )
                 )
             )
@@ -208,8 +208,8 @@ async def test_copies_not_yet_written_at_a_crash_are_written_after_the_restart(
         async with bot.app.db.session() as session:
             written = await session.scalar(
                 select(func.count())
-                .select_from(BroadcastCopy)
-                .where(BroadcastCopy.outbox_id.is_not(None))
+                .select_from(Copy)
+                .join(OutboxRow, OutboxRow.dedupe_key == Copy.dedupe_key)
             )
             assert written == COPIES_AT_ONCE
             assert "Delivered" in out and "failed" not in out  # the rest is to come, not failed

@@ -16,7 +16,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select, text
 
 from bot.config import ConfigError, DiscordSettings, NetworkSettings, load
-from storage.alerts import AlertAudit, Ballot, Broadcast, Dispute, Picket, Strike
+from storage.alerts import Ballot, Dispute, Picket, Strike
+from storage.copies import AlertAudit, Broadcast
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base, Chat, ChatTag, Invite

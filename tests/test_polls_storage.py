@@ -22,7 +22,7 @@ from tests.support.console import ConsoleSession
 
 BRANCH = ChatRef("console", "branch", "branch")
 DEPOT = ChatRef("console", "depot", "depot")
-POLL_TABLES = {"polls", "poll_posts", "poll_ballots"}
+POLL_TABLES = {"polls", "copies", "poll_ballots"}
 
 
 @pytest.fixture

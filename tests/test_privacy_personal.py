@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.types import Attachment, ButtonIn, ChatKind, ChatRef, CommandIn, Content, UserRef
-from storage.alerts import AlertAudit
+from storage.copies import AlertAudit
 from storage.db import Database
 from storage.models import OutboxRow, Person
 from tests.support.at_rest import database_bytes, found_in

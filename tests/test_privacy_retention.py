@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.retention import run_purge
-from storage.alerts import AlertAudit, PicketPledge
+from storage.alerts import PicketPledge
+from storage.copies import AlertAudit
 from storage.db import Database
 from storage.meetings import MeetingRsvp
 from storage.models import OutboxRow

@@ -1,8 +1,8 @@
 """Disputes, ballots, strikes and picket-line alerts, announced to many chats.
 
 * :mod:`.disputes`, :mod:`.ballots`, :mod:`.strikes`, :mod:`.pickets` — the commands;
-* :mod:`.broadcast` — one announcement to many chats: targeting, preview and
-  confirm, copies, the live delivery receipt, corrections, cancels and the audit;
+* :mod:`.alert` — ``/alert``, a plain announcement, and who may change what the
+  alerts announce (the announcing itself is :mod:`bot.copies`');
 * :mod:`.mandate` with :mod:`.ballot_rules` — the ballot law, as dated data;
 * :mod:`.digest` and :mod:`.welcome` — the weekly digest, and new members;
 * :mod:`.upcoming`, :mod:`.render`, :mod:`.dates` — shared pieces.
@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from bot.alerts import ballots, broadcast, digest, disputes, pickets, strikes, welcome
+from bot.alerts import alert, ballots, digest, disputes, pickets, strikes, welcome
 from bot.registry import Registry
 
 
 def register(registry: Registry) -> None:
-    for module in (disputes, ballots, strikes, pickets, broadcast, digest, welcome):
+    for module in (disputes, ballots, strikes, pickets, alert, digest, welcome):
         module.register(registry)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.alerts.alert import may_change
 from bot.alerts.ballot_rules import RULES
-from bot.alerts.broadcast import Action, Subject, announce, may_change, restyle
 from bot.alerts.dates import local, parse_day
 from bot.alerts.disputes import find_dispute, label, may_attach
 from bot.alerts.mandate import NoRule, Result, Rule, Verdict, assess, percent, rule_for
@@ -19,10 +19,12 @@ from bot.alerts.render import (
     verdict_lines,
 )
 from bot.context import Context, UserError
+from bot.copies import Action, Subject, announce, restyle
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing
-from storage.alerts import AlertAudit, Ballot, Broadcast, broadcasts_of
+from storage.alerts import Ballot
+from storage.copies import AlertAudit, Broadcast, broadcasts_of
 
 # More members than any union has: a bigger count is a typing slip.
 MAX_MEMBERS = 10_000_000

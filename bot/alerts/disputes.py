@@ -6,8 +6,9 @@ announced there by default, and /strikes and the digest show it there.
 
 from __future__ import annotations
 
-from bot.alerts.broadcast import may_change, target_text
+from bot.alerts.alert import may_change
 from bot.context import Context, UserError
+from bot.copies import target_text
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.targeting import reachable, resolve
 from bot.text import Rich, bold, italic, join, rich

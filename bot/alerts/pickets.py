@@ -16,20 +16,20 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts.broadcast import (
-    Action,
-    Subject,
-    announce,
-    change_subject,
-    may_change,
-    restyle,
-    target_text,
-    wake_after_commit,
-)
+from bot.alerts.alert import may_change
 from bot.alerts.dates import HORIZON, at, local, parse_day, parse_hours
 from bot.alerts.disputes import find_dispute
 from bot.alerts.render import GOING_ACTION, picket_content, reminder_content, span_label
 from bot.context import Context, UserError
+from bot.copies import (
+    Action,
+    Subject,
+    announce,
+    change_subject,
+    restyle,
+    target_text,
+    wake_after_commit,
+)
 from bot.names import who_is_coming
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
@@ -42,8 +42,6 @@ from storage.alerts import (
     Picket,
     PicketPledge,
     PicketReminder,
-    announced_in,
-    broadcasts_of,
     claim,
     pledge_count,
     pledger_names,
@@ -52,6 +50,7 @@ from storage.alerts import (
     upcoming_pickets,
 )
 from storage.chats import direct_chat
+from storage.copies import ANNOUNCED, announcements, broadcasts_of, posted_in
 from storage.models import Person
 
 COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
@@ -345,7 +344,9 @@ async def going_list(ctx: Context) -> list[Outgoing]:
     picket = await ctx.session.get(Picket, number)
     if picket is None or not (
         ctx.role >= Role.TULO
-        or await announced_in(ctx.session, Subject.PICKET.value, picket.id, ctx.chat.id)
+        or await posted_in(
+            ctx.session, ANNOUNCED, announcements(Subject.PICKET, picket.id), ctx.chat.id
+        )
     ):
         raise UserError(f"There's no picket #{number} here. /strikes lists upcoming pickets.")
     count = await pledge_count(ctx.session, picket.id)

@@ -12,15 +12,13 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.alerts.mandate import Rule, Verdict, percent
-from bot.text import Rich, bold, counted, italic, join, link, rich
+from bot.text import Rich, bold, italic, join, link, rich
 from bot.types import Button, Content, Emphasis, Location
-from storage.alerts import Ballot, Dispute, Picket, Progress, Strike
-from storage.models import Chat
+from storage.alerts import Ballot, Dispute, Picket, Strike
 
 GOING_ACTION = "going"
 GOING_LABEL = "✋ I'll be there"
 CANCELLED = "CANCELLED"
-FAILURES_SHOWN = 15
 FIELD_NAMES = {
     "applies_from": "start date",
     "turnout": "turnout threshold",
@@ -317,29 +315,3 @@ def rule_lines(rule: Rule) -> list[Rich]:
     lines.append(rich("Sources:"))
     lines += [rich("• ", link(source.citation, source.url)) for source in rule.sources]
     return lines
-
-
-# --- the sender's receipt ---------------------------------------------------------------
-
-
-def chat_name(chat: Chat) -> str:
-    return f"{chat.title or chat.platform_chat_id} ({chat.platform})"
-
-
-def receipt_text(title: str, target: str, done: Progress, *, cancelled: bool = False) -> Rich:
-    """``Delivered 734/1,000 · 3 failed`` while it goes; the failures by name at the end."""
-    head = rich(bold(title), f" to {counted(done.total, 'chat')} · {target}")
-    if cancelled:
-        head = head + " · cancelled"
-    tally = f"Delivered {done.sent:,}/{done.total:,}" + (
-        f" · {done.failed:,} failed" if done.failed else ""
-    )
-    if not done.finished:
-        return join([head, rich(tally)])
-    lines = [head, rich(bold("Done. "), tally + ".")]
-    for chat, reason in done.failures[:FAILURES_SHOWN]:
-        lines.append(rich(f"• {chat_name(chat)}: {reason}"))
-    hidden = len(done.failures) - FAILURES_SHOWN
-    if hidden > 0:
-        lines.append(rich(f"…and {hidden} more."))
-    return join(lines)

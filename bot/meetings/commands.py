@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.context import Context, UserError
 from bot.meetings import access, reminders, rsvp, settings, upcoming
 from bot.meetings.access import manageable
-from bot.meetings.posts import announce, refresh, to_chat
+from bot.meetings.posts import announce, posted_after, refresh, to_chat
 from bot.meetings.recurrence import Schedule, schedule_of, store_moves, to_utc
 from bot.meetings.render import (
     RSVP_ACTION,
@@ -68,7 +68,6 @@ from storage.meetings import (
     going_to,
     meetings_for_chat,
     move_answers,
-    posted_occurrences,
     save_settings,
     skips_of,
     targets_of,
@@ -380,9 +379,7 @@ async def cancel(ctx: Context) -> list[Outgoing]:
     going = await going_after(ctx.session, meeting.id, now)
     meeting.status = MeetingStatus.CANCELLED.value
     meeting.next_reminder_at = None
-    await refresh(
-        ctx.session, ctx.services, meeting, await posted_occurrences(ctx.session, meeting.id, now)
-    )
+    await refresh(ctx.session, ctx.services, meeting, await posted_after(ctx.session, meeting, now))
     reason = _words(ctx.args.get("reason", ""), "The reason", 300)
     return await _tell(ctx, meeting, occurrence, lambda _: cancelled_state(reason), going)
 
@@ -581,7 +578,7 @@ async def _move(
         if old_next
         else []
     )
-    posted = await posted_occurrences(ctx.session, meeting.id, now)
+    posted = await posted_after(ctx.session, meeting, now)
     meeting.starts_at, meeting.rule, meeting.repeat_text = (
         schedule.start,
         schedule.rule,
@@ -638,9 +635,7 @@ async def edit(ctx: Context) -> list[Outgoing]:
         if meeting.ends_on < meeting.starts_at.astimezone(zone).date():
             raise UserError("The series would end before it starts.")
     meeting.revision += 1
-    await refresh(
-        ctx.session, ctx.services, meeting, await posted_occurrences(ctx.session, meeting.id, now)
-    )
+    await refresh(ctx.session, ctx.services, meeting, await posted_after(ctx.session, meeting, now))
     await reminders.reschedule(ctx.session, ctx.services, [meeting])
     skips = (await skips_of(ctx.session, [meeting.id]))[meeting.id]
     upcoming = schedule_of(meeting).next(now, skips)

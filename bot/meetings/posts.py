@@ -1,9 +1,11 @@
 """Posted copies of a meeting card, and keeping every copy current.
 
-Each copy is remembered in ``meeting_posts`` under the dedupe key of its outbox
-row. The key is how we find the row again to edit it — whether the copy was queued
-by a command (the core enqueues what a handler returns) or by the reminder timer —
-and for reminders it is deterministic, so the same copy can never be queued twice.
+Each copy is remembered as a copy of the meeting (:mod:`bot.copies`) under the
+dedupe key of its outbox row, with the occurrence it shows and, in ``detail``, what
+it takes to draw it again. The key is how we find the row again to edit it —
+whether the copy was queued by a command (the core enqueues what a handler returns)
+or by the reminder timer — and for reminders it is deterministic, so the same copy
+can never be queued twice.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
+from bot.copies import record
 from bot.meetings import settings
 from bot.meetings.mirror import mirrored
 from bot.meetings.recurrence import schedule_of
@@ -31,15 +33,8 @@ from bot.services import Services
 from bot.text import Rich
 from bot.types import Content, Outgoing
 from storage.chats import chat_ref
-from storage.meetings import (
-    Meeting,
-    MeetingStatus,
-    PostKind,
-    add_posts,
-    counts_for,
-    posts_of,
-    skips_of,
-)
+from storage.copies import NewCopy, live, occurrences_after
+from storage.meetings import POSTED, Meeting, MeetingStatus, PostKind, counts_for, skips_of
 from storage.models import Chat
 
 
@@ -62,18 +57,17 @@ def copy_row(
     *,
     offset: int = 0,
     late: bool = False,
-) -> dict[str, Any]:
-    """The ``meeting_posts`` row of a copy about to be queued; queue the copy under
-    its ``dedupe_key``. Rows are saved in bulk (:func:`storage.meetings.add_posts`)."""
-    return {
-        "meeting_id": meeting.id,
-        "occurrence": occurrence,
-        "chat_id": chat_id,
-        "kind": kind.value,
-        "offset_minutes": offset,
-        "late": late,
-        "dedupe_key": post_key(meeting, occurrence, chat_id, kind, offset),
-    }
+) -> NewCopy:
+    """A copy about to be queued; queue it under its ``key``. Copies are recorded in
+    bulk (:func:`bot.copies.record`)."""
+    return NewCopy(
+        POSTED,
+        meeting.id,
+        chat_id,
+        post_key(meeting, occurrence, chat_id, kind, offset),
+        occurrence,
+        {"kind": kind.value, "offset": offset, "late": late},
+    )
 
 
 async def announce(
@@ -88,7 +82,7 @@ async def announce(
     zones = await settings.zones(ctx.session, ctx.config, [chat.id for chat in chats])
     counts = (await counts_for(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
     rows = [copy_row(meeting, occurrence, chat.id, kind) for chat in chats]
-    await add_posts(ctx.session, rows)
+    await record(ctx.session, rows)
     # An announced card's occurrence is the meeting's next date: it is mirrored.
     return [
         to_chat(
@@ -99,7 +93,7 @@ async def announce(
             ),
             key,
         )
-        for chat, key in zip(chats, (row["dedupe_key"] for row in rows), strict=True)
+        for chat, key in zip(chats, (row.key for row in rows), strict=True)
     ]
 
 
@@ -112,6 +106,11 @@ def to_chat(ctx: Context, chat: Chat, content: Content, key: str | None = None) 
     return Outgoing(chat_ref(chat), content, key)
 
 
+async def posted_after(session: AsyncSession, meeting: Meeting, after: datetime) -> list[datetime]:
+    """The dates after ``after`` that the meeting's posted copies show."""
+    return await occurrences_after(session, POSTED, meeting.id, after)
+
+
 async def refresh(
     session: AsyncSession,
     services: Services,
@@ -120,25 +119,29 @@ async def refresh(
 ) -> None:
     """Re-render every copy of these occurrences — new counts, or cancelled, skipped
     or moved — and queue the edits (the outbox coalesces edits of one message)."""
-    posts = await posts_of(session, meeting.id, occurrences)
+    posts = [
+        (copy, copy.occurrence, row_id)
+        for copy, row_id, _platform in await live(session, POSTED, meeting.id, occurrences)
+        if copy.occurrence is not None
+    ]
     if not posts:
         return
-    zones = await settings.zones(session, services.config, {post.chat_id for post, _ in posts})
-    counts = await counts_for(session, {(meeting.id, post.occurrence) for post, _ in posts})
+    zones = await settings.zones(session, services.config, {copy.chat_id for copy, _, _ in posts})
+    counts = await counts_for(session, {(meeting.id, when) for _, when, _ in posts})
     skips = (await skips_of(session, [meeting.id]))[meeting.id]
     now = services.clock.now()
     upcoming = schedule_of(meeting).next(now, skips)
-    for post, row_id in posts:
-        zone = zones[post.chat_id]
+    for copy, when, row_id in posts:
+        zone = zones[copy.chat_id]
         content = card(
             meeting,
-            post.occurrence,
+            when,
             zone,
-            counts[(meeting.id, post.occurrence)],
-            kind=PostKind(post.kind),
-            offset=post.offset_minutes,
-            late=post.late,
-            state=_state(meeting, post.occurrence, skips, zone, now),
+            counts[(meeting.id, when)],
+            kind=PostKind(copy.detail["kind"]),
+            offset=copy.detail["offset"],
+            late=copy.detail["late"],
+            state=_state(meeting, when, skips, zone, now),
         )
         await services.outbox.enqueue_edit(session, row_id, mirrored(content, meeting, upcoming))
 

@@ -25,10 +25,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.copies import record
 from bot.meetings import settings
 from bot.meetings.mirror import mirrored
 from bot.meetings.posts import copy_row
@@ -37,13 +37,13 @@ from bot.meetings.render import card, occurrence_code, personal_reminder
 from bot.services import Services
 from bot.types import Content, Outgoing
 from storage.chats import chat_ref, direct_chat
+from storage.copies import NewCopy
 from storage.meetings import (
     Claim,
     Meeting,
     MeetingStatus,
     Outcome,
     PostKind,
-    add_posts,
     claim,
     counts_for,
     due_meetings,
@@ -287,7 +287,7 @@ async def _messages(
         {c.id for s in sends for c in s.chats} | {s.meeting.chat_id for s in sends},
     )
     messages: list[Outgoing] = []
-    posts: list[dict[str, Any]] = []
+    posts: list[NewCopy] = []
     for send in sends:
         meeting, occurrence = send.meeting, send.occurrence
         for chat in send.chats:
@@ -306,7 +306,7 @@ async def _messages(
             )
             # The next date's reminder moves the meeting's calendar entry to it.
             content = mirrored(content, meeting, occurrence)
-            messages.append(Outgoing(chat_ref(chat), content, post["dedupe_key"]))
+            messages.append(Outgoing(chat_ref(chat), content, post.key))
         people = going.get((meeting.id, occurrence), [])
         if not people:
             continue
@@ -314,5 +314,5 @@ async def _messages(
         for person in people:
             key = f"mtg:{meeting.id}:{occurrence_code(occurrence)}:r{send.offset}:p{person.id}"
             messages.append(Outgoing(await direct_chat(session, person, now), Content(text), key))
-    await add_posts(session, posts)
+    await record(session, posts)
     return messages

@@ -14,14 +14,16 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.polls.copies import edit_copies, schedule_refresh
+from bot.copies import edit
+from bot.polls.copies import schedule_refresh
 from bot.polls.render import poll_content, result_text
 from bot.polls.tally import load_tally
 from bot.services import Services
 from bot.text import Rich
 from bot.types import Content, Outgoing
 from storage.chats import chat_ref
-from storage.polls import Poll, claim_close, open_polls, posts, unlink_ballots
+from storage.copies import chats_of
+from storage.polls import POSTED, Poll, claim_close, open_polls, unlink_ballots
 from storage.scrub import scrub_after_commit
 
 # The tables that held an anonymous poll's secret and its voters' keys.
@@ -72,10 +74,10 @@ async def close_poll(
         # The secret and the voters' keys are deleted; scrub them from the files.
         await scrub_after_commit(session, services.db, SCRUBBED, services.clock.now())
     zone = services.config.zone
-    await edit_copies(session, services, poll, poll_content(poll, tally, zone))
+    await edit(session, services, POSTED, poll.id, poll_content(poll, tally, zone))
     result = result_text(poll, tally, zone)
     messages = [
         Outgoing(chat_ref(chat), Content(result), dedupe_key=f"poll:{poll.id}:result:{chat.id}")
-        for _, chat in await posts(session, poll.id)
+        for chat in await chats_of(session, POSTED, poll.id)
     ]
     return result, messages

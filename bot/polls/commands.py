@@ -3,7 +3,7 @@
 A poll may go to many chats on every platform at once (``--to``, organisers and
 up); each copy is its own outbox row, remembered so the live tally can edit it.
 Beyond ``[alerts] confirm_above_chats`` chats the sender first sees the announcements'
-preview (:func:`bot.alerts.broadcast.hold`) and the poll is posted on Send.
+preview (:func:`bot.copies.hold`) and the poll is posted on Send.
 Everything is checked before anything is written, and a refusal says what to fix.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.alerts.broadcast import Subject, hold, post_held_with, target_text, wake_after_commit
 from bot.context import Context, UserError
+from bot.copies import Subject, hold, post, post_held_with, target_text
 from bot.names import names_privately
 from bot.network import seen_from
 from bot.outbox import BULK_LANE, REPLY_LANE
@@ -29,12 +29,12 @@ from bot.text import Rich, code, counted, join, platforms_text, rich
 from bot.types import CommandIn, Outgoing
 from bot.values import fit, visible
 from storage.chats import chat_ref
+from storage.copies import posted_in
 from storage.models import Chat
 from storage.polls import (
+    POSTED,
     Poll,
-    add_posts,
     create_poll,
-    is_posted_in,
     open_polls,
     turnouts,
     voter_names,
@@ -131,9 +131,8 @@ async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Out
         lines.append(f"Poll #{poll.id} is posted.")
     lines += notes
     replies = [ctx.reply(join(lines), private=True)] if lines else []
-    # The copies are already queued (their row ids are needed for live edits);
-    # returning them again is a no-op thanks to their dedupe keys, and makes the core
-    # wake each platform's sender once the transaction has committed.
+    # The copies are already queued, off the reply lane but for this chat's (see
+    # _post); returning them again is a no-op thanks to their dedupe keys.
     return copies + replies
 
 
@@ -148,11 +147,8 @@ async def _post(ctx: Context, poll: Poll, chats: Sequence[Chat]) -> list[Outgoin
     ]
     here = [pair for pair in copies if pair[1].chat.key == ctx.event.chat.key]
     elsewhere = [pair for pair in copies if pair[1].chat.key != ctx.event.chat.key]
-    posted: list[tuple[int, int | None]] = []
     for pairs, lane in ((here, REPLY_LANE), (elsewhere, BULK_LANE)):
-        ids = await ctx.services.outbox.enqueue(ctx.session, [m for _, m in pairs], lane)
-        posted += [(chat.id, row_id) for (chat, _), row_id in zip(pairs, ids, strict=True)]
-    await add_posts(ctx.session, poll, posted)
+        await post(ctx.session, ctx.services, POSTED, poll.id, pairs, lane)
     return [message for _, message in here + elsewhere]
 
 
@@ -163,7 +159,6 @@ async def _send_held(ctx: Context, poll_id: int, chats: list[Chat]) -> Rich:
         raise UserError(f"Poll #{poll_id} is gone; start it again.")
     copies = await _post(ctx, poll, chats)
     schedule_closing(ctx.services, poll)
-    wake_after_commit(ctx.session, ctx.services, {copy.chat.platform for copy in copies})
     spread = platforms_text(copy.chat for copy in copies)
     return rich(f"Poll #{poll.id} is posted to {counted(len(copies), 'chat')}{spread}.")
 
@@ -259,13 +254,13 @@ async def _may_close(ctx: Context, poll: Poll) -> bool:
     """Its creator; an organiser of a chat it was posted to; a TULO or admin."""
     if poll.creator_id == ctx.person.id or ctx.role >= Role.TULO:
         return True
-    return ctx.role >= Role.ORGANISER and await is_posted_in(ctx.session, poll.id, ctx.chat.id)
+    return ctx.role >= Role.ORGANISER and await posted_in(ctx.session, POSTED, poll.id, ctx.chat.id)
 
 
 async def _may_see(ctx: Context, poll: Poll) -> bool:
     if poll.creator_id == ctx.person.id or ctx.role >= Role.TULO:
         return True
-    return await is_posted_in(ctx.session, poll.id, ctx.chat.id)
+    return await posted_in(ctx.session, POSTED, poll.id, ctx.chat.id)
 
 
 # --- declarations --------------------------------------------------------------------

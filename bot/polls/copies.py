@@ -14,13 +14,11 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot.copies import edit
 from bot.polls.render import hidden, poll_content
 from bot.polls.tally import load_tally
 from bot.services import Services
-from bot.types import Content
-from storage.polls import Poll, posts
+from storage.polls import POSTED, Poll
 
 REFRESH_DELAY = timedelta(seconds=5)
 
@@ -48,18 +46,4 @@ async def refresh(services: Services, poll_id: int) -> None:
             return
         poll.shown = summary
         content = poll_content(poll, tally, services.config.zone)
-        platforms = await edit_copies(session, services, poll, content)
-    services.outbox.notify(platforms)
-
-
-async def edit_copies(
-    session: AsyncSession, services: Services, poll: Poll, content: Content
-) -> set[str]:
-    """Queue an edit of every copy sent; return the platforms to wake."""
-    copies = [
-        (post.outbox_id, chat.platform)
-        for post, chat in await posts(session, poll.id)
-        if post.outbox_id is not None
-    ]
-    await services.outbox.enqueue_edits(session, [row_id for row_id, _ in copies], content)
-    return {platform for _, platform in copies}
+        await edit(session, services, POSTED, poll.id, content)

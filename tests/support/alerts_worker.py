@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 
 from adapters.base import EventHandler
-from bot import alerts, general, privacy, roles, tags
+from bot import alerts, copies, general, privacy, roles, tags
 from bot.app import App
 from bot.config import AlertsSettings, Config
 from bot.registry import Registry
@@ -40,7 +40,7 @@ def alerts_registry() -> Registry:
     """The foundation's commands and this capability's, without the others: the
     alerts tests stand on their own."""
     registry = Registry()
-    for module in (general, roles, tags, privacy, alerts):
+    for module in (general, roles, tags, privacy, copies, alerts):
         module.register(registry)
     return registry
 
