@@ -139,11 +139,13 @@ async def posted_in(
 ) -> bool:
     """Whether a copy of the subject (or of any of the subjects ``subject_ids``
     selects) is in chat ``chat_id``."""
-    ids = subject_ids if isinstance(subject_ids, Select) else select(literal(subject_ids))
+    which = (
+        Copy.subject_id.in_(subject_ids)
+        if isinstance(subject_ids, Select)
+        else Copy.subject_id == subject_ids
+    )
     found = await session.scalar(
-        select(Copy.id)
-        .where(Copy.subject == subject, Copy.subject_id.in_(ids), Copy.chat_id == chat_id)
-        .limit(1)
+        select(Copy.id).where(Copy.subject == subject, which, Copy.chat_id == chat_id).limit(1)
     )
     return found is not None
 
