@@ -5,6 +5,7 @@ old tables into it (and back), and finding or deleting a subject's copies."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.support.config import make_config
 from tests.support.console import ConsoleSession
 
 BEFORE = "names_0001"  # the revision before copies_0001
+DAY_BEFORE_AGM = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)  # the clock starts on Mon 2 Mar
 
 
 @pytest.fixture
@@ -72,10 +74,13 @@ async def _count(database: Database, table: str, where: str = "") -> int:
 async def test_the_migration_moves_every_copy_into_one_table_and_back(
     bot: ConsoleSession, database: Database, clock: FakeClock
 ) -> None:
+    clock.current = DAY_BEFORE_AGM  # the AGM's reminders are copies too
+    await bot.app.timer.run_due()
+    assert (await bot.say(":help")).count("⏰ Reminder — in 1 day") == 2
     await bot.app.stop()
     before = await _copies(database)
     subjects = {row[0] for row in before}
-    assert subjects == {"broadcast", "meeting", "poll"} and len(before) == 6
+    assert subjects == {"broadcast", "meeting", "poll"} and len(before) == 8
     assert all(row[6] is not None for row in before)  # every copy finds its outbox row
 
     await _downgrade(database, BEFORE)
@@ -83,7 +88,8 @@ async def test_the_migration_moves_every_copy_into_one_table_and_back(
     assert await _count(database, "broadcast_copies", "WHERE outbox_id IS NOT NULL") == 2
     assert await _count(database, "poll_posts", "WHERE outbox_id IS NOT NULL") == 2
     assert await _count(database, "meeting_posts", "WHERE kind = 'announce'") == 2
-    assert await _count(database, "meeting_posts", "WHERE offset_minutes = 0") == 2
+    reminders = "WHERE kind = 'reminder' AND offset_minutes = 1440 AND NOT late"
+    assert await _count(database, "meeting_posts", reminders) == 2
 
     await upgrade(database)  # and from rows in the old tables into copies again
     assert await _copies(database) == before
