@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import adapters.discord
+from adapters.console import ConsoleSettings
 from adapters.discord import (
     DiscordAdapter,
+    DiscordSettings,
     OrganiseClient,
     connected,
     create_bot,
@@ -32,7 +34,7 @@ from adapters.discord import (
 from adapters.runner import run
 from bot.app import App
 from bot.commands import build_registry
-from bot.config import ConfigError, ConsoleSettings
+from bot.config import ConfigError
 from bot.registry import Command, Registry
 from bot.services import Services
 from bot.text import bold, rich
@@ -278,7 +280,7 @@ async def test_commands_are_published_again_only_when_they_changed(
     assert len(fake.calls("PUT", syncs)) == 2
     assert "rota" in {command["name"] for command in fake.calls("PUT", syncs)[-1].body}
 
-    discord_config = dataclasses.replace(config, discord_token=TOKEN)
+    discord_config = dataclasses.replace(config, tokens={"discord": TOKEN})
     assert await publish_commands(discord_config) == ["global"]  # organise-bot discord sync
     assert len(fake.calls("PUT", syncs)) == 3
     async with running(fake, config, join=False):
@@ -296,7 +298,8 @@ def test_create_bot_needs_the_token(
 
 def bot_for(url: str) -> OrganiseClient:
     config = make_config(url)
-    bot = host(App(config, [DiscordAdapter(config.discord, list(build_registry()))]))
+    registry = build_registry()
+    bot = host(App(config, [DiscordAdapter(DiscordSettings(), list(registry))], registry=registry))
     quick_ready(bot)
     return bot
 
@@ -335,7 +338,8 @@ async def test_organise_bot_run_serves_discord_and_the_console(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = dataclasses.replace(
-        make_config(sqlite_url), discord_token=TOKEN, console=ConsoleSettings(enabled="yes")
+        make_config(sqlite_url).with_platform("console", ConsoleSettings(enabled="yes")),
+        tokens={"discord": TOKEN},
     )
     monkeypatch.setattr(sys, "stdin", io.StringIO("/whoami\n"))  # the console's input
     hosted = adapters.discord.host

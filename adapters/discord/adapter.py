@@ -25,13 +25,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.base import EventHandler
 from adapters.discord import render, slash
 from adapters.discord.events import EventMirrors
 from adapters.discord.outgoing import PACING, ReplyHandle, Sender
+from adapters.discord.spec import PLATFORM, DiscordSettings
 from bot.clock import Clock, SystemClock
-from bot.config import DiscordSettings
 from bot.delivery import Pacing
+from bot.platform import EventHandler
 from bot.registry import Command
 from bot.text import join
 from bot.types import (
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[..., Coroutine[Any, Any, None]]
 
-PLATFORM = "discord"
 
 # discord.py sleeps through 429s itself and retries (5 tries per request); a wait longer
 # than this raises RateLimited instead, which becomes RetryAfter so the outbox waits

@@ -20,14 +20,16 @@ import aiohttp
 import discord
 import discord.http
 
-from adapters.base import Adapter
 from adapters.discord.adapter import DiscordAdapter, OrganiseClient
+from adapters.discord.spec import SPEC
+from adapters.runner import build_adapters, register_platforms
 from bot import config as configuration
 from bot import faults
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config, ConfigError
 from bot.faults import StartupError
+from bot.platform import Adapter
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.platform_state import StateStore
@@ -47,12 +49,14 @@ def create_bot(config_path: str | Path | None = None) -> OrganiseClient:
     """A fully wired, unstarted bot for the config (``bot.config.load``), serving
     Discord alone; start it with ``bot.run(token)`` or ``await bot.start(token)``,
     where the token is ``$DISCORD_BOT_TOKEN``. ``bot.app`` is the application."""
+    register_platforms()
     config = configuration.load(config_path)
-    if not config.discord_token:
+    if not SPEC.token(config):
         raise ConfigError(NO_TOKEN)
     registry = build_registry()
-    adapter = DiscordAdapter(config.discord, list(registry))
-    return host(App(config, [adapter], registry=registry))
+    database = Database(config.database.url)
+    (adapter,) = build_adapters(config, [SPEC], registry, database)
+    return host(App(config, [adapter], registry=registry, database=database))
 
 
 def host(app: App) -> OrganiseClient:
@@ -67,16 +71,17 @@ def host(app: App) -> OrganiseClient:
 async def publish_commands(config: Config) -> list[str]:
     """``organise-bot discord sync``: publish the slash commands now, changed or not,
     without connecting the gateway; returns where to ("global" or server ids)."""
-    if not config.discord_token:
+    token = SPEC.token(config)
+    if not token:
         raise ConfigError(NO_TOKEN)
     database = Database(config.database.url)
     try:
         await upgrade(database)
         state = StateStore(database)
-        adapter = DiscordAdapter(config.discord, list(build_registry()), state=state)
+        adapter = DiscordAdapter(SPEC.section(config), list(build_registry()), state=state)
         async with adapter.client:
             try:
-                await adapter.client.login(config.discord_token)
+                await adapter.client.login(token)
             except discord.LoginFailure:
                 raise ConfigError(BAD_TOKEN) from None
             return await adapter.publish_commands(force=True)
