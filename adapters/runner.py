@@ -1,9 +1,12 @@
-"""Build the adapters the config asks for and run the application until stopped.
+"""Register every platform, build the adapters the config asks for and run the
+application until stopped.
 
-This is where platform libraries meet the core: the Telegram and Discord adapters
-are imported only when their token is set, so a console-only run needs neither.
-With Discord, discord.py's client runs the application (``adapters.discord.
-create_bot``'s wiring): logging it in starts everything, closing it stops everything.
+Each platform is its spec (:class:`bot.platform.PlatformSpec`, listed once in
+:data:`PLATFORMS`); a spec imports its platform's library only when it builds the
+adapter, so a console-only run loads neither python-telegram-bot nor discord.py.
+The application starts every adapter it was given and stops them in reverse order;
+with Discord, discord.py's client still hosts that start and stop (``adapters.
+discord.host``): logging it in starts everything, closing it stops everything.
 """
 
 from __future__ import annotations
