@@ -4,9 +4,11 @@ application until stopped.
 Each platform is its spec (:class:`bot.platform.PlatformSpec`, listed once in
 :data:`PLATFORMS`); a spec imports its platform's library only when it builds the
 adapter, so a console-only run loads neither python-telegram-bot nor discord.py.
-The application starts every adapter it was given and stops them in reverse order;
-with Discord, discord.py's client still hosts that start and stop (``adapters.
-discord.host``): logging it in starts everything, closing it stops everything.
+The application is started once and starts every adapter it was given the same way
+(the Discord one connects its client itself); it stops them in reverse order. Any
+failure — at start, or an adapter refused for good later (``Setup.on_failure``) —
+stops what had started and ends :func:`run` with its error, which ``organise-bot``
+turns into one line and exit status 2 (config, tokens) or 1 (a platform out of reach).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any
 
 from adapters import console as console_platform
@@ -25,7 +27,7 @@ from adapters.console import ConsoleAdapter, next_line
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config
-from bot.platform import Adapter, PlatformSpec, Setup, register
+from bot.platform import Adapter, PlatformSpec, Setup, log_failure, register
 from bot.registry import Registry
 from storage.db import Database
 
@@ -61,10 +63,14 @@ def build_adapters(
     specs: list[PlatformSpec[Any]],
     registry: Registry,
     database: Database,
+    on_failure: Callable[[BaseException], None] = log_failure,
 ) -> list[Adapter]:
+    """Each platform's adapter, built by its spec; ``on_failure`` hears of one that
+    stops by itself for good."""
+    commands = list(registry)
     return [
         spec.build(
-            Setup(config, spec.section(config), spec.token(config), list(registry), database)
+            Setup(config, spec.section(config), spec.token(config), commands, database, on_failure)
         )
         for spec in specs
     ]
@@ -76,30 +82,22 @@ async def run(config: Config, *, console_only: bool = False, interactive: bool =
     specs = [] if console_only else serving(config)
     if console_only or wants_console(config, specs):
         specs.append(console_platform.SPEC)
+    failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def fail(error: BaseException) -> None:
+        if not failed.done():
+            failed.set_exception(error)
+
     database = Database(config.database.url)
-    adapters = build_adapters(config, specs, registry, database)
+    adapters = build_adapters(config, specs, registry, database, on_failure=fail)
     app = App(config, adapters, registry=registry, database=database)
     console = next((a for a in adapters if isinstance(a, ConsoleAdapter)), None)
-    async with _running(app) as stopped:
+    await app.start()  # every adapter the same way; what started is stopped if one fails
+    try:
         if console is not None:
             await drive_console(app, console, interactive)
         else:
-            await _until_signalled(stopped)
-
-
-@contextlib.asynccontextmanager
-async def _running(app: App) -> AsyncIterator[asyncio.Future[None]]:
-    """Start the app and stop it on the way out; the future ends if it stops by itself
-    (Discord refused the bot for good)."""
-    if any(adapter.platform == discord_platform.PLATFORM for adapter in app.adapters):
-        from adapters.discord import connected, host
-
-        async with connected(host(app), discord_platform.SPEC.token(app.config)) as gateway:
-            yield gateway
-        return
-    await app.start()
-    try:
-        yield asyncio.get_running_loop().create_future()
+            await _until_signalled(failed)
     finally:
         await app.stop()
 

@@ -83,13 +83,16 @@ class App:
             log.info("%s adapter listening", adapter.platform)
 
     async def stop(self) -> None:
+        """Stop the timer and the senders — sends in flight finish and are recorded
+        while their adapters' connections are still open — then each adapter, in
+        reverse order of starting; what is still to send waits in the outbox."""
+        await self.timer.stop()
+        for sender in self.senders.values():
+            await sender.stop()
         for adapter in reversed(self._started):
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
-        await self.timer.stop()
-        for sender in self.senders.values():
-            await sender.stop()
         await self.db.close()

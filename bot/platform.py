@@ -11,6 +11,7 @@ names a platform and a new one is added without touching the core
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -21,6 +22,8 @@ from bot.delivery import Transport
 from bot.registry import Command
 from bot.types import Event, EventResult
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event], Awaitable[EventResult]]
 
@@ -50,15 +53,23 @@ NO_ROLES = PlatformRoles()
 Settings = TypeVar("Settings")
 
 
+def log_failure(error: BaseException) -> None:
+    """Where an adapter's failure goes when nobody runs the bot to stop it."""
+    log.error("an adapter stopped: %s", error)
+
+
 @dataclass(frozen=True)
 class Setup(Generic[Settings]):
-    """What a spec's ``build`` is given to make its adapter."""
+    """What a spec's ``build`` is given to make its adapter. ``on_failure`` is for an
+    adapter that stops by itself after it started (the platform refused it for
+    good): ``organise-bot run`` then stops everything and says why."""
 
     config: Config
     settings: Settings
     token: str
     commands: Sequence[Command]
     database: Database
+    on_failure: Callable[[BaseException], None] = log_failure
 
 
 def _no_check(settings: Any) -> None:

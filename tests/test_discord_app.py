@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import adapters.discord
+import adapters.runner
 from adapters.console import ConsoleSettings
 from adapters.discord import (
     DiscordAdapter,
@@ -35,6 +36,7 @@ from adapters.runner import run
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import ConfigError
+from bot.platform import Adapter
 from bot.registry import Command, Registry
 from bot.services import Services
 from bot.text import bold, rich
@@ -342,18 +344,42 @@ async def test_organise_bot_run_serves_discord_and_the_console(
         tokens={"discord": TOKEN},
     )
     monkeypatch.setattr(sys, "stdin", io.StringIO("/whoami\n"))  # the console's input
-    hosted = adapters.discord.host
-
-    def host_quickly(app: App) -> OrganiseClient:
-        bot = hosted(app)
-        quick_ready(bot)
-        return bot
-
-    monkeypatch.setattr(adapters.discord, "host", host_quickly)
+    quickly_ready(monkeypatch)
 
     await run(config, interactive=False)
 
     assert fake.identify is not None  # Discord was connected…
     assert len(fake.calls("PUT", r"/applications/\d+/commands")) == 1
     assert "Your role here: admin" in capsys.readouterr().out  # …while the console answered
+    assert sender_tasks() == []
+
+
+def quickly_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``organise-bot run``'s Discord client, :func:`quick_ready`."""
+    built = adapters.runner.build_adapters
+
+    def build_quickly(*args: Any, **kwargs: Any) -> list[Adapter]:
+        made = built(*args, **kwargs)
+        for adapter in made:
+            if isinstance(adapter, DiscordAdapter):
+                quick_ready(adapter.client)
+        return made
+
+    monkeypatch.setattr(adapters.runner, "build_adapters", build_quickly)
+
+
+async def test_organise_bot_run_starts_discord_like_any_adapter(
+    fake: FakeDiscord, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner starts the App once, and the App the Discord adapter, which connects
+    itself: a refusal at connect stops what had started and says what to do."""
+    config = dataclasses.replace(
+        make_config(sqlite_url).with_platform("console", ConsoleSettings(enabled="no")),
+        tokens={"discord": TOKEN},
+    )
+    quickly_ready(monkeypatch)
+    fake.refuse_with = 4014  # "Disallowed intent(s)"
+    with pytest.raises(ConfigError, match="enable the Server Members intent"):
+        await run(config, interactive=False)
+    assert fake.identify is not None
     assert sender_tasks() == []

@@ -4,25 +4,31 @@ at start, whose table, token and roles the core reads without knowing it."""
 from __future__ import annotations
 
 import ast
+import asyncio
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import adapters.runner
 from adapters.discord import SPEC as DISCORD
 from adapters.discord import DiscordSettings
 from adapters.runner import PLATFORMS, serving
 from bot import config as configuration
 from bot.config import ConfigError, bounded
+from bot.delivery import UNPACED
 from bot.platform import (
     NO_ROLES,
     Adapter,
+    EventHandler,
     PlatformRoles,
     PlatformSpec,
     Setup,
     platform_roles,
     register,
 )
+from bot.types import Delivery
 from tests.support.config import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,8 +96,34 @@ def carrier_check(settings: CarrierSettings) -> None:
         raise ConfigError("carrier.loft should name the loft")
 
 
+class Carrier:
+    """A made-up platform's adapter, refused for good just after it started."""
+
+    platform = "carrier"
+    pacing = UNPACED
+
+    def __init__(self, setup: Setup[CarrierSettings]) -> None:
+        self.setup = setup
+        self.listening = False
+        BUILT.append(self)
+
+    async def deliver(self, delivery: Delivery) -> tuple[str, ...]:
+        return ()
+
+    async def start(self, on_event: EventHandler) -> None:
+        self.listening = True
+        refused = ConfigError("the carrier refused the token")
+        asyncio.get_running_loop().call_soon(self.setup.on_failure, refused)
+
+    async def stop(self) -> None:
+        self.listening = False
+
+
+BUILT: list[Carrier] = []
+
+
 def carrier_build(setup: Setup[CarrierSettings]) -> Adapter:
-    raise NotImplementedError  # not started here
+    return Carrier(setup)
 
 
 CARRIER = PlatformSpec(
@@ -141,3 +173,18 @@ def test_an_unregistered_platforms_table_is_an_unknown_key(tmp_path: Path) -> No
     path.write_text("[carrier]\npigeons = 5\n")
     with pytest.raises(ConfigError, match=r"unknown key 'carrier'; expected one of: .*telegram"):
         configuration.load(path, env={})
+
+
+@pytest.mark.usefixtures("carrier")
+async def test_the_runner_starts_every_adapter_alike_and_stops_on_a_failure(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An adapter refused for good after it started stops the whole run, which says
+    why (organise-bot turns a ConfigError into exit status 2)."""
+    monkeypatch.setattr(adapters.runner, "PLATFORMS", (CARRIER, *PLATFORMS))
+    config = dataclasses.replace(make_config(sqlite_url), tokens={"carrier": "coo"})
+    BUILT.clear()
+    with pytest.raises(ConfigError, match="the carrier refused the token"):
+        await adapters.runner.run(config, interactive=False)
+    (carrier,) = BUILT
+    assert carrier.setup.token == "coo" and not carrier.listening

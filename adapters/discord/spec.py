@@ -54,7 +54,13 @@ def build(setup: Setup[DiscordSettings]) -> DiscordAdapter:
     from adapters.discord.adapter import DiscordAdapter
     from storage.platform_state import StateStore
 
-    return DiscordAdapter(setup.settings, setup.commands, state=StateStore(setup.database))
+    return DiscordAdapter(
+        setup.settings,
+        setup.commands,
+        state=StateStore(setup.database),
+        token=setup.token,
+        on_failure=setup.on_failure,
+    )
 
 
 async def identify(settings: DiscordSettings, token: str) -> str:
