@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
+from adapters.runner import serving
 from bot import config as configuration
 from bot.config import Config
 from bot.faults import StartupError
@@ -60,10 +62,11 @@ def _checks(config: Config) -> list[tuple[str, Check]]:
         ("migrations", lambda: _migrations(url)),
         ("writes", lambda: _writes(url)),
     ]
-    if config.telegram_token:
-        checks.append(("telegram", lambda: _telegram(config)))
-    if config.discord_token:
-        checks.append(("discord", lambda: _discord(config.discord_token)))
+    for spec in serving(config):
+        if spec.identify is not None:
+            checks.append(
+                (spec.name, partial(spec.identify, spec.section(config), spec.token(config)))
+            )
     return checks
 
 
@@ -100,19 +103,6 @@ async def _writes(url: str) -> str:
     async with _opened(url) as database:
         await database.check_writable()
     return "a test write was accepted (and rolled back)"
-
-
-async def _telegram(config: Config) -> str:
-    from adapters.telegram import TelegramAdapter
-
-    username = await TelegramAdapter(config.telegram_token, config.telegram).identify()
-    return f"the Bot API accepts the token of {username}"
-
-
-async def _discord(token: str) -> str:
-    from adapters.discord import identify
-
-    return f"Discord accepts the token of {await identify(token)}"
 
 
 def report(outcomes: list[Outcome]) -> tuple[str, int]:

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from adapters.check import report, run_checks
-from adapters.runner import run
+from adapters.console import SPEC as CONSOLE
+from adapters.runner import register_platforms, run, serving
 from bot import config as configuration
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError
@@ -28,6 +29,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    register_platforms()
     if args.command == "db" and args.task in {"backup", "restore"} and args.file is None:
         parser.error(f"db {args.task} needs a file: organise-bot db {args.task} FILE")
     if args.command == "check":  # reports a config that does not load as one of its lines
@@ -36,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return status
     try:
         config = configuration.load(args.config)
-        serving = args.command == "run" and bool(config.telegram_token or config.discord_token)
-        level = _log_level(serving)
+        platforms = args.command == "run" and bool(serving(config))
+        level = _log_level(platforms)
     except ConfigError as error:
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
@@ -106,12 +108,11 @@ def _do(args: argparse.Namespace, config: Config) -> None:
     elif args.command == "db":
         _database_task(args.task, args.file, config)
     elif args.command == "console":
+        settings = CONSOLE.section(config)
         where = dataclasses.replace(
-            config.console,
-            chat=args.chat or config.console.chat,
-            user=args.user or config.console.user,
+            settings, chat=args.chat or settings.chat, user=args.user or settings.user
         )
-        config = dataclasses.replace(config, console=where)
+        config = config.with_platform(CONSOLE.name, where)
         asyncio.run(run(config, console_only=True, interactive=interactive))
     else:
         asyncio.run(run(config, interactive=interactive))

@@ -32,9 +32,9 @@ from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
-from adapters.base import EventHandler
-from bot.config import ConsoleSettings
+from bot.config import ConfigError
 from bot.delivery import UNPACED, Pacing, Permanent
+from bot.platform import EventHandler, PlatformSpec, Setup
 from bot.text import Rich, Style
 from bot.types import (
     Attachment,
@@ -57,6 +57,23 @@ META_HELP = (
 )
 FILES_FOLDER = "console-files"
 PRIVATE = "@"  # the chat name of the current person's private chat with the bot
+PLATFORM = "console"
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    # "auto": the console runs when no other platform has a token.
+    enabled: str = "auto"
+    chat: str = "branch"
+    user: str = "alice"
+    # Where files the bot sends (calendar files) are saved; empty: a "console-files"
+    # folder beside the SQLite database (files_folder).
+    files: str = ""
+
+
+def check(settings: ConsoleSettings) -> None:
+    if settings.enabled not in {"auto", "yes", "no"}:
+        raise ConfigError('console.enabled should be "auto", "yes" or "no"')
 
 
 def files_folder(settings: ConsoleSettings, database_url: str = "") -> Path:
@@ -78,7 +95,7 @@ class _Pressable:
 
 
 class ConsoleAdapter:
-    platform = "console"
+    platform = PLATFORM
 
     def __init__(
         self, settings: ConsoleSettings, out: TextIO | None = None, files: Path | None = None
@@ -276,3 +293,12 @@ async def next_line(prompt: str | None) -> str | None:
 def _settle(future: asyncio.Future[str | None], line: str | None) -> None:
     if not future.done():
         future.set_result(line)
+
+
+def build(setup: Setup[ConsoleSettings]) -> ConsoleAdapter:
+    return ConsoleAdapter(
+        setup.settings, files=files_folder(setup.settings, setup.config.database.url)
+    )
+
+
+SPEC = PlatformSpec(PLATFORM, ConsoleSettings, build, check=check)

@@ -1,9 +1,14 @@
-"""Build the adapters the config asks for and run the application until stopped.
+"""Register every platform, build the adapters the config asks for and run the
+application until stopped.
 
-This is where platform libraries meet the core: the Telegram and Discord adapters
-are imported only when their token is set, so a console-only run needs neither.
-With Discord, discord.py's client runs the application (``adapters.discord.
-create_bot``'s wiring): logging it in starts everything, closing it stops everything.
+Each platform is its spec (:class:`bot.platform.PlatformSpec`, listed once in
+:data:`PLATFORMS`); a spec imports its platform's library only when it builds the
+adapter, so a console-only run loads neither python-telegram-bot nor discord.py.
+The application is started once and starts every adapter it was given the same way
+(the Discord one connects its client itself); it stops them in reverse order. Any
+failure — at start, or an adapter refused for good later (``Setup.on_failure``) —
+stops what had started and ends :func:`run` with its error, which ``organise-bot``
+turns into one line and exit status 2 (config, tokens) or 1 (a platform out of reach).
 """
 
 from __future__ import annotations
@@ -12,75 +17,87 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any
 
-from adapters.base import Adapter
-from adapters.console import ConsoleAdapter, files_folder, next_line
+from adapters import console as console_platform
+from adapters import discord as discord_platform
+from adapters import telegram as telegram_platform
+from adapters.console import ConsoleAdapter, next_line
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config
+from bot.platform import Adapter, PlatformSpec, Setup, log_failure, register
 from bot.registry import Registry
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# Every platform, in the order their adapters start; the console comes last, and
+# (with [console] enabled = "auto") only when no other platform has a token.
+PLATFORMS: tuple[PlatformSpec[Any], ...] = (
+    telegram_platform.SPEC,
+    discord_platform.SPEC,
+    console_platform.SPEC,
+)
 
-def platform_adapters(config: Config, registry: Registry) -> list[Adapter]:
-    adapters: list[Adapter] = []
-    if config.telegram_token:
-        from adapters.telegram import TelegramAdapter
 
-        admins = [
-            int(ident)
-            for platform, _, ident in (admin.partition(":") for admin in config.roles.admins)
-            if platform == "telegram" and ident.isdigit()
-        ]
-        adapters.append(
-            TelegramAdapter(config.telegram_token, config.telegram, list(registry), admins=admins)
+def register_platforms() -> None:
+    """Make every platform's table, token and roles known to the core: first thing
+    at start, before the config is read."""
+    register(*PLATFORMS)
+
+
+def serving(config: Config) -> list[PlatformSpec[Any]]:
+    """The platforms with a token: the ones ``run`` serves besides the console."""
+    return [spec for spec in PLATFORMS if spec.token_env and spec.token(config)]
+
+
+def wants_console(config: Config, others: list[PlatformSpec[Any]]) -> bool:
+    enabled = console_platform.SPEC.section(config).enabled
+    return enabled == "yes" or (enabled == "auto" and not others)
+
+
+def build_adapters(
+    config: Config,
+    specs: list[PlatformSpec[Any]],
+    registry: Registry,
+    database: Database,
+    on_failure: Callable[[BaseException], None] = log_failure,
+) -> list[Adapter]:
+    """Each platform's adapter, built by its spec; ``on_failure`` hears of one that
+    stops by itself for good."""
+    commands = list(registry)
+    return [
+        spec.build(
+            Setup(config, spec.section(config), spec.token(config), commands, database, on_failure)
         )
-    if config.discord_token:
-        from adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter(config.discord, list(registry)))
-    return adapters
-
-
-def wants_console(config: Config, others: list[Adapter]) -> bool:
-    return config.console.enabled == "yes" or (config.console.enabled == "auto" and not others)
+        for spec in specs
+    ]
 
 
 async def run(config: Config, *, console_only: bool = False, interactive: bool = True) -> None:
     """Serve every enabled adapter; with the console, until its input ends."""
     registry = build_registry()
-    adapters = [] if console_only else platform_adapters(config, registry)
-    console = (
-        ConsoleAdapter(config.console, files=files_folder(config.console, config.database.url))
-        if console_only or wants_console(config, adapters)
-        else None
-    )
-    if console is not None:
-        adapters.append(console)
-    app = App(config, adapters, registry=registry)
-    async with _running(app) as stopped:
+    specs = [] if console_only else serving(config)
+    if console_only or wants_console(config, specs):
+        specs.append(console_platform.SPEC)
+    failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def fail(error: BaseException) -> None:
+        if not failed.done():
+            failed.set_exception(error)
+
+    database = Database(config.database.url)
+    adapters = build_adapters(config, specs, registry, database, on_failure=fail)
+    app = App(config, adapters, registry=registry, database=database)
+    console = next((a for a in adapters if isinstance(a, ConsoleAdapter)), None)
+    await app.start()  # every adapter the same way; what started is stopped if one fails
+    try:
         if console is not None:
             await drive_console(app, console, interactive)
         else:
-            await _until_signalled(stopped)
-
-
-@contextlib.asynccontextmanager
-async def _running(app: App) -> AsyncIterator[asyncio.Future[None]]:
-    """Start the app and stop it on the way out; the future ends if it stops by itself
-    (Discord refused the bot for good)."""
-    if any(adapter.platform == "discord" for adapter in app.adapters):
-        from adapters.discord import connected, host
-
-        async with connected(host(app), app.config.discord_token) as gateway:
-            yield gateway
-        return
-    await app.start()
-    try:
-        yield asyncio.get_running_loop().create_future()
+            await _until_signalled(failed)
     finally:
         await app.stop()
 

@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from adapters.discord import DiscordAdapter
-from adapters.telegram import TelegramAdapter
+from adapters.discord import DiscordAdapter, DiscordSettings
+from adapters.telegram import TelegramAdapter, TelegramSettings
 from bench.common import scratch_sqlite, table
 from bot.app import App
 from bot.clock import SystemClock
@@ -43,11 +43,9 @@ from bot.commands import build_registry
 from bot.config import (
     Config,
     DatabaseSettings,
-    DiscordSettings,
     OutboxSettings,
     RateLimitSettings,
     RolesSettings,
-    TelegramSettings,
 )
 from storage.models import Chat, ChatTag
 from tests.fakes.telegram_api import (
@@ -127,12 +125,12 @@ class Rig:
             roles=RolesSettings(admins=[f"telegram:{ADMIN['id']}"]),
             # Five askers ask /strikes many times a minute each: a load, not a flood.
             rate_limit=RateLimitSettings(commands=0),
-            telegram=TelegramSettings(
-                base_url=telegram.base_url, base_file_url=telegram.base_file_url
-            ),
+        )
+        settings = TelegramSettings(
+            base_url=telegram.base_url, base_file_url=telegram.base_file_url
         )
         self.discord_adapter = DiscordAdapter(DiscordSettings(), list(registry))
-        telegram_adapter = TelegramAdapter(telegram.token, config.telegram, list(registry))
+        telegram_adapter = TelegramAdapter(telegram.token, settings, list(registry))
         self.app = App(config, [telegram_adapter, self.discord_adapter], registry=registry)
 
     async def start(self) -> None:

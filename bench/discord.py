@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from adapters.discord import DiscordAdapter
-from adapters.telegram import TelegramAdapter
+from adapters.discord import DiscordAdapter, DiscordSettings
+from adapters.telegram import TelegramAdapter, TelegramSettings
 from bench.common import scratch_sqlite, table
 from bot.clock import SystemClock
-from bot.config import DiscordSettings, OutboxSettings, TelegramSettings
+from bot.config import OutboxSettings
 from bot.outbox import Outbox, Sender
 from bot.text import rich
 from bot.types import ChatKind, ChatRef, Content, Event, EventResult, Outgoing

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import itertools
 
-from adapters.console import ConsoleAdapter
+from adapters.console import ConsoleAdapter, ConsoleSettings
 from bench.common import median_rate, scratch_sqlite, table
 from bot.app import App
 from bot.clock import SystemClock
+from bot.commands import build_registry
 from bot.config import Config, DatabaseSettings, OutboxSettings, RateLimitSettings
 from bot.delivery import UNPACED, Pacing
 from bot.outbox import Outbox, Sender
@@ -44,8 +45,8 @@ async def commands_per_second() -> tuple[float, float]:
         outbox=OutboxSettings(poll_seconds=0.05),
         rate_limit=RateLimitSettings(commands=0),
     )
-    console = ConsoleAdapter(config.console, out=io.StringIO())
-    app = App(config, [console])
+    console = ConsoleAdapter(ConsoleSettings(), out=io.StringIO())
+    app = App(config, [console], registry=build_registry())
     await app.start()
 
     async def run() -> int:

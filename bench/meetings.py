@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select, update
 
 from bench.common import RUNS, scratch_sqlite, table
 from bot.app import App
+from bot.commands import build_registry
 from bot.config import Config, DatabaseSettings
 from bot.meetings import reminders
 from bot.meetings.recurrence import Schedule
@@ -134,7 +135,7 @@ async def _burst(app: App) -> datetime:
 async def _one_run() -> Run:
     url = scratch_sqlite()
     await _fill(url)
-    app = App(Config(database=DatabaseSettings(url=url)))
+    app = App(Config(database=DatabaseSettings(url=url)), registry=build_registry())
     committed: list[datetime] = []
     woken = asyncio.Event()
 
@@ -184,7 +185,7 @@ async def _recompute() -> float:
     """Every meeting's next reminder recomputed from its rule, in one transaction."""
     url = scratch_sqlite()
     await _fill(url)
-    app = App(Config(database=DatabaseSettings(url=url)))
+    app = App(Config(database=DatabaseSettings(url=url)), registry=build_registry())
     await upgrade(app.db)
     try:
         async with app.db.session() as session:

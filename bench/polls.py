@@ -39,6 +39,7 @@ from telegram.request import BaseRequest
 from adapters.telegram.transport import AiohttpRequest
 from bench.common import scratch_sqlite, table
 from bot.app import App
+from bot.commands import build_registry
 from bot.config import Config, DatabaseSettings, RolesSettings
 from bot.polls.copies import refresh, refresh_key
 from bot.polls.tally import Tally, load_tally
@@ -243,7 +244,7 @@ async def telegram_rates() -> TelegramRates:
 async def storage_rates(url: str) -> tuple[float, float, bool]:
     """Votes/s through the batching recorder (median of the rounds), and with one
     transaction per press; and whether the tally came out exact."""
-    app = App(Config(database=DatabaseSettings(url=url)))
+    app = App(Config(database=DatabaseSettings(url=url)), registry=build_registry())
     await app.start()
     services = app.services
     try:

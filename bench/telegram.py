@@ -31,10 +31,11 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import FloodLimit, ParseMode
 from telegram.request import BaseRequest
 
+from adapters.telegram import TelegramSettings
 from adapters.telegram.render import to_html
 from adapters.telegram.transport import AiohttpRequest
 from bench.common import scratch_sqlite, table
-from bot.config import Config, DatabaseSettings, TelegramSettings
+from bot.config import Config, DatabaseSettings
 from bot.text import rich
 from storage.chats import register_chat
 from tests.fakes.telegram_api import (
@@ -115,9 +116,8 @@ async def unpaced() -> Unpaced:
     ours, bare, same = [], [], []
     async with served("telegram", limits=False) as fake:
         remote = dataclasses.replace(
-            config(),
-            telegram=TelegramSettings(base_url=fake.telegram_base_url),
-            telegram_token=fake.token,
+            config().with_platform("telegram", TelegramSettings(base_url=fake.telegram_base_url)),
+            tokens={"telegram": fake.token},
         )
         async with TelegramApp(remote) as session:
             await register(session, chats)

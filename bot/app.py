@@ -1,8 +1,9 @@
 """The application: storage, core, outbox and one sender per adapter, wired once.
 
-Platform-neutral: it is handed ready-made adapters (built in ``adapters.runner``),
-so the same wiring serves ``organise-bot run``, the console, Discord's
-``create_bot()`` and the tests.
+Platform-neutral: it is handed ready-made adapters (built from their platforms'
+specs in ``adapters.runner``) and the command registry (``bot.commands``), so the
+same wiring serves ``organise-bot run``, the console, Discord's ``create_bot()``
+and the tests.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import functools
 import logging
 from collections.abc import Sequence
 
-from adapters.base import Adapter
 from bot.clock import Clock, SystemClock
-from bot.commands import build_registry
 from bot.config import Config
 from bot.core import Core
 from bot.outbox import Outbox, Sender
+from bot.platform import Adapter
 from bot.registry import Registry
 from bot.scheduler import Timer
 from bot.services import Services
@@ -32,15 +32,17 @@ class App:
         config: Config,
         adapters: Sequence[Adapter] = (),
         *,
+        registry: Registry,
         clock: Clock | None = None,
         pace: bool = True,
-        registry: Registry | None = None,
+        database: Database | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
-        self.db = Database(config.database.url)
+        # Given when an adapter was built to keep state in it (adapters.runner).
+        self.db = database or Database(config.database.url)
         self.outbox = Outbox(self.clock)
-        self.registry = registry or build_registry()
+        self.registry = registry
         # An injected clock means a test drives time: the timer then runs only
         # when the test calls timer.run_due().
         self.timer = Timer(self.clock, real_time=clock is None)
@@ -81,13 +83,16 @@ class App:
             log.info("%s adapter listening", adapter.platform)
 
     async def stop(self) -> None:
+        """Stop the timer and the senders — sends in flight finish and are recorded
+        while their adapters' connections are still open — then each adapter, in
+        reverse order of starting; what is still to send waits in the outbox."""
+        await self.timer.stop()
+        for sender in self.senders.values():
+            await sender.stop()
         for adapter in reversed(self._started):
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
-        await self.timer.stop()
-        for sender in self.senders.values():
-            await sender.stop()
         await self.db.close()

@@ -7,6 +7,10 @@ expected (:class:`ConfigError`), never a traceback. Every number has bounds
 fail later — a zero lease sending messages twice, a mistyped Bot API address
 quoting the token in a traceback — is refused before anything starts. Tokens are
 *only* read from the environment so that no committed file can ever hold one.
+
+The core's own tables are fields of :class:`Config`; each platform's table is read
+by the platform's spec (:mod:`bot.platform`), registered at start, into
+``Config.platforms``, and its token into ``Config.tokens``.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +35,6 @@ from sqlalchemy.exc import ArgumentError
 from bot.faults import StartupError
 
 DEFAULT_PATH = Path("config.toml")
-DISCORD_ROLE = re.compile(r"\d{1,20}:\d{1,20}")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -56,6 +60,7 @@ class Bounds:
 
 
 Number = TypeVar("Number", int, float)
+Settings = TypeVar("Settings")
 
 
 def bounded(default: Number, low: float, high: float, why: str = "") -> Number:
@@ -127,40 +132,6 @@ class AlertsSettings:
 
 
 @dataclass(frozen=True)
-class ConsoleSettings:
-    # "auto": the console runs when no other platform has a token.
-    enabled: str = "auto"
-    chat: str = "branch"
-    user: str = "alice"
-    # Where files the bot sends (calendar files) are saved; empty: a "console-files"
-    # folder beside the SQLite database (adapters.console.files_folder).
-    files: str = ""
-
-
-@dataclass(frozen=True)
-class TelegramSettings:
-    mode: str = "polling"  # or "webhook"
-    base_url: str = ""  # a self-hosted Bot API server, e.g. "http://127.0.0.1:8081/bot"
-    base_file_url: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = bounded(8443, 1, 65535)
-    webhook_url: str = ""  # the public https URL Telegram posts updates to
-    webhook_path: str = "telegram"
-
-
-@dataclass(frozen=True)
-class DiscordSettings:
-    prefix: str = "!"
-    text_commands: bool = True
-    guilds: list[int] = field(default_factory=list)  # empty: sync slash commands globally
-    # Roles of the organisation's own servers, as "<server id>:<role id>": holders
-    # are organisers (of the chats where they type) or TULOs. Ids, never names:
-    # anyone can make a role called "TULO" in a server of their own.
-    organiser_roles: list[str] = field(default_factory=list)
-    tulo_roles: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class NetworkSettings:
     # false: a group chat belongs to the organisation only once an admin or TULO
     # approves it (/invite and /join, or /chats pending). true: every chat the bot
@@ -207,24 +178,56 @@ class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     roles: RolesSettings = field(default_factory=RolesSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
-    console: ConsoleSettings = field(default_factory=ConsoleSettings)
-    telegram: TelegramSettings = field(default_factory=TelegramSettings)
-    discord: DiscordSettings = field(default_factory=DiscordSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
-    # Secrets, from the environment only.
-    telegram_token: str = field(default="", repr=False)
-    discord_token: str = field(default="", repr=False)
+    # Each platform's settings, by name, as its spec read them from its table
+    # (bot.platform.PlatformSpec.section reads them back, typed).
+    platforms: Mapping[str, object] = field(default_factory=dict)
+    # Each platform's token, by name: secrets, from the environment only.
+    tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.bot.timezone)
 
+    def with_platform(self, name: str, settings: object) -> Config:
+        """This config with ``name``'s settings replaced (the console's --chat, tests)."""
+        return dataclasses.replace(self, platforms={**self.platforms, name: settings})
 
-SECRET_FIELDS = {"telegram_token", "discord_token"}
+
+class Section(Protocol):
+    """What the config needs of a platform (:class:`bot.platform.PlatformSpec`):
+    the name of its table, the variable holding its token, and how to read the
+    table."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def token_env(self) -> str: ...
+
+    def parse(self, raw: object) -> object: ...
+
+
+_SECTIONS: dict[str, Section] = {}
+NOT_KEYS = {"platforms", "tokens"}  # filled from the platforms' tables and the environment
+
+
+def register(section: Section) -> None:
+    """Make a platform's table (and token) known to :func:`load`; ``adapters.runner``
+    registers every platform at start."""
+    _SECTIONS[section.name] = section
+
+
+def registered(name: str) -> Section | None:
+    return _SECTIONS.get(name)
+
+
+def platform_names() -> list[str]:
+    return sorted(_SECTIONS)
 
 
 def load(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
@@ -238,14 +241,17 @@ def load(path: str | Path | None = None, env: typing.Mapping[str, str] | None = 
             raw = tomllib.loads(source.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{source} is not valid TOML: {error}") from None
-    for key in SECRET_FIELDS:
+    for key in ("tokens", *(f"{name}_token" for name in _SECTIONS)):
         if key in raw:
             raise ConfigError(f"{key} must not be in a file: set it in the environment instead")
+    platforms = {name: section.parse(raw.pop(name, {})) for name, section in _SECTIONS.items()}
     config: Config = _build(Config, raw, "")
-    overrides: dict[str, Any] = {
-        "telegram_token": env.get("TELEGRAM_BOT_TOKEN", "").strip(),
-        "discord_token": env.get("DISCORD_BOT_TOKEN", "").strip(),
+    tokens = {
+        name: token
+        for name, section in _SECTIONS.items()
+        if section.token_env and (token := env.get(section.token_env, "").strip())
     }
+    overrides: dict[str, Any] = {"platforms": platforms, "tokens": tokens}
     if env.get("DATABASE_URL"):
         overrides["database"] = DatabaseSettings(url=env["DATABASE_URL"])
     config = dataclasses.replace(config, **overrides)
@@ -266,14 +272,21 @@ def config_file(
     return chosen or (DEFAULT_PATH if DEFAULT_PATH.is_file() else None)
 
 
+def read_table(cls: type[Settings], raw: object, where: str) -> Settings:
+    """A platform's table read into its settings dataclass like every other table:
+    unknown keys refused, types coerced, :func:`bounded` numbers checked."""
+    settings: Settings = _build(cls, raw, where)
+    return settings
+
+
 def _build(cls: type[Any], raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{where}] should be a table of keys")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in SECRET_FIELDS}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in NOT_KEYS}
     unknown = sorted(set(raw) - set(fields))
     if unknown:
-        known = ", ".join(sorted(fields))
+        known = ", ".join(sorted([*fields, *(_SECTIONS if cls is Config else ())]))
         raise ConfigError(f"unknown key {_name(where, unknown[0])!r}; expected one of: {known}")
     values = {}
     for key, value in raw.items():
@@ -325,49 +338,22 @@ def _check(config: Config) -> None:
             f"bot.timezone {config.bot.timezone[:60]!r} is not a known time zone, "
             'e.g. "Europe/London"'
         ) from None
-    if config.console.enabled not in {"auto", "yes", "no"}:
-        raise ConfigError('console.enabled should be "auto", "yes" or "no"')
-    if config.telegram.mode not in {"polling", "webhook"}:
-        raise ConfigError('telegram.mode should be "polling" or "webhook"')
-    telegram = config.telegram
-    if telegram.mode == "webhook" and not _is_address(telegram.webhook_url, {"https"}):
-        raise ConfigError(
-            'telegram.webhook_url should be the public "https://…" address in webhook mode'
-        )
-    for key in ("base_url", "base_file_url"):
-        value = getattr(telegram, key)
-        if value and not _is_address(value, {"http", "https"}):
-            raise ConfigError(
-                f'telegram.{key} should be empty or an address like "http://127.0.0.1:8081/bot", '
-                f"not {value!r}"
-            )
     _check_database_url(config.database.url)
-    if telegram.mode == "webhook":
-        _needs_extra("tornado", "webhook", 'telegram.mode = "webhook"')
     if config.database.url.startswith("postgresql"):
-        _needs_extra("asyncpg", "postgres", "a PostgreSQL database.url")
+        needs_extra("asyncpg", "postgres", "a PostgreSQL database.url")
     for entry in config.roles.admins:
         platform, _, ident = entry.partition(":")
-        if platform not in {"console", "telegram", "discord"} or not ident:
+        if platform not in _SECTIONS or not ident:
             raise ConfigError(f'roles.admins entry {entry!r} should look like "telegram:123456"')
-    if any(guild <= 0 for guild in config.discord.guilds):
-        raise ConfigError("discord.guilds should hold server ids (Copy Server ID in Discord)")
-    for name in ("organiser_roles", "tulo_roles"):
-        for entry in getattr(config.discord, name):
-            if not DISCORD_ROLE.fullmatch(entry):
-                raise ConfigError(
-                    f"discord.{name} entry {entry!r} should be a server id and a role id, "
-                    'like "123456789012345678:234567890123456789" (Developer Mode → Copy ID)'
-                )
 
 
-def _needs_extra(module: str, extra: str, what: str) -> None:
+def needs_extra(module: str, extra: str, what: str) -> None:
     """Libraries a SQLite polling install does without come as extras of the package."""
     if find_spec(module) is None:
         raise ConfigError(f'{what} needs the {extra} extra: pip install "organise-bot[{extra}]"')
 
 
-def _is_address(url: str, schemes: set[str]) -> bool:
+def is_address(url: str, schemes: set[str]) -> bool:
     """An absolute URL with one of ``schemes``, a host and, if given, a valid port."""
     try:
         parts = urlsplit(url)

@@ -3,10 +3,10 @@
 Roles rise member < organiser < tulo < admin. Admins come from config
 (``[roles] admins``) or ``/grant``; TULOs hold everywhere; an organiser organises
 the chat they were granted in — and, in a chat the organisation approved
-(:mod:`bot.network`), a platform's own chat admins (Telegram administrators,
-Discord *Manage Server*, if configured) and holders of a configured Discord
-organiser role are organisers there too. Discord roles count by configured
-``server id:role id``, never by name. Admins grant any role; TULOs grant organiser.
+(:mod:`bot.network`), a platform's own chat admins (if configured) and holders of
+a configured platform organiser role are organisers there too. Platform roles
+count by the ids their platform's settings configure (:func:`bot.platform.
+platform_roles`), never by name. Admins grant any role; TULOs grant organiser.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
+from bot.config import Config, platform_names
 from bot.context import Context, UserError
 from bot.network import belongs
+from bot.platform import platform_roles
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing, UserRef
@@ -46,11 +47,12 @@ async def effective_role(
     # Configured role ids only (a server's own role *names* mean nothing), and a
     # chat's own admins or organiser roles only in a chat the organisation approved.
     held = set(user.platform_roles)
-    if held & set(config.discord.tulo_roles):
+    configured = platform_roles(config, user.platform)
+    if held & configured.tulo:
         role = max(role, Role.TULO)
     if belongs(chat) and (
         (config.roles.platform_admins_are_organisers and user.is_chat_admin)
-        or held & set(config.discord.organiser_roles)
+        or held & configured.organiser
     ):
         role = max(role, Role.ORGANISER)
     return role
@@ -58,7 +60,7 @@ async def effective_role(
 
 async def _resolve(ctx: Context, who: str) -> Person:
     platform, sep, ident = who.partition(":")
-    if sep and platform in {"console", "telegram", "discord"}:
+    if sep and platform in platform_names():
         person = await find_person(ctx.session, platform, ident)
         if person is None:
             raise UserError(f"I haven't met {who} yet: they need to send me a message first.")

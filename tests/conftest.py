@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import text
 
+from adapters.runner import register_platforms
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
@@ -17,6 +18,9 @@ from tests.support.clock import FakeClock
 from tests.support.databases import create_postgres_database, drop_postgres_database
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# As `organise-bot` does at start: every platform's table, token and roles known.
+register_platforms()
 
 # The fuzz tests' budgets (tests/test_fuzz.py shares them out): a few hundred examples
 # in every `make test`; `make fuzz` sets HYPOTHESIS_PROFILE=fuzz (FUZZ_EXAMPLES=5000

@@ -15,7 +15,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select, text
 
-from bot.config import ConfigError, DiscordSettings, NetworkSettings, load
+from adapters.discord import SPEC as DISCORD
+from adapters.discord import DiscordSettings
+from bot.config import ConfigError, NetworkSettings, load
 from storage.alerts import Ballot, Dispute, Picket, Strike
 from storage.copies import AlertAudit, Broadcast
 from storage.db import Database
@@ -186,7 +188,9 @@ async def test_a_role_named_tulo_in_an_outsiders_server_makes_no_tulo(
 def test_discord_roles_are_configured_by_server_and_role_id(tmp_path: Any) -> None:
     good = tmp_path / "good.toml"
     good.write_text('[discord]\ntulo_roles = ["123456789012345678:234567890123456789"]\n')
-    assert load(good, env={}).discord.tulo_roles == ["123456789012345678:234567890123456789"]
+    assert DISCORD.section(load(good, env={})).tulo_roles == [
+        "123456789012345678:234567890123456789"
+    ]
     assert DiscordSettings().tulo_roles == [] and DiscordSettings().organiser_roles == []
     assert NetworkSettings().open is False
     bad = tmp_path / "bad.toml"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.runner import PLATFORMS
 from bot import config as configuration
 from bot.config import Config, ConfigError
 
@@ -21,14 +22,19 @@ def load_text(tmp_path: Path, text: str, **env: str) -> Config:
     return configuration.load(path, env=env)
 
 
+def defaults() -> Config:
+    """The built-in defaults, every platform with its own."""
+    return Config(platforms={spec.name: spec.settings() for spec in PLATFORMS}, tokens={})
+
+
 def test_the_example_config_loads_and_matches_the_defaults() -> None:
     loaded = configuration.load(ROOT / "config.example.toml", env={})
-    assert loaded == Config()
+    assert loaded == defaults()
 
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert configuration.load(env={}) == Config()
+    assert configuration.load(env={}) == defaults()
 
 
 def test_secrets_and_database_come_from_the_environment(tmp_path: Path) -> None:
@@ -39,8 +45,7 @@ def test_secrets_and_database_come_from_the_environment(tmp_path: Path) -> None:
         DISCORD_BOT_TOKEN="xyz",
         DATABASE_URL="postgresql+asyncpg://u@h/db",
     )
-    assert loaded.telegram_token == "123:abc"
-    assert loaded.discord_token == "xyz"
+    assert loaded.tokens == {"telegram": "123:abc", "discord": "xyz"}
     assert loaded.database.url == "postgresql+asyncpg://u@h/db"
     assert "123:abc" not in repr(loaded)
 
@@ -117,8 +122,9 @@ def test_the_rate_limit_is_read(tmp_path: Path) -> None:
 
 def test_every_number_has_bounds() -> None:
     """A number without bounds is one a typo can set to zero, negative or huge."""
-    defaults = Config()
-    sections = [getattr(defaults, field.name) for field in dataclasses.fields(Config)]
+    config = defaults()
+    sections = [getattr(config, field.name) for field in dataclasses.fields(Config)]
+    sections += config.platforms.values()
     for section in filter(dataclasses.is_dataclass, sections):
         kinds = typing.get_type_hints(type(section))
         for setting in dataclasses.fields(section):

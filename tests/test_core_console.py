@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from adapters.console import ConsoleAdapter, files_folder
+from adapters.console import ConsoleAdapter, ConsoleSettings, files_folder
 from bot import core
-from bot.config import ConsoleSettings
 from bot.context import Context
 from bot.outbox import Sender
 from bot.registry import Command

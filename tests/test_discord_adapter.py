@@ -18,11 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.discord import INVITE_PERMISSIONS, PACING, DiscordAdapter, ReplyHandle, invite_url
+from adapters.discord import (
+    INVITE_PERMISSIONS,
+    PACING,
+    DiscordAdapter,
+    DiscordSettings,
+    ReplyHandle,
+    invite_url,
+)
 from adapters.discord.render import MESSAGE_LIMIT
 from bot.clock import UTC
 from bot.commands import build_registry
-from bot.config import DiscordSettings
 from bot.delivery import Permanent, RetryAfter, Transient
 from bot.pacing import IN_FLIGHT_SECONDS, Pacer
 from bot.parse import parse

@@ -21,8 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import adapters.discord
+import adapters.runner
+from adapters.console import ConsoleSettings
 from adapters.discord import (
     DiscordAdapter,
+    DiscordSettings,
     OrganiseClient,
     connected,
     create_bot,
@@ -32,7 +35,8 @@ from adapters.discord import (
 from adapters.runner import run
 from bot.app import App
 from bot.commands import build_registry
-from bot.config import ConfigError, ConsoleSettings
+from bot.config import ConfigError
+from bot.platform import Adapter
 from bot.registry import Command, Registry
 from bot.services import Services
 from bot.text import bold, rich
@@ -278,7 +282,7 @@ async def test_commands_are_published_again_only_when_they_changed(
     assert len(fake.calls("PUT", syncs)) == 2
     assert "rota" in {command["name"] for command in fake.calls("PUT", syncs)[-1].body}
 
-    discord_config = dataclasses.replace(config, discord_token=TOKEN)
+    discord_config = dataclasses.replace(config, tokens={"discord": TOKEN})
     assert await publish_commands(discord_config) == ["global"]  # organise-bot discord sync
     assert len(fake.calls("PUT", syncs)) == 3
     async with running(fake, config, join=False):
@@ -296,7 +300,8 @@ def test_create_bot_needs_the_token(
 
 def bot_for(url: str) -> OrganiseClient:
     config = make_config(url)
-    bot = host(App(config, [DiscordAdapter(config.discord, list(build_registry()))]))
+    registry = build_registry()
+    bot = host(App(config, [DiscordAdapter(DiscordSettings(), list(registry))], registry=registry))
     quick_ready(bot)
     return bot
 
@@ -335,21 +340,46 @@ async def test_organise_bot_run_serves_discord_and_the_console(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = dataclasses.replace(
-        make_config(sqlite_url), discord_token=TOKEN, console=ConsoleSettings(enabled="yes")
+        make_config(sqlite_url).with_platform("console", ConsoleSettings(enabled="yes")),
+        tokens={"discord": TOKEN},
     )
     monkeypatch.setattr(sys, "stdin", io.StringIO("/whoami\n"))  # the console's input
-    hosted = adapters.discord.host
-
-    def host_quickly(app: App) -> OrganiseClient:
-        bot = hosted(app)
-        quick_ready(bot)
-        return bot
-
-    monkeypatch.setattr(adapters.discord, "host", host_quickly)
+    quickly_ready(monkeypatch)
 
     await run(config, interactive=False)
 
     assert fake.identify is not None  # Discord was connected…
     assert len(fake.calls("PUT", r"/applications/\d+/commands")) == 1
     assert "Your role here: admin" in capsys.readouterr().out  # …while the console answered
+    assert sender_tasks() == []
+
+
+def quickly_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``organise-bot run``'s Discord client, :func:`quick_ready`."""
+    built = adapters.runner.build_adapters
+
+    def build_quickly(*args: Any, **kwargs: Any) -> list[Adapter]:
+        made = built(*args, **kwargs)
+        for adapter in made:
+            if isinstance(adapter, DiscordAdapter):
+                quick_ready(adapter.client)
+        return made
+
+    monkeypatch.setattr(adapters.runner, "build_adapters", build_quickly)
+
+
+async def test_organise_bot_run_starts_discord_like_any_adapter(
+    fake: FakeDiscord, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner starts the App once, and the App the Discord adapter, which connects
+    itself: a refusal at connect stops what had started and says what to do."""
+    config = dataclasses.replace(
+        make_config(sqlite_url).with_platform("console", ConsoleSettings(enabled="no")),
+        tokens={"discord": TOKEN},
+    )
+    quickly_ready(monkeypatch)
+    fake.refuse_with = 4014  # "Disallowed intent(s)"
+    with pytest.raises(ConfigError, match="enable the Server Members intent"):
+        await run(config, interactive=False)
+    assert fake.identify is not None
     assert sender_tasks() == []

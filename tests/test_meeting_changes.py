@@ -5,7 +5,6 @@ answering with the time alone."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from itertools import islice
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bot.config import ConsoleSettings
+from adapters.console import ConsoleSettings
 from bot.meetings.recurrence import schedule_of
 from storage.meetings import Meeting, skips_of
 from tests.support.clock import FakeClock
@@ -37,7 +36,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def bot(sqlite_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[ConsoleSession]:
     files = ConsoleSettings(files=str(tmp_path / "files"))
-    config = dataclasses.replace(make_config(sqlite_url), console=files)
+    config = make_config(sqlite_url).with_platform("console", files)
     async with ConsoleSession(config, clock=clock) as session:
         yield session
 

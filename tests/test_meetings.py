@@ -4,7 +4,6 @@ every copy, cancel / move / skip, calendar files, chat settings and bad input.""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from bot.config import ConsoleSettings
+from adapters.console import ConsoleSettings
 from bot.meetings import meeting_lines
 from storage.chats import find_chat
 from storage.db import Database
@@ -35,7 +34,7 @@ async def bot(
 ) -> AsyncIterator[ConsoleSession]:
     """The console, saving the files it is sent under ``tmp_path/files``."""
     files = ConsoleSettings(files=str(tmp_path / "files"))
-    config = dataclasses.replace(make_config(database.url), console=files)
+    config = make_config(database.url).with_platform("console", files)
     async with ConsoleSession(config, clock=clock) as session:
         yield session
 

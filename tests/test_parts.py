@@ -10,8 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.telegram import TelegramAdapter
-from bot.config import TelegramSettings
+from adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.delivery import Limit, Pacing, Scope
 from bot.pacing import Pacer
 from bot.text import rich

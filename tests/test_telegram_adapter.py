@@ -14,10 +14,10 @@ import pytest
 from icalendar import Calendar
 from telegram import Bot, InputFile
 
-from adapters.telegram import TelegramAdapter
+from adapters.telegram import TelegramAdapter, TelegramSettings
 from adapters.telegram.incoming import ANSWERS_AT_ONCE, BUTTON_FAILED, AdminCache, RecentJoins
 from adapters.telegram.redact import TOKEN_MARK
-from bot.config import ConfigError, TelegramSettings
+from bot.config import ConfigError
 from bot.delivery import ChatMoved as ChatMovedError
 from bot.delivery import Limit, Pacing, Permanent, RetryAfter, Scope, Transient
 from bot.registry import Command, Role

@@ -6,13 +6,16 @@ joins as life-cycle events. The core's failures are logged here, and apologised
 for where someone waits, rather than left to discord.py's generic error log.
 Everything leaves through :meth:`DiscordAdapter.deliver` (``outgoing``).
 
-The connection is not the adapter's: whoever owns the :class:`OrganiseClient` logs
-it in and connects it (``bot.start(token)``; see ``factory``), and the client starts
-the application — and so this adapter — from its ``setup_hook``.
+Given its token (``organise-bot run``), the adapter connects the client when it is
+started and closes it when stopped, like any other adapter. Without one, the
+connection is whoever owns the :class:`OrganiseClient`: they log it in and connect
+it (``bot.start(token)``; see ``factory``), and the client starts the application —
+and so this adapter — from its ``setup_hook``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -25,13 +28,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.base import EventHandler
 from adapters.discord import render, slash
 from adapters.discord.events import EventMirrors
+from adapters.discord.gateway import close, explained, open_gateway
 from adapters.discord.outgoing import PACING, ReplyHandle, Sender
+from adapters.discord.spec import PLATFORM, DiscordSettings
 from bot.clock import Clock, SystemClock
-from bot.config import DiscordSettings
 from bot.delivery import Pacing
+from bot.platform import EventHandler
 from bot.registry import Command
 from bot.text import join
 from bot.types import (
@@ -57,7 +61,6 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[..., Coroutine[Any, Any, None]]
 
-PLATFORM = "discord"
 
 # discord.py sleeps through 429s itself and retries (5 tries per request); a wait longer
 # than this raises RateLimited instead, which becomes RetryAfter so the outbox waits
@@ -157,8 +160,13 @@ class DiscordAdapter:
         *,
         clock: Clock | None = None,
         state: StateStore | None = None,
+        token: str = "",
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._token = token
+        self._on_failure = on_failure
+        self._gateway: asyncio.Task[None] | None = None
         self._on_event: EventHandler | None = None
         self._listening = False
         self.client = OrganiseClient(settings)
@@ -211,20 +219,39 @@ class DiscordAdapter:
         self._listening = True
 
     async def start(self, on_event: EventHandler) -> None:
-        """Listen, and publish the slash commands. The client must be logged in: the
-        application starts from the client's ``setup_hook`` (``factory.create_bot``)."""
+        """Connect (given the token; else the client's owner has logged it in, and
+        this runs from its ``setup_hook``), listen, and publish the slash commands."""
         if self.client.user is None:
-            raise RuntimeError(
-                "the Discord client is not logged in: start it with bot.start(token) "
-                "(see adapters.discord.create_bot), which starts the application"
-            )
+            if not self._token:
+                raise RuntimeError(
+                    "the Discord client is not logged in: give the adapter its token, or "
+                    "start it with bot.start(token) (see adapters.discord.create_bot)"
+                )
+            self._gateway = await open_gateway(self.client, self._token)
+            self._gateway.add_done_callback(self._gateway_ended)
         self.attach(on_event)
         await self.sync_commands()
         log.info("invite the Discord bot with %s", invite_url(self.client))
 
     async def stop(self) -> None:
-        """Stop listening; the connection is closed by the client's owner."""
+        """Stop listening; close the connection if :meth:`start` opened it."""
         self._listening = False
+        gateway, self._gateway = self._gateway, None
+        if gateway is not None:
+            await close(self.client, gateway)
+
+    def _gateway_ended(self, gateway: asyncio.Task[None]) -> None:
+        """discord.py reconnects by itself: a gateway that ends while we did not
+        close it was refused for good; whoever runs the bot is told why."""
+        if gateway is not self._gateway or gateway.cancelled():
+            return
+        error = gateway.exception()
+        if error is None:
+            return
+        if self._on_failure is None:
+            log.error("the Discord gateway stopped: %s", explained(error))
+        else:
+            self._on_failure(explained(error))
 
     async def sync_commands(self) -> None:
         """:meth:`publish_commands` where they changed since last published. A

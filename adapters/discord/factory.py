@@ -1,12 +1,14 @@
-"""The Discord bot as one object: ``create_bot()`` for embedding, ``connected()`` for
-``organise-bot run``.
+"""The Discord bot as one object, for embedding: ``create_bot()``, and ``connected()``
+to run it inside another asyncio program.
 
-discord.py's own life-cycle runs the application: ``bot.start(token)`` logs in, and
-the bot's ``setup_hook`` then migrates storage and starts the core, the outbox's
-senders, the scheduler and every adapter (the Discord one only listens and publishes
-slash commands: the connection is discord.py's); ``bot.close()`` stops them all.
-So the bot can run on its own (``bot.run(token)``), inside another asyncio program,
-or under an offline harness that only logs in and feeds gateway payloads.
+Embedded, discord.py's own life-cycle runs the application: ``bot.start(token)``
+logs in, and the bot's ``setup_hook`` then migrates storage and starts the core, the
+outbox's senders, the scheduler and every adapter (the Discord one then only listens
+and publishes slash commands: the connection is discord.py's); ``bot.close()``
+stops them all. So the bot can run on its own (``bot.run(token)``), inside another
+asyncio program, or under an offline harness that only logs in and feeds gateway
+payloads. ``organise-bot run`` does not embed: it starts the Discord adapter like
+any other (``adapters.runner``), and the adapter connects itself.
 """
 
 from __future__ import annotations
@@ -16,18 +18,18 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-import aiohttp
 import discord
 import discord.http
 
-from adapters.base import Adapter
 from adapters.discord.adapter import DiscordAdapter, OrganiseClient
+from adapters.discord.gateway import close, open_gateway, plainly
+from adapters.discord.spec import SPEC
+from adapters.runner import build_adapters, register_platforms
 from bot import config as configuration
-from bot import faults
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config, ConfigError
-from bot.faults import StartupError
+from bot.platform import Adapter
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.platform_state import StateStore
@@ -36,23 +38,20 @@ NO_TOKEN = (
     "DISCORD_BOT_TOKEN is not set: copy the bot's token from the Developer Portal "
     "(Bot → Reset Token) into that environment variable"
 )
-BAD_TOKEN = "Discord refused DISCORD_BOT_TOKEN: copy it again from the Developer Portal"
-NO_INTENTS = (
-    "Discord refused the gateway: enable the Server Members intent (and Message Content, "
-    "for ! commands) under Bot → Privileged Gateway Intents in the Developer Portal"
-)
 
 
 def create_bot(config_path: str | Path | None = None) -> OrganiseClient:
     """A fully wired, unstarted bot for the config (``bot.config.load``), serving
     Discord alone; start it with ``bot.run(token)`` or ``await bot.start(token)``,
     where the token is ``$DISCORD_BOT_TOKEN``. ``bot.app`` is the application."""
+    register_platforms()
     config = configuration.load(config_path)
-    if not config.discord_token:
+    if not SPEC.token(config):
         raise ConfigError(NO_TOKEN)
     registry = build_registry()
-    adapter = DiscordAdapter(config.discord, list(registry))
-    return host(App(config, [adapter], registry=registry))
+    database = Database(config.database.url)
+    (adapter,) = build_adapters(config, [SPEC], registry, database)
+    return host(App(config, [adapter], registry=registry, database=database))
 
 
 def host(app: App) -> OrganiseClient:
@@ -67,18 +66,17 @@ def host(app: App) -> OrganiseClient:
 async def publish_commands(config: Config) -> list[str]:
     """``organise-bot discord sync``: publish the slash commands now, changed or not,
     without connecting the gateway; returns where to ("global" or server ids)."""
-    if not config.discord_token:
+    token = SPEC.token(config)
+    if not token:
         raise ConfigError(NO_TOKEN)
     database = Database(config.database.url)
     try:
         await upgrade(database)
         state = StateStore(database)
-        adapter = DiscordAdapter(config.discord, list(build_registry()), state=state)
+        adapter = DiscordAdapter(SPEC.section(config), list(build_registry()), state=state)
         async with adapter.client:
-            try:
-                await adapter.client.login(config.discord_token)
-            except discord.LoginFailure:
-                raise ConfigError(BAD_TOKEN) from None
+            async with plainly():
+                await adapter.client.login(token)
             return await adapter.publish_commands(force=True)
     finally:
         await database.close()
@@ -86,51 +84,26 @@ async def publish_commands(config: Config) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def connected(bot: OrganiseClient, token: str) -> AsyncIterator[asyncio.Task[None]]:
-    """Log in (which starts the bot's application), connect the gateway and yield its
-    task once ready; close the bot — stopping the application — on the way out.
-
-    discord.py reconnects by itself, so the task ends only when Discord refuses the
-    bot for good; a refused token or missing intents become a :class:`ConfigError`
-    saying what to do, whether at start or (raised from the task) later (:func:`_plainly`).
-    """
-    async with _plainly(), bot:
-        await bot.login(token)
-        gateway = asyncio.create_task(bot.connect(), name="discord-gateway")
-        ready = asyncio.create_task(bot.wait_until_ready())
+    """For a bot embedded in another program: log in (which starts the bot's
+    application), connect the gateway and yield its task once ready; close the bot —
+    stopping the application — on the way out. A refused token or missing intents
+    become a :class:`ConfigError` saying what to do, whether at start or (raised from
+    the task) later (:func:`gateway.plainly`)."""
+    async with plainly():
+        task = await open_gateway(bot, token)
         try:
-            await asyncio.wait({ready, gateway}, return_when=asyncio.FIRST_COMPLETED)
-            if not ready.done():
-                await gateway  # raises why it stopped
-                raise ConnectionError("the Discord gateway closed before it was ready")
-            yield gateway
+            yield task
         finally:
-            ready.cancel()
-            await bot.close()
-            await asyncio.gather(gateway, return_exceptions=True)
+            await close(bot, task)
 
 
 async def identify(token: str) -> str:
     """The name of the bot whose token this is, from Discord (logging in, without
     connecting the gateway): ``organise-bot check``."""
     client = discord.Client(intents=discord.Intents.none())
-    async with _plainly(), client:
+    async with plainly(), client:
         await client.login(token)
         return str(client.user)
-
-
-@contextlib.asynccontextmanager
-async def _plainly() -> AsyncIterator[None]:
-    """Discord's refusals as a :class:`ConfigError` saying what to do; Discord out of
-    reach while logging in as a :class:`StartupError`."""
-    try:
-        yield
-    except discord.LoginFailure:
-        raise ConfigError(BAD_TOKEN) from None
-    except discord.PrivilegedIntentsRequired:
-        raise ConfigError(NO_INTENTS) from None
-    except (aiohttp.ClientError, discord.DiscordServerError) as error:
-        where = discord.http.Route.BASE  # discord.py's own, unless aimed elsewhere
-        raise StartupError(faults.platform_unreachable("Discord", where, error)) from None
 
 
 def _discord_adapter(adapters: Sequence[Adapter]) -> DiscordAdapter:

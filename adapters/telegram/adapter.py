@@ -24,16 +24,17 @@ from telegram import error as tg
 from telegram.constants import BotCommandLimit, FloodLimit
 from telegram.ext import Application, ApplicationBuilder, TypeHandler, Updater
 
-from adapters.base import EventHandler
-from adapters.telegram.incoming import ANSWERS_AT_ONCE, PLATFORM, AdminCache, Incoming
+from adapters.telegram.incoming import ANSWERS_AT_ONCE, AdminCache, Incoming
 from adapters.telegram.ordering import UpdateOrder
 from adapters.telegram.outgoing import carry_out
 from adapters.telegram.redact import protect_token, redact
+from adapters.telegram.spec import PLATFORM, TelegramSettings
 from adapters.telegram.transport import AiohttpRequest
 from bot import faults
-from bot.config import ConfigError, TelegramSettings
+from bot.config import ConfigError
 from bot.delivery import Limit, Pacing, Scope, Transient
 from bot.faults import StartupError
+from bot.platform import EventHandler
 from bot.registry import Command, Role
 from bot.types import Delivery
 

@@ -17,8 +17,9 @@ from telegram import Bot, CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Me
 from telegram import error as tg
 from telegram.constants import CallbackQueryLimit, ChatType, MessageEntityType
 
-from adapters.base import EventHandler
+from adapters.telegram.spec import PLATFORM
 from adapters.telegram.topics import joined, topic_name, topic_of
+from bot.platform import EventHandler
 from bot.types import (
     BotAdded,
     BotRemoved,
@@ -36,7 +37,6 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 BUTTON_FAILED = "Sorry, that button didn't work — try again."
 ADMIN_CACHE_SECONDS = 300.0
 # Where the bot is an admin, one join may come twice: as a service message and as a

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adapters.discord import SPEC as DISCORD
 from adapters.discord import DiscordAdapter, OrganiseClient, host
 from bot.app import App
 from bot.clock import Clock
@@ -97,7 +98,7 @@ async def running(
     ``pace=False`` lifts Discord's 5 messages per 5 s to a channel, for long scripts;
     a ``clock`` is the test's (the timer then runs only when the test runs it)."""
     registry = registry or build_registry()
-    adapter = DiscordAdapter(config.discord, list(registry), clock=clock)
+    adapter = DiscordAdapter(DISCORD.section(config), list(registry), clock=clock)
     app = App(config, [adapter], registry=registry, pace=pace, clock=clock)
     bot = host(app)
     guild = guild or FakeGuild()

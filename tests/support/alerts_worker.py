@@ -21,10 +21,10 @@ from typing import Any, TextIO
 
 from sqlalchemy import func, select
 
-from adapters.base import EventHandler
 from bot import alerts, copies, general, privacy, roles, tags
 from bot.app import App
 from bot.config import AlertsSettings, Config
+from bot.platform import EventHandler
 from bot.registry import Registry
 from bot.types import Delivery, Op
 from storage.models import OutboxRow

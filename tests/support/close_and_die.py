@@ -12,13 +12,14 @@ import signal
 import sys
 
 from bot.app import App
+from bot.commands import build_registry
 from bot.polls.closing import close_poll
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 
 
 async def close_and_die(url: str, poll_id: int) -> None:
-    app = App(make_config(url), clock=FakeClock())
+    app = App(make_config(url), clock=FakeClock(), registry=build_registry())
     await app.start(migrate=False)
     async with app.db.session() as session:
         assert await close_poll(session, app.services, poll_id) is not None

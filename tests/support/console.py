@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import io
 
+from adapters.console import SPEC as CONSOLE
 from adapters.console import ConsoleAdapter, files_folder
 from bot.app import App
 from bot.clock import Clock
+from bot.commands import build_registry
 from bot.config import Config
 from tests.support.session import AppSession
 
@@ -16,9 +18,10 @@ from tests.support.session import AppSession
 class ConsoleSession(AppSession):
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.output = io.StringIO()
-        files = files_folder(config.console, config.database.url)
-        self.console = ConsoleAdapter(config.console, out=self.output, files=files)
-        self.app = App(config, [self.console], clock=clock)
+        settings = CONSOLE.section(config)
+        files = files_folder(settings, config.database.url)
+        self.console = ConsoleAdapter(settings, out=self.output, files=files)
+        self.app = App(config, [self.console], clock=clock, registry=build_registry())
         self._read = 0
 
     async def say(self, *lines: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from adapters.console import ConsoleSettings
 from bot.config import Config, RolesSettings
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
@@ -52,7 +53,7 @@ async def marked_console_answers(url: str) -> list[tuple[str, bool]]:
     "(only you)"): a platform whose group reads every answer sends those privately."""
     answers = []
     config = parity_config(url, f"console:{NAME.lower()}")
-    config = dataclasses.replace(config, console=type(config.console)(user=NAME))
+    config = config.with_platform("console", ConsoleSettings(user=NAME))
     async with ConsoleSession(config) as session:
         for line in SCRIPT:
             answer = await session.say(line)

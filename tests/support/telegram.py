@@ -1,7 +1,7 @@
 """Drive the real application through the Telegram adapter, against the fake Bot
 API: push an update as a member would, get back what the bot sent in answer.
 
-It is wired the way ``organise-bot run`` wires it (``platform_adapters`` builds the
+It is wired the way ``organise-bot run`` wires it (``build_adapters`` builds the
 adapter, with the registry's command menu), only the Bot API server is fake.
 """
 
@@ -14,15 +14,17 @@ from collections.abc import AsyncIterator
 
 from telegram import Chat
 
-from adapters.runner import platform_adapters
-from adapters.telegram import incoming
+from adapters.runner import build_adapters, serving
+from adapters.telegram import SPEC as TELEGRAM
+from adapters.telegram import TelegramSettings, incoming
 from bot.app import App
 from bot.clock import Clock
 from bot.commands import build_registry
-from bot.config import Config, RolesSettings, TelegramSettings
+from bot.config import Config, RolesSettings
 from bot.outbox import Sender
 from bot.text import rich
 from bot.types import ChatRef, Content, Outgoing
+from storage.db import Database
 from tests.fakes.telegram_api import (
     JSON,
     FakeTelegramAPI,
@@ -53,8 +55,11 @@ class TelegramApp(AppSession):
 
     def __init__(self, config: Config, clock: Clock | None = None, *, pace: bool = False) -> None:
         registry = build_registry()
-        adapters = platform_adapters(config, registry)
-        self.app = App(config, adapters, clock=clock, pace=pace, registry=registry)
+        database = Database(config.database.url)
+        adapters = build_adapters(config, serving(config), registry, database)
+        self.app = App(
+            config, adapters, clock=clock, pace=pace, registry=registry, database=database
+        )
 
     @property
     def sender(self) -> Sender:
@@ -83,10 +88,10 @@ class TelegramSession(TelegramApp):
         pace: bool = False,
     ) -> None:
         self.api = api
+        settings = TelegramSettings(base_url=api.base_url, base_file_url=api.base_file_url)
         config = dataclasses.replace(
-            config,
-            telegram=TelegramSettings(base_url=api.base_url, base_file_url=api.base_file_url),
-            telegram_token=api.token,
+            config.with_platform(TELEGRAM.name, settings),
+            tokens={**config.tokens, TELEGRAM.name: api.token},
         )
         super().__init__(config, clock, pace=pace)
 
