@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from bot import alerts, general, meetings, network, polls, privacy, retention, roles, tags
+from bot import (
+    alerts,
+    general,
+    meetings,
+    network,
+    newcomers,
+    polls,
+    privacy,
+    retention,
+    roles,
+    tags,
+)
 from bot.registry import Registry
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (general, network, roles, tags, privacy, alerts, meetings, polls, retention):
+    for module in (
+        general,
+        network,
+        roles,
+        tags,
+        privacy,
+        alerts,
+        meetings,
+        polls,
+        newcomers,
+        retention,
+    ):
         module.register(registry)
     return registry

@@ -4,16 +4,20 @@
 * :mod:`.broadcast` — one announcement to many chats: targeting, preview and
   confirm, copies, the live delivery receipt, corrections, cancels and the audit;
 * :mod:`.mandate` with :mod:`.ballot_rules` — the ballot law, as dated data;
-* :mod:`.digest` and :mod:`.welcome` — the weekly digest, and new members;
-* :mod:`.upcoming`, :mod:`.render`, :mod:`.dates` — shared pieces.
+* :mod:`.digest` — the weekly digest;
+* :mod:`.upcoming`, :mod:`.render`, :mod:`.dates` — shared pieces; :func:`upcoming`
+  is what other capabilities show of this one (the newcomers' welcome).
 """
 
 from __future__ import annotations
 
-from bot.alerts import ballots, broadcast, digest, disputes, pickets, strikes, welcome
+from bot.alerts import ballots, broadcast, digest, disputes, pickets, strikes
+from bot.alerts.upcoming import upcoming
 from bot.registry import Registry
+
+__all__ = ["register", "upcoming"]
 
 
 def register(registry: Registry) -> None:
-    for module in (disputes, ballots, strikes, pickets, broadcast, digest, welcome):
+    for module in (disputes, ballots, strikes, pickets, broadcast, digest):
         module.register(registry)
