@@ -188,7 +188,7 @@ def register(registry: Registry) -> None:
                     set_welcome,
                     (Param("text", f"the welcome, up to {MAX_WELCOME} characters", Kind.REST),),
                     role=Role.ORGANISER,
-                    example='/welcome set "Hello {name}, welcome to {chat}! Say hi below."',
+                    example='/welcome set "Hello {name}, welcome to {chat}!"',
                 ),
                 Command("off", "Welcome nobody here", welcome_off, role=Role.ORGANISER),
                 Command("preview", "See this chat's welcome as a newcomer would", preview),
