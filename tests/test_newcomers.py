@@ -16,7 +16,7 @@ from bot.app import App
 from bot.config import Config, RetentionSettings
 from bot.retention import cutoffs
 from bot.types import ButtonIn, ChatKind, ChatRef, CommandIn, MemberJoined, UserRef
-from storage.chats import find_person
+from storage.chats import find_person, register_chat
 from storage.db import Database
 from storage.models import Chat, Person
 from storage.newcomers import (
@@ -226,21 +226,12 @@ async def test_an_unapproved_chat_gets_nothing(sqlite_url: str) -> None:
 
 async def test_the_list_on_both_databases(database: Database) -> None:
     async with database.session() as session:
-        chat = Chat(
-            platform="console",
-            platform_chat_id="branch",
-            title="branch",
-            kind="group",
-            active=True,
-            approved=True,
-            inactive_reason="",
-            created_at=FRIDAY,
-        )
+        chat = await register_chat(session, ChatRef("console", "branch", "branch"), FRIDAY)
         sam, kim = (
             Person(platform="console", platform_user_id=name, display_name=name, created_at=FRIDAY)
             for name in ("sam", "kim")
         )
-        session.add_all([chat, sam, kim])
+        session.add_all([sam, kim])
         await session.flush()
         dana = UserRef("console", "dana", "Dana")
         first, added = await add_newcomer(session, chat.id, dana, FRIDAY)

@@ -73,9 +73,11 @@ def _group(ctx: Context, command: str) -> None:
         raise UserError(f"Use /{command} in the group chat it is for, not here.")
 
 
-async def _welcome_now(ctx: Context, settings: NewcomerSettings | None) -> Rich:
+async def _shown(ctx: Context, settings: NewcomerSettings | None, head: str) -> list[Outgoing]:
+    """The welcome someone joining now would get, under ``head``; with the asker's
+    name in it."""
     config = ctx.config
-    return await welcome_text(
+    text = await welcome_text(
         ctx.session,
         ctx.chat,
         ctx.person.display_name,
@@ -84,6 +86,7 @@ async def _welcome_now(ctx: Context, settings: NewcomerSettings | None) -> Rich:
         config.zone,
         config.retention.newcomers_days,
     )
+    return [ctx.reply(join([rich(italic(head)), text]))]
 
 
 async def set_welcome(ctx: Context) -> list[Outgoing]:
@@ -91,8 +94,7 @@ async def set_welcome(ctx: Context) -> list[Outgoing]:
     words = fit(ctx.args["text"], MAX_WELCOME, "The welcome")
     settings = await settings_of(ctx.session, ctx.chat.id)
     settings.welcome_text, settings.welcome_on = words, True
-    head = rich(italic("Welcome set. Someone joining here now gets:"))
-    return [ctx.reply(join([head, await _welcome_now(ctx, settings)]))]
+    return await _shown(ctx, settings, "Welcome set. Someone joining here now gets:")
 
 
 async def welcome_off(ctx: Context) -> list[Outgoing]:
@@ -107,8 +109,7 @@ async def preview(ctx: Context) -> list[Outgoing]:
     settings = await ctx.session.get(NewcomerSettings, ctx.chat.id)
     if settings is not None and not settings.welcome_on:
         return [ctx.reply("The welcome is off here. /welcome set turns it on.")]
-    head = rich(italic("Preview of the welcome someone joining here gets:"))
-    return [ctx.reply(join([head, await _welcome_now(ctx, settings)]))]
+    return await _shown(ctx, settings, "Preview of the welcome someone joining here gets:")
 
 
 async def follow_up_on(ctx: Context) -> list[Outgoing]:
