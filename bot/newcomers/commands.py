@@ -129,8 +129,8 @@ async def follow_up_on(ctx: Context) -> list[Outgoing]:
     if not await people_with_roles(ctx.session, ("organiser",), ctx.chat.id):
         lines.append(
             rich(
-                "Nobody is an organiser of this chat yet, so TULOs and admins are told "
-                "until someone is (/grant <person> organiser)."
+                "Nobody has been granted organiser of this chat, so TULOs and admins get "
+                "the notes until someone is (/grant <person> organiser)."
             )
         )
     return [ctx.reply(join(lines))]
