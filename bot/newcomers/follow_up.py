@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.network import belongs
+from bot.newcomers.welcome import chat_name
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Role
 from bot.roles import effective_role
@@ -104,7 +105,7 @@ async def tell_organisers(
     arm(services, newcomer)
     text = join(
         [
-            rich("👋 ", bold(newcomer.display_name or "Someone"), f" joined {chat.title}."),
+            rich("👋 ", bold(newcomer.display_name or "Someone"), f" joined {chat_name(chat)}."),
             rich("Could you say hello? Press the button if you will: the others then know."),
         ]
     )
@@ -135,7 +136,7 @@ async def remind(services: Services, newcomer_id: int) -> None:
         text = rich(
             "⏰ ",
             bold(newcomer.display_name or "Someone"),
-            f" joined {chat.title} {ago(newcomer.joined_at, now)} and nobody has said "
+            f" joined {chat_name(chat)} {ago(newcomer.joined_at, now)} and nobody has said "
             "they'll contact them yet.",
         )
         content = Content(text, buttons=((claim_button(newcomer),),))
@@ -166,7 +167,7 @@ async def overdue_for_tulos(
     if not late:
         return []
     lines: list[Rich] = [
-        rich(bold(f"Newcomers in {chat.title} nobody has claimed for {days}+ days")),
+        rich(bold(f"Newcomers in {chat_name(chat)} nobody has claimed for {days}+ days")),
         *(
             rich(f"• {newcomer.display_name} — joined {ago(newcomer.joined_at, now)}")
             for newcomer in late
@@ -194,7 +195,7 @@ async def _organised(ctx: Context, argument: str) -> tuple[Newcomer, Chat] | str
         return "That chat is no longer part of the organisation."
     role = await effective_role(ctx.session, ctx.config, ctx.person, chat, ctx.event.user)
     if role < Role.ORGANISER:
-        return f"Only organisers of {chat.title} can follow its newcomers up."
+        return f"Only organisers of {chat_name(chat)} can follow its newcomers up."
     return newcomer, chat
 
 
@@ -219,7 +220,7 @@ async def claim(ctx: Context, argument: str) -> ButtonAnswer:
     note = rich(
         "You said you'll contact ",
         bold(name),
-        f" ({chat.title}, joined {ago(newcomer.joined_at, ctx.clock.now())}). Press ",
+        f" ({chat_name(chat)}, joined {ago(newcomer.joined_at, ctx.clock.now())}). Press ",
         f"{DONE_LABEL} once you have: their details are then deleted.",
     )
     direct = await direct_chat(ctx.session, ctx.person, ctx.clock.now())
@@ -253,11 +254,11 @@ async def offer_help(ctx: Context, argument: str) -> ButtonAnswer:
     if chat is None or not belongs(chat):
         return ButtonAnswer("That chat is no longer part of the organisation.")
     key = f"newcomers:help:{chat.id}:{ctx.person.id}"
-    thanks = f"Thank you! The organisers of {chat.title} will be in touch."
+    thanks = f"Thank you! The organisers of {chat_name(chat)} will be in touch."
     if await sent_before(ctx.session, key + ":"):
         return ButtonAnswer(f"{thanks} (I told them when you first pressed.)")
     text = rich(
-        "🙋 ", bold(ctx.person.display_name), f" joined {chat.title} and would like to help."
+        "🙋 ", bold(ctx.person.display_name), f" joined {chat_name(chat)} and would like to help."
     )
     people = await organisers(ctx.session, ctx.services, chat)
     return ButtonAnswer(
