@@ -21,10 +21,10 @@ from storage.db import Database
 from storage.models import Chat, Person
 from storage.newcomers import (
     Newcomer,
+    NewcomerSettings,
     add_newcomer,
     claim_newcomer,
     forget_newcomer,
-    settings_of,
     waiting,
 )
 from storage.personal import personal_data
@@ -221,7 +221,7 @@ async def test_an_unapproved_chat_gets_nothing(sqlite_url: str) -> None:
             attackers = await session.scalar(select(Chat).where(Chat.platform_chat_id == "-100"))
             assert attackers is not None and not attackers.approved
             assert await waiting(session, [attackers.id]) == []
-            assert (await settings_of(session, attackers.id)).follow_up is False
+            assert await session.get(NewcomerSettings, attackers.id) is None
 
 
 async def test_the_list_on_both_databases(database: Database) -> None:
