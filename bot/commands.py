@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from bot import alerts, copies, general, meetings, network, polls, privacy, retention, roles, tags
+from bot import (
+    alerts,
+    copies,
+    general,
+    meetings,
+    network,
+    newcomers,
+    polls,
+    privacy,
+    retention,
+    roles,
+    tags,
+)
 from bot.registry import Registry
 
 
@@ -18,6 +30,7 @@ def build_registry() -> Registry:
         alerts,
         meetings,
         polls,
+        newcomers,
         retention,
     ):
         module.register(registry)

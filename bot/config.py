@@ -147,6 +147,15 @@ class MeetingsSettings:
 
 
 @dataclass(frozen=True)
+class NewcomersSettings:
+    """The follow-up of people who join a chat (/newcomers on)."""
+
+    # A newcomer nobody has said they will contact is raised again to the chat's
+    # organisers after this many days, and listed for TULOs and admins.
+    remind_after_days: int = bounded(3, 1, 365)
+
+
+@dataclass(frozen=True)
 class RateLimitSettings:
     """How fast one person may send commands (and press buttons) in one chat."""
 
@@ -170,6 +179,8 @@ class RetentionSettings:
     past_rsvps_days: int = bounded(30, 0, 36_500)
     # The audit of announcements, corrections, cancels and erasures.
     audit_days: int = bounded(365, 0, 36_500)
+    # Newcomers on a follow-up list nobody marked contacted (/newcomers).
+    newcomers_days: int = bounded(30, 0, 36_500)
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,7 @@ class Config:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
+    newcomers: NewcomersSettings = field(default_factory=NewcomersSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)

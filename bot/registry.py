@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
@@ -142,6 +143,7 @@ class Registry:
     delivered: list[tuple[str, DeliveredHook]] = field(default_factory=list)
     joined: list[JoinedHook] = field(default_factory=list)
     answers: list[AnswerHook] = field(default_factory=list)
+    digest: list[DigestHook] = field(default_factory=list)
 
     def add(self, command: Command) -> Command:
         if command.name in self.commands:
@@ -193,6 +195,11 @@ class Registry:
         only people who use the bot are."""
         self.joined.append(hook)
 
+    def on_digest(self, hook: DigestHook) -> None:
+        """Run ``hook(session, services, chat, now)`` when a chat's weekly digest is
+        queued; the messages it returns go with it (e.g. a private note to TULOs)."""
+        self.digest.append(hook)
+
     def on_answer(self, hook: AnswerHook) -> None:
         """Offer ``hook(ctx)`` each plain message from someone registered: it returns
         the messages it answers with if it was waiting for that person's answer in
@@ -221,3 +228,4 @@ StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[Finished]], Awaitable[None]]
 AnswerHook = Callable[["Context"], Awaitable[list[Outgoing] | None]]
 JoinedHook = Callable[["AsyncSession", "Services", "Chat", UserRef], Awaitable[list[Outgoing]]]
+DigestHook = Callable[["AsyncSession", "Services", "Chat", datetime], Awaitable[list[Outgoing]]]

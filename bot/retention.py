@@ -32,6 +32,7 @@ def cutoffs(settings: RetentionSettings, now: datetime) -> Cutoffs:
         closed_poll_voters=before(settings.closed_poll_voters_days),
         past_rsvps=before(settings.past_rsvps_days),
         audit=before(settings.audit_days),
+        newcomers=before(settings.newcomers_days),
     )
 
 

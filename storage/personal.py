@@ -22,11 +22,12 @@ from storage.alerts import Picket, PicketPledge, PicketReminder
 from storage.copies import AlertAudit, Broadcast
 from storage.meetings import Meeting, MeetingRsvp
 from storage.models import Chat, ChatMember, OutboxRow, Person, RoleGrant
+from storage.newcomers import forget_newcomer, newcomer_rows
 from storage.polls import Poll, PollBallot
 
 ERASED = "[erased]"
 # The tables that held an erased person's name or platform id as text.
-ERASED_TABLES = ("people", "chats", "outbox", "broadcasts", "alert_audit")
+ERASED_TABLES = ("people", "chats", "outbox", "broadcasts", "alert_audit", "newcomers")
 EXPORTED = 200  # messages queued to the person listed in /mydata, most recent first
 
 
@@ -179,6 +180,15 @@ async def personal_data(session: AsyncSession, person: Person) -> dict[str, Any]
                 select(AlertAudit).where(AlertAudit.actor_id == person.id).order_by(AlertAudit.id)
             )
         ],
+        "newcomer_follow_up": [
+            {
+                "chat": _chat(chat),
+                "joined_at": newcomer.joined_at.isoformat(),
+                "name": newcomer.display_name,
+                "claimed_by_an_organiser": newcomer.claimed_by is not None,
+            }
+            for newcomer, chat in await newcomer_rows(session, person)
+        ],
         "private_chat": _chat(direct) if direct else None,
         "messages_to_you": await _messages(session, person, direct),
         "anonymous_votes": "not stored with you: nothing links them to you",
@@ -228,6 +238,7 @@ async def erase_person(session: AsyncSession, person: Person, now: datetime) -> 
     await session.execute(
         delete(OutboxRow).where(OutboxRow.dedupe_key.like(f"{_export_prefix(person.id)}%"))
     )
+    await forget_newcomer(session, person)
     direct = await private_chat(session, person)
     if direct is not None:  # its queued messages go with it (ON DELETE CASCADE)
         await session.delete(direct)

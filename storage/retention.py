@@ -24,6 +24,7 @@ from storage.alerts import Picket, PicketPledge, PicketReminder
 from storage.copies import AlertAudit
 from storage.meetings import MeetingRsvp
 from storage.models import OutboxRow
+from storage.newcomers import Newcomer
 from storage.polls import Poll, PollBallot, unlink_ballots
 
 EMPTIED: dict[str, Any] = {"text": []}
@@ -38,6 +39,7 @@ class Cutoffs:
     closed_poll_voters: datetime | None
     past_rsvps: datetime | None
     audit: datetime | None
+    newcomers: datetime | None
 
 
 async def purge(session: AsyncSession, cutoffs: Cutoffs, *, dry_run: bool) -> dict[str, int]:
@@ -84,6 +86,11 @@ async def purge(session: AsyncSession, cutoffs: Cutoffs, *, dry_run: bool) -> di
         counts["audit rows"] = await _count(session, AlertAudit, audit)
         if not dry_run:
             await session.execute(delete(AlertAudit).where(*audit))
+    if (before := cutoffs.newcomers) is not None:
+        newcomers = (Newcomer.joined_at < before,)
+        counts["newcomers not marked contacted"] = await _count(session, Newcomer, newcomers)
+        if not dry_run:
+            await session.execute(delete(Newcomer).where(*newcomers))
     return counts
 
 

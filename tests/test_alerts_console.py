@@ -1,4 +1,4 @@
-"""Disputes, ballots, strikes, pickets, the digest and the welcome, driven through
+"""Disputes, ballots, strikes, pickets and the digest, driven through
 the console as organisers and members would, in several tagged chats."""
 
 from __future__ import annotations
@@ -307,17 +307,6 @@ async def test_the_weekly_digest_goes_once_a_week(bot: AlertsConsole) -> None:
     assert "This week" not in await bot.tick(days=7)
 
 
-async def test_someone_joining_is_welcomed_with_the_next_pickets(bot: AlertsConsole) -> None:
-    out = await bot.say(":chat cannock", ":join dana")
-    assert "Welcome, dana!" in out and "/strikes" in out
-    await bot.say(":chat branch", PICKET)
-    out = await bot.say(":chat cannock", ":join eve")
-    assert "Welcome, eve!" in out
-    assert "Tue 3 Mar, 06:00–10:00 — Lye Depot, Main gate · 0 going (picket #1)" in out
-    out = await bot.say(":chat stafford", ":join fay")
-    assert "Lye Depot" not in out
-
-
 async def test_forgetme_erases_pledges_and_keeps_the_record_of_announcements(
     bot: AlertsConsole,
 ) -> None:
@@ -344,7 +333,7 @@ async def test_help_explains_each_command_with_an_example(bot: AlertsConsole) ->
     assert "/picket going <id> — How many said" in out
 
 
-async def test_the_digest_and_the_welcome_show_the_chats_meetings(bot: AlertsConsole) -> None:
+async def test_the_digest_shows_the_chats_meetings(bot: AlertsConsole) -> None:
     """Meetings are the meetings capability's: a row of its, posted to cannock."""
     async with bot.app.db.session() as session:
         cannock = await session.scalar(select(Chat).where(Chat.platform_chat_id == "cannock"))
@@ -360,9 +349,7 @@ async def test_the_digest_and_the_welcome_show_the_chats_meetings(bot: AlertsCon
         session.add(meeting)
         await session.flush()
         session.add(MeetingTarget(meeting_id=meeting.id, chat_id=cannock.id))
-    out = await bot.say(":chat cannock", ":join dana")
-    assert "Meetings\n" in out and "Wed 11 Mar, 19:30 — Strike committee, Miners' Welfare" in out
-    await bot.say("/digest on")
+    await bot.say(":chat cannock", "/digest on")
     out = await bot.tick(days=6, hours=23)
     assert "This week, from Mon 9 Mar" in out and "Strike committee" in out
     out = await bot.say("/strikes")

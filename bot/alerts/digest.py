@@ -90,8 +90,11 @@ async def send_digest(services: Services, chat_id: int, slot: datetime) -> None:
                 await digest_content(session, chat, now, zone),
                 f"digest:{chat_id}:{week}",
             )
-            await services.outbox.enqueue(session, [message], BULK_LANE)
-            wake_after_commit(session, services, [chat.platform])
+            messages = [message]
+            for hook in services.registry.digest:  # e.g. newcomers waiting, for TULOs
+                messages += await hook(session, services, chat, now)
+            await services.outbox.enqueue(session, messages, BULK_LANE)
+            wake_after_commit(session, services, {m.chat.platform for m in messages})
         arm(services, setting, max(now, slot))
 
 

@@ -219,6 +219,9 @@ TABLE = (
         (R, W, R, X, Y, Y, J),
     ),
     Row("/digest on", "/digest on", "Weekly digest on", (R, Y, R, X, Y, Y, J)),
+    Row("/welcome set", '/welcome set "Hi {name}!"', "Welcome set", (R, Y, R, X, Y, Y, J)),
+    Row("/newcomers on", "/newcomers on", "Newcomer follow-up on", (R, Y, R, X, Y, Y, J)),
+    Row("/newcomers (names)", "/newcomers", "waiting to be contacted", (R, Y, R, X, Y, Y, J)),
     Row(
         "/poll --to other chats",
         '/poll "Q?" "A" "B" --to region:b',
