@@ -18,7 +18,8 @@ import pytest
 
 from bot import private_answers
 from bot.config import Config, RolesSettings
-from bot.core import SORRY, STALE_BUTTON
+from bot.context import STALE_BUTTON
+from bot.core import SORRY
 from bot.outbox import Status
 from bot.registry import Role
 from storage.chats import find_chat, find_person

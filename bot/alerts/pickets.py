@@ -26,10 +26,10 @@ from bot.alerts.broadcast import (
     target_text,
     wake_after_commit,
 )
-from bot.alerts.dates import HORIZON, at, local, parse_day, parse_hours
 from bot.alerts.disputes import find_dispute
 from bot.alerts.render import GOING_ACTION, picket_content, reminder_content, span_label
 from bot.context import Context, UserError
+from bot.dates.days import HORIZON, at, local, parse_day, parse_hours
 from bot.names import who_is_coming
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role

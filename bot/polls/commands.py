@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.alerts.broadcast import Subject, hold, post_held_with, target_text, wake_after_commit
+from bot.alerts import Subject, hold, post_held_with, target_text, wake_after_commit
 from bot.context import Context, UserError
 from bot.names import names_privately
 from bot.network import seen_from
