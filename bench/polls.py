@@ -47,7 +47,7 @@ from bot.types import ChatRef, UserRef
 from storage.chats import add_tags, register_chat
 from storage.models import Chat
 from storage.polls import Poll, VoteIn, add_posts, create_poll
-from tests.fakes.telegram_api import JSON, FakeTelegramAPI, callback_update, group_chat, user
+from tests.fakes.telegram.api import JSON, FakeTelegramAPI, callback_update, group_chat, user
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.telegram import TelegramSession, chat_ref
 

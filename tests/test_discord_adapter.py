@@ -45,7 +45,7 @@ from bot.types import (
     Op,
     UserRef,
 )
-from tests.fakes_discord import (
+from tests.fakes.discord import (
     APP_ID,
     TOKEN,
     FakeDiscord,

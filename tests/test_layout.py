@@ -92,3 +92,23 @@ def test_features_use_each_other_only_through_their_exports() -> None:
         "import other features from their package (export what is needed in its "
         "__init__.py):\n" + "\n".join(found)
     )
+
+
+def test_benchmarks_and_harnesses_import_no_test_module() -> None:
+    """``bench/`` and the harness packages may import the harnesses (``tests.fakes``,
+    ``tests.support``), never a test module: those are pytest's to collect."""
+    harnesses = ("tests.fakes", "tests.support")
+    sources = [
+        *sorted((ROOT / "bench").rglob("*.py")),
+        *sorted((ROOT / "tests" / "fakes").rglob("*.py")),
+        *sorted((ROOT / "tests" / "support").rglob("*.py")),
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sources
+        for line, name in _imports(path)
+        if name.startswith("tests.")
+        and _is_module(name)
+        and not any(name == h or name.startswith(h + ".") for h in harnesses)
+    ]
+    assert not found, "import only the harnesses from tests/:\n" + "\n".join(found)

@@ -1,5 +1,5 @@
 """The Telegram adapter against a fake Bot API: real python-telegram-bot, real HTTP
-over loopback, only the server is fake (tests/fakes/telegram_api.py)."""
+over loopback, only the server is fake (tests/fakes/telegram/api.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from bot.types import (
     TextIn,
     UserRef,
 )
-from tests.fakes.telegram_api import (
+from tests.fakes.telegram.api import (
     FakeTelegramAPI,
     bot_added_update,
     bot_kicked_update,

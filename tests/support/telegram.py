@@ -23,7 +23,7 @@ from bot.config import Config, RolesSettings, TelegramSettings
 from bot.outbox import Sender
 from bot.text import rich
 from bot.types import ChatRef, Content, Outgoing
-from tests.fakes.telegram_api import (
+from tests.fakes.telegram.api import (
     JSON,
     FakeTelegramAPI,
     Params,
