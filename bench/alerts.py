@@ -48,7 +48,8 @@ from bot.config import (
     RolesSettings,
 )
 from storage.models import Chat, ChatTag
-from tests.fakes.telegram_api import (
+from tests.fakes.discord import TOKEN, FakeDiscord
+from tests.fakes.telegram.api import (
     SENDING_METHODS,
     Call,
     FakeTelegramAPI,
@@ -59,7 +60,6 @@ from tests.fakes.telegram_api import (
     user,
     visible_text,
 )
-from tests.fakes_discord import TOKEN, FakeDiscord
 
 TELEGRAM_CHATS = 350
 DISCORD_CHATS = 650

@@ -12,7 +12,7 @@ outbox, to a fake Discord that enforces Discord's limits — 50 requests/s in al
 Each broadcast is enqueued in one transaction (chats registered beforehand) and
 timed from its commit until every message is delivered and recorded. Both
 platforms share one database and one outbox, as in the application. Each fake runs
-in a process of its own, as a remote service would (``tests.fakes_discord.serve``).
+in a process of its own, as a remote service would (``tests.fakes.serve``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from bot.types import ChatKind, ChatRef, Content, Event, EventResult, Outgoing
 from storage.chats import register_chat
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.fakes_discord.serve import Served, served
+from tests.fakes.serve import Served, served
 
 DISCORD_CHATS = 1000
 COMBINED_CHATS = 300

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from bench.common import table
 from bench.telegram import ASKERS, ask_help, config, keep_asking
 from storage.models import Chat, OutboxRow
-from tests.fakes.telegram_api import FakeTelegramAPI, command_update, group_chat, user
+from tests.fakes.telegram.api import FakeTelegramAPI, command_update, group_chat, user
 from tests.support.telegram import TelegramSession
 
 COMMANDS = 1000

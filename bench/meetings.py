@@ -30,9 +30,9 @@ from bench.common import RUNS, scratch_sqlite, table
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config, DatabaseSettings
+from bot.dates.schedule import Schedule
+from bot.dates.when import understand
 from bot.meetings import reminders
-from bot.meetings.recurrence import Schedule
-from bot.meetings.when import understand
 from storage.db import Database
 from storage.meetings import Meeting, MeetingTarget
 from storage.migrate import upgrade

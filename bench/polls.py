@@ -49,7 +49,7 @@ from storage.chats import add_tags, register_chat
 from storage.copies import NewCopy, add
 from storage.models import Chat
 from storage.polls import POSTED, Poll, VoteIn, create_poll
-from tests.fakes.telegram_api import JSON, FakeTelegramAPI, callback_update, group_chat, user
+from tests.fakes.telegram.api import JSON, FakeTelegramAPI, callback_update, group_chat, user
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.telegram import TelegramSession, chat_ref
 

@@ -13,7 +13,7 @@ adapter (python-telegram-bot over HTTP) and the outbox, to the fake Bot API.
 
 Each broadcast is enqueued in one transaction (chats registered beforehand), as an
 announcement would be. In (a) the fake serves from a process of its own, as the
-Bot API does (``tests.fakes_discord.serve``): both sides then pay only their own
+Bot API does (``tests.fakes.serve``): both sides then pay only their own
 client's costs, and the outbox's sends in flight overlap with the server's work as
 they would with Telegram. (b) keeps the fake in-process, to see each reply arrive.
 """
@@ -38,16 +38,16 @@ from bench.common import scratch_sqlite, table
 from bot.config import Config, DatabaseSettings
 from bot.text import rich
 from storage.chats import register_chat
-from tests.fakes.telegram_api import (
+from tests.fakes import WAIT
+from tests.fakes.serve import served
+from tests.fakes.telegram.api import (
     JSON,
-    WAIT_SECONDS,
     FakeTelegramAPI,
     command_update,
     group_chat,
     private_chat,
     user,
 )
-from tests.fakes_discord.serve import served
 from tests.support.telegram import TelegramApp, TelegramSession, chat_ref
 
 BROADCAST = "Picket at Smith & Sons, 6am"
@@ -143,7 +143,7 @@ async def unpaced() -> Unpaced:
 
 
 async def ask_help(
-    session: TelegramSession, asker: JSON, times: list[float], within: float = WAIT_SECONDS
+    session: TelegramSession, asker: JSON, times: list[float], within: float = WAIT
 ) -> None:
     api = session.api
     chat_id = str(asker["id"])
@@ -156,9 +156,7 @@ async def ask_help(
     times.append(time.perf_counter() - start)
 
 
-async def keep_asking(
-    session: TelegramSession, times: list[float], within: float = WAIT_SECONDS
-) -> None:
+async def keep_asking(session: TelegramSession, times: list[float], within: float = WAIT) -> None:
     """Send /help every HELP_EVERY seconds until cancelled, recording reply times
     (an answer slower than ``within`` seconds fails the benchmark)."""
     asks: set[asyncio.Task[None]] = set()

@@ -26,6 +26,10 @@ from bot.types import (
 )
 from storage.models import Chat, Person
 
+# What a press on a button nobody handles any more is answered with, by the core
+# and by any feature whose own button outlived what it was for.
+STALE_BUTTON = "That button is from an old message and no longer works — try the command again."
+
 
 class UserError(Exception):
     """Raised by a handler to refuse politely: the transaction is rolled back and

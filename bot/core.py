@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import private_answers
-from bot.context import Context, UserError
+from bot.context import STALE_BUTTON, Context, UserError
 from bot.network import HOW_TO_JOIN, TRUSTED_PLATFORMS, admit, belongs, button_refusal
 from bot.outbox import BULK_LANE, REPLY_LANE
 from bot.parse import ParseError, parse, suggest
@@ -67,7 +67,6 @@ class _Known:
 REMEMBERED = 10_000
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again in a minute."
 REMOVED = "the bot was removed from the chat"
-STALE_BUTTON = "That button is from an old message and no longer works — try the command again."
 
 
 def _as_registered(chat: Chat, person: Person, event: CommandIn | ButtonIn) -> bool:

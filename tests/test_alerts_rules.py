@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.alerts.ballot_rules import RULES
-from bot.alerts.dates import parse_day, parse_hours, parse_moment, parse_time
 from bot.alerts.mandate import NoRule, Result, Rule, assess, mandate_end, rule_for
 from bot.context import UserError
+from bot.dates.days import parse_day, parse_hours, parse_moment, parse_time
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

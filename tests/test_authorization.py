@@ -18,18 +18,18 @@ from typing import Any, Protocol
 import pytest
 
 from bot.config import Config, RolesSettings
-from tests.fakes.telegram_api import (
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.api import MANAGE_GUILD, FakeGuild, Person
+from tests.fakes.discord.harness import ALICE as DISCORD_ALICE
+from tests.fakes.discord.harness import Running, running
+from tests.fakes.telegram.api import (
     FakeTelegramAPI,
     command_update,
     group_chat,
     private_chat,
     user,
 )
-from tests.fakes.telegram_api import visible_text as telegram_text
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord.discord_api import MANAGE_GUILD, FakeGuild, Person
-from tests.fakes_discord.harness import ALICE as DISCORD_ALICE
-from tests.fakes_discord.harness import Running, running
+from tests.fakes.telegram.api import visible_text as telegram_text
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession

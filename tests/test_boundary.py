@@ -24,7 +24,11 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base, Chat, ChatTag, Invite
 from storage.polls import Poll
-from tests.fakes.telegram_api import (
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.api import MANAGE_GUILD, FakeGuild, Person
+from tests.fakes.discord.harness import ALICE as DISCORD_ALICE
+from tests.fakes.discord.harness import running
+from tests.fakes.telegram.api import (
     FakeTelegramAPI,
     bot_added_update,
     callback_update,
@@ -33,10 +37,6 @@ from tests.fakes.telegram_api import (
     private_chat,
     user,
 )
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord.discord_api import MANAGE_GUILD, FakeGuild, Person
-from tests.fakes_discord.harness import ALICE as DISCORD_ALICE
-from tests.fakes_discord.harness import running
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleSession
 from tests.support.telegram import TIMEOUT, TelegramSession

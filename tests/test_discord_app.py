@@ -43,9 +43,9 @@ from bot.text import bold, rich
 from bot.types import Content, Outgoing
 from storage.chats import chat_ref, direct_chat, find_person
 from storage.models import Chat, OutboxRow, Person
-from tests.fakes_discord import TOKEN, FakeDiscord, FakeGuild, Gateway, quick_ready
-from tests.fakes_discord import Person as Member
-from tests.fakes_discord.harness import ALICE, running
+from tests.fakes.discord import TOKEN, FakeDiscord, FakeGuild, Gateway, quick_ready
+from tests.fakes.discord import Person as Member
+from tests.fakes.discord.harness import ALICE, running
 from tests.support.config import make_config
 
 

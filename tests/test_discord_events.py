@@ -14,8 +14,8 @@ import pytest
 from adapters.discord import INVITE_PERMISSIONS
 from bot.config import Config, RolesSettings
 from bot.meetings.mirror import REFUSED
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord.harness import ALICE, Running, running
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.harness import ALICE, Running, running
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 

@@ -12,8 +12,8 @@ import pytest
 from adapters.discord import slash
 from bot.commands import build_registry
 from bot.parse import tokenize
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord.harness import ALICE, running
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.harness import ALICE, running
 from tests.support.parity import SCRIPT, console_answers, parity_config
 
 MARKERS = "*_`~|"  # unescaped, these can only be formatting: user text is escaped

@@ -17,15 +17,15 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from storage.models import OutboxRow
-from tests.fakes.telegram_api import (
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.harness import running
+from tests.fakes.telegram.api import (
     FakeTelegramAPI,
     command_update,
     group_chat,
     private_chat,
     user,
 )
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord.harness import running
 from tests.support.config import make_config
 from tests.support.telegram import TelegramSession
 

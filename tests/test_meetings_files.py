@@ -11,10 +11,10 @@ import pytest
 from icalendar import Calendar
 
 from bot.config import RolesSettings
-from tests.fakes.telegram_api import Params, group_chat, user
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord.harness import ALICE as DISCORD_ALICE
-from tests.fakes_discord.harness import running
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.harness import ALICE as DISCORD_ALICE
+from tests.fakes.discord.harness import running
+from tests.fakes.telegram.api import Params, group_chat, user
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 from tests.support.telegram import TelegramSession, telegram_session

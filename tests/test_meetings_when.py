@@ -10,9 +10,9 @@ import pytest
 from icalendar import Calendar
 
 from bot.context import UserError
+from bot.dates.schedule import Schedule
+from bot.dates.when import offsets_text, parse_offsets, read_day, understand
 from bot.meetings import ics
-from bot.meetings.recurrence import Schedule
-from bot.meetings.when import offsets_text, parse_offsets, read_day, understand
 from storage.meetings import Meeting
 
 LONDON = ZoneInfo("Europe/London")

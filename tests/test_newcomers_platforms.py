@@ -15,7 +15,11 @@ from bot.app import App
 from bot.config import RolesSettings
 from bot.types import MemberJoined, UserRef
 from storage.newcomers import Newcomer
-from tests.fakes.telegram_api import (
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import Person as Member
+from tests.fakes.discord.harness import ALICE as DISCORD_ALICE
+from tests.fakes.discord.harness import running
+from tests.fakes.telegram.api import (
     FakeTelegramAPI,
     callback_update,
     chat_member_update,
@@ -24,10 +28,6 @@ from tests.fakes.telegram_api import (
     private_chat,
     user,
 )
-from tests.fakes_discord import FakeDiscord
-from tests.fakes_discord import Person as Member
-from tests.fakes_discord.harness import ALICE as DISCORD_ALICE
-from tests.fakes_discord.harness import running
 from tests.support.config import make_config
 from tests.support.telegram import TelegramSession, chat_ref, shown
 

@@ -13,7 +13,7 @@ import pytest
 
 from storage.db import Database
 from storage.migrate import behind, upgrade
-from tests.fakes_discord.serve import served
+from tests.fakes.serve import served
 from tests.support.cli import ROOT, TOKEN, aimed_at_discord, config, run
 from tests.support.databases import create_postgres_database, drop_postgres_database
 

@@ -16,7 +16,7 @@ from bot.pacing import Pacer
 from bot.text import rich
 from bot.types import ChatKind, ChatRef, Content, Event, EventResult, Outgoing
 from storage.db import Database
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram.api import FakeTelegramAPI
 from tests.support.clock import FakeClock
 from tests.support.outbox import Rig
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.fakes.telegram_api import (
+from tests.fakes.telegram.api import (
     callback_update,
     group_chat,
     user,

@@ -12,7 +12,7 @@ from bot import private_answers
 from bot.config import RateLimitSettings, RolesSettings
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.types import ChatRef, UserRef
-from tests.fakes.telegram_api import (
+from tests.fakes.telegram.api import (
     FakeTelegramAPI,
     callback_update,
     command_update,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes_discord.serve import served
+from tests.fakes.serve import served
 from tests.support.cli import ROOT, TOKEN, aimed_at_discord, config, run
 
 

@@ -1,5 +1,5 @@
 """The whole bot on Telegram: the real App, core, outbox and python-telegram-bot,
-over real HTTP to the fake Bot API (tests/fakes/telegram_api.py) — including
+over real HTTP to the fake Bot API (tests/fakes/telegram/api.py) — including
 ``organise-bot run`` itself as a subprocess."""
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import pytest
 
 from bot import private_answers
 from bot.config import Config, RolesSettings
-from bot.core import SORRY, STALE_BUTTON
+from bot.context import STALE_BUTTON
+from bot.core import SORRY
 from bot.outbox import Status
 from bot.registry import Role
 from storage.chats import find_chat, find_person
 from storage.db import Database
 from storage.models import Chat, OutboxRow
-from tests.fakes.telegram_api import (
+from tests.fakes.telegram.api import (
     JSON,
     FakeTelegramAPI,
     bot_added_update,

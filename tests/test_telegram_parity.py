@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakes.telegram_api import FakeTelegramAPI, group_chat, user
+from tests.fakes.telegram.api import FakeTelegramAPI, group_chat, user
 from tests.support.parity import NAME, SCRIPT, marked_console_answers, parity_config
 from tests.support.telegram import TelegramSession, addressed
 

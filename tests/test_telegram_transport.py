@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
 from adapters.telegram.transport import AiohttpRequest, _client_timeout
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram.api import FakeTelegramAPI
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@
   alerts announce (the announcing itself is :mod:`bot.copies`');
 * :mod:`.mandate` with :mod:`.ballot_rules` — the ballot law, as dated data;
 * :mod:`.digest` — the weekly digest;
-* :mod:`.upcoming`, :mod:`.render`, :mod:`.dates` — shared pieces; :func:`upcoming`
-  is what other capabilities show of this one (the newcomers' welcome).
+* :mod:`.upcoming`, :mod:`.render` — shared pieces (dates are read by :mod:`bot.dates`);
+  :func:`upcoming` is what other capabilities show of this one (the newcomers' welcome).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from datetime import date
 
 from bot.alerts.alert import may_change
 from bot.alerts.ballot_rules import RULES
-from bot.alerts.dates import local, parse_day
 from bot.alerts.disputes import find_dispute, label, may_attach
 from bot.alerts.mandate import NoRule, Result, Rule, Verdict, assess, percent, rule_for
 from bot.alerts.render import (
@@ -20,6 +19,7 @@ from bot.alerts.render import (
 )
 from bot.context import Context, UserError
 from bot.copies import Action, Subject, announce, restyle
+from bot.dates.days import local, parse_day
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.text import Rich, bold, join, rich
 from bot.types import Outgoing

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts.dates import HORIZON, at, local, parse_time
 from bot.alerts.render import day_label
 from bot.alerts.upcoming import upcoming
 from bot.config import WEEKDAYS
 from bot.context import Context, UserError
 from bot.copies import wake_after_commit
+from bot.dates.days import HORIZON, at, local, parse_time
 from bot.network import belongs
 from bot.outbox import BULK_LANE
 from bot.registry import Command, Param, Registry, Role

@@ -17,7 +17,6 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.alert import may_change
-from bot.alerts.dates import HORIZON, at, local, parse_day, parse_hours
 from bot.alerts.disputes import find_dispute
 from bot.alerts.render import GOING_ACTION, picket_content, reminder_content, span_label
 from bot.context import Context, UserError
@@ -30,6 +29,7 @@ from bot.copies import (
     target_text,
     wake_after_commit,
 )
+from bot.dates.days import HORIZON, at, local, parse_day, parse_hours
 from bot.names import who_is_coming
 from bot.outbox import BULK_LANE
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import delete
 
 from bot.alerts.alert import may_change
-from bot.alerts.dates import HORIZON, at, local, parse_moment
 from bot.alerts.disputes import find_dispute, label, may_attach
 from bot.alerts.pickets import tell_pledgers
 from bot.alerts.render import span_label, strike_content
@@ -17,6 +16,7 @@ from bot.alerts.strike_check import mandate_problem
 from bot.alerts.upcoming import upcoming
 from bot.context import Context, UserError
 from bot.copies import Action, Subject, announce, change_subject, target_text
+from bot.dates.days import HORIZON, at, local, parse_moment
 from bot.network import seen_from
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role
 from bot.targeting import reachable

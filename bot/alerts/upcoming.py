@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.render import ballot_line, picket_line, strike_line
-from bot.meetings.upcoming import meeting_lines
+from bot.meetings import meeting_lines
 from bot.targeting import Target, stored_target
 from bot.text import Rich, bold, rich
 from bot.types import ChatKind

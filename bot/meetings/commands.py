@@ -18,19 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context, UserError
-from bot.meetings import access, reminders, rsvp, settings, upcoming
-from bot.meetings.access import manageable
-from bot.meetings.posts import announce, posted_after, refresh, to_chat
-from bot.meetings.recurrence import Schedule, schedule_of, store_moves, to_utc
-from bot.meetings.render import (
-    RSVP_ACTION,
-    cancelled_state,
-    confirm_text,
-    day_text,
-    moment_text,
-    notice,
-)
-from bot.meetings.when import (
+from bot.dates.schedule import Schedule, to_utc
+from bot.dates.when import (
     DURATION_EXAMPLE,
     EXAMPLES,
     OFFSET_EXAMPLE,
@@ -43,6 +32,18 @@ from bot.meetings.when import (
     store_offsets,
     understand,
     understand_on,
+)
+from bot.meetings import access, reminders, rsvp, settings, upcoming
+from bot.meetings.access import manageable
+from bot.meetings.posts import announce, posted_after, refresh, to_chat
+from bot.meetings.recurrence import schedule_of, store_moves
+from bot.meetings.render import (
+    RSVP_ACTION,
+    cancelled_state,
+    confirm_text,
+    day_text,
+    moment_text,
+    notice,
 )
 from bot.names import who_is_coming
 from bot.registry import ButtonAnswer, Command, Kind, Param, Registry, Role

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import UTC
-from bot.meetings.when import duration_text
+from bot.dates.durations import duration_text
 from bot.text import Rich, Span, Style, bold, code, italic, join, link, rich
 from bot.types import Button, Content
 from storage.meetings import Answer, Meeting, PostKind

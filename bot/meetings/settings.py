@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
-from bot.meetings.when import load_offsets
+from bot.dates.when import load_offsets
 from storage.meetings import Meeting, settings_for
 
 DEFAULT_OFFSETS = (24 * 60, 60)  # a day and an hour before

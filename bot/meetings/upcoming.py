@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
+from bot.dates.when import offsets_text
 from bot.meetings import ics, settings
 from bot.meetings.access import visible
 from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import calendar_reply, listing, meeting_line
-from bot.meetings.when import offsets_text
 from bot.network import seen_from
 from bot.text import Rich
 from bot.types import Outgoing

@@ -2,7 +2,7 @@
 
 Either a duration from now — "30m", "2h", "3d", "1h30m", "2 days", "1 week", of
 any length — or a day and time read exactly as meetings read theirs
-(:func:`bot.meetings.when.understand`: dateparser, day first, in the bot's time
+(:func:`bot.dates.when.understand`: dateparser, day first, in the bot's time
 zone, with the cases where dateparser alone misreads — "Friday 18:00" typed on a
 Friday morning, "tomorrow at 7" — handled). A closing time must be in the future
 and happens once, so a repeat ("every Friday") is refused.
@@ -10,13 +10,13 @@ and happens once, so a repeat ("every Friday") is refused.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import UserError
-from bot.meetings.when import understand
+from bot.dates.durations import parts
+from bot.dates.when import understand
 from bot.text import rich
 from bot.values import whole_number
 
@@ -25,16 +25,6 @@ EXAMPLES = "a duration (30m, 2h, 3d) or a day and time (Friday 18:00, 12/3 19:00
 ZERO = timedelta()
 # More minutes than a poll could ever run: a bigger number is a typing slip.
 MAX_COUNT = 1_000_000
-
-_UNIT = {
-    "w": timedelta(weeks=1),
-    "d": timedelta(days=1),
-    "h": timedelta(hours=1),
-    "m": timedelta(minutes=1),
-}
-_PART = r"(\d+)\s*(w|weeks?|d|days?|h|hrs?|hours?|m|mins?|minutes?)"
-_DURATION = re.compile(rf"(?:{_PART}\s*)+")
-_PARTS = re.compile(_PART)
 
 
 @dataclass(frozen=True)
@@ -46,12 +36,14 @@ class Closing:
 def parse_closing(text: str, now: datetime, zone: ZoneInfo) -> Closing:
     """When the poll closes, or a friendly refusal if unreadable, past or repeating."""
     cleaned = " ".join(text.lower().split())
-    if _DURATION.fullmatch(cleaned):
+    found = parts(cleaned)
+    if found is not None:
         try:
             span = sum(
                 (
-                    whole_number(n, "Each number in a duration", 0, MAX_COUNT) * _UNIT[unit[0]]
-                    for n, unit in _PARTS.findall(cleaned)
+                    whole_number(p.number, "Each number in a duration", 0, MAX_COUNT)
+                    * timedelta(minutes=p.unit)
+                    for p in found
                 ),
                 ZERO,
             )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.core import STALE_BUTTON
+from bot.context import STALE_BUTTON
 from bot.polls.copies import schedule_refresh
 from bot.polls.render import notice
 from bot.services import Services

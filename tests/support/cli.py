@@ -42,7 +42,7 @@ def aimed_at_discord(port: int) -> list[str]:
     """``organise-bot`` with discord.py aimed at 127.0.0.1:``port``, as the tests'
     fake Discord does in-process: the real command, in a child process."""
     launch = (
-        "import sys; from tests.fakes_discord.discord_api import aim_discord_py; "
+        "import sys; from tests.fakes.discord.api import aim_discord_py; "
         "aim_discord_py(int(sys.argv[1])); from adapters.cli import main; "
         "sys.exit(main(sys.argv[2:]))"
     )

@@ -25,7 +25,7 @@ from bot.outbox import Sender
 from bot.text import rich
 from bot.types import ChatRef, Content, Outgoing
 from storage.db import Database
-from tests.fakes.telegram_api import (
+from tests.fakes.telegram.api import (
     JSON,
     FakeTelegramAPI,
     Params,

@@ -45,11 +45,11 @@ import yarl
 from aiohttp import web
 
 from bot.types import Event, EventResult
+from tests.fakes import WAIT
 
 TOKEN = "fake-bot-token"
 APP_ID = 900000000000000001  # a bot user's id is its application's id
 API_PREFIX = "/api/v10"
-WAIT = 5.0  # seconds a test waits for background work before failing
 EPHEMERAL = 1 << 6  # message flags
 LOADING = 1 << 7
 

@@ -1,5 +1,5 @@
 """A fake platform in a process of its own, enforcing the platform's limits:
-``python -m tests.fakes_discord.serve discord`` (or ``telegram``; add ``unlimited``
+``python -m tests.fakes.serve discord`` (or ``telegram``; add ``unlimited``
 for a fake that enforces no limits).
 
 Benchmarks use it to play a remote service. Inside the bot's process the fake's
@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import discord.gateway
 import discord.http
 
-from tests.fakes.telegram_api import FakeTelegramAPI
-
-from .discord_api import API_PREFIX, TOKEN, FakeDiscord, aim_discord_py
+from tests.fakes.discord.api import API_PREFIX, TOKEN, FakeDiscord, aim_discord_py
+from tests.fakes.telegram.api import FakeTelegramAPI
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A fake Discord for tests: REST served locally, gateway payloads fed to discord.py."""
 
-from .discord_api import (
+from .api import (
     APP_ID,
     TOKEN,
     Answer,

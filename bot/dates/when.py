@@ -1,4 +1,4 @@
-"""Read when a meeting is, as people in the UK type it.
+"""Read when a meeting is (or a poll closes), as people in the UK type it.
 
 One-off dates ("tomorrow 7pm", "Sat 10am", "12/3 19:00" = 12 March, ISO dates) go
 to dateparser — day first, preferring the future — once the time of day has been
@@ -41,7 +41,8 @@ from dateutil.rrule import (  # type: ignore[import-untyped]
 )
 
 from bot.context import UserError
-from bot.meetings.recurrence import Schedule, to_local, to_utc
+from bot.dates.durations import duration_text, parts
+from bot.dates.schedule import Schedule, to_local, to_utc
 from bot.values import whole_number
 
 DEFAULT_TIME = time(19, 0)
@@ -450,10 +451,8 @@ def _shown(moment: datetime, zone: ZoneInfo) -> str:
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
 
 
-# --- reminder offsets ------------------------------------------------------------
+# --- reminder offsets and lengths -----------------------------------------------
 
-_UNITS: dict[str, int] = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
-_OFFSET = re.compile(r"(\d+)\s*(w|weeks?|d|days?|h|hrs?|hours?|m|mins?|minutes?)\b")
 MAX_OFFSET = 28 * 24 * 60
 MAX_OFFSETS = 4
 OFFSET_EXAMPLE = "“1d,1h” (a day and an hour before), “2h”, “30m”, or “none”"
@@ -464,12 +463,11 @@ def parse_offsets(text: str) -> tuple[int, ...]:
     cleaned = text.strip().lower()
     if cleaned in {"none", "off", "no"}:
         return ()
-    found = list(_OFFSET.finditer(cleaned))
-    leftover = _OFFSET.sub("", cleaned)
-    if not found or re.sub(r"[\s,&]|\band\b|\bbefore\b", "", leftover):
+    found = parts(cleaned, between=r"[\s,&]|\band\b|\bbefore\b", separated=True)
+    if found is None:
         raise UserError(f"I couldn't read the reminders “{text}”. Use e.g. {OFFSET_EXAMPLE}.")
     minutes = sorted(
-        {whole_number(m[1], "A reminder's number", 1, MAX_OFFSET) * _UNITS[m[2][0]] for m in found},
+        {whole_number(p.number, "A reminder's number", 1, MAX_OFFSET) * p.unit for p in found},
         reverse=True,
     )
     if len(minutes) > MAX_OFFSETS or not all(1 <= m <= MAX_OFFSET for m in minutes):
@@ -481,16 +479,15 @@ def parse_offsets(text: str) -> tuple[int, ...]:
 
 DURATION_EXAMPLE = "“2h”, “90m”, “1h30m”, or the time it ends, e.g. “21:00”"
 MAX_DURATION = 24 * 60
-_LENGTH = re.compile(r"(\d+)\s*(h|hrs?|hours?|m|mins?|minutes?)(?![a-z])")
 
 
 def parse_duration(text: str, starts: time) -> int:
     """How long a meeting lasts, in minutes: "2h", "1h30m", "90m", or the time it
     ends ("21:00", "9pm") on the day it starts at ``starts``."""
     cleaned = text.strip().lower()
-    found = list(_LENGTH.finditer(cleaned))
-    if found and not re.sub(r"[\s,&]|\band\b", "", _LENGTH.sub("", cleaned)):
-        minutes = sum(int(m[1]) * _UNITS[m[2][0]] for m in found)
+    found = parts(cleaned, units="hm", between=r"[\s,&]|\band\b")
+    if found is not None:
+        minutes = sum(int(p.number) * p.unit for p in found)
     else:
         rest, ends, _notes = _take_time(cleaned)
         if rest or ends is None:
@@ -508,14 +505,6 @@ def offsets_text(offsets: tuple[int, ...]) -> str:
     if not offsets:
         return "no reminders"
     return _and([duration_text(m) for m in offsets]) + " before"
-
-
-def duration_text(minutes: int) -> str:
-    for name, size in (("week", _UNITS["w"]), ("day", _UNITS["d"]), ("hour", _UNITS["h"])):
-        if minutes % size == 0:
-            count = minutes // size
-            return f"{count} {name}{'s' if count != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def store_offsets(offsets: tuple[int, ...]) -> str:

@@ -38,6 +38,8 @@ from typing import Any, Self
 
 from aiohttp import ClientSession, web
 
+from tests.fakes import WAIT
+
 JSON = dict[str, Any]
 Params = dict[str, Any]
 
@@ -57,7 +59,6 @@ UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may upload to the Bot API
 # The update types Telegram leaves out unless they are asked for by name in
 # allowed_updates (https://core.telegram.org/bots/api#getupdates).
 ONLY_IF_ASKED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-WAIT_SECONDS = 5.0  # how long wait_for_call waits before failing the test
 ADMIN_RIGHTS = {
     "can_be_edited": False,
     "is_anonymous": False,
@@ -379,7 +380,7 @@ class FakeTelegramAPI:
         predicate: Callable[[Params], bool] = lambda _params: True,
         *,
         after: int = 0,
-        within: float = WAIT_SECONDS,
+        within: float = WAIT,
     ) -> Params:
         """Wait (at most ``within`` seconds) until ``method`` has been called with
         matching params (since the ``after`` mark); return the first such call."""
@@ -392,7 +393,7 @@ class FakeTelegramAPI:
         assert params is not None
         return params
 
-    async def wait_until(self, condition: Callable[[], bool], within: float = WAIT_SECONDS) -> None:
+    async def wait_until(self, condition: Callable[[], bool], within: float = WAIT) -> None:
         """Wait (at most ``within`` seconds) until ``condition()`` holds; it is
         checked again whenever a call arrives or is answered."""
         async with asyncio.timeout(within):

@@ -23,8 +23,9 @@ from bot.config import Config
 from bot.registry import Registry
 from bot.types import ChatRef
 from storage.models import Chat
+from tests.fakes import WAIT
 
-from .discord_api import TOKEN, WAIT, Answer, FakeDiscord, FakeGuild, Gateway, Person
+from .api import TOKEN, Answer, FakeDiscord, FakeGuild, Gateway, Person
 
 ALICE = Person(710000000000000001, "Alice")
 

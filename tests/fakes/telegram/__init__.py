@@ -1,0 +1,1 @@
+"""A fake Telegram Bot API (:mod:`.api`): the server, and the updates it hands out."""
