@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.commands import build_registry
 from bot.config import Config, RetentionSettings
 from bot.retention import cutoffs
 from bot.types import ButtonIn, ChatKind, ChatRef, CommandIn, MemberJoined, UserRef
@@ -48,7 +49,7 @@ class NewcomersConsole(AlertsConsole):
 
     def __init__(self, config: Config, clock: FakeClock) -> None:
         super().__init__(config, clock)
-        self.app = App(config, [self.console], clock=clock)
+        self.app = App(config, [self.console], clock=clock, registry=build_registry())
 
     async def rows(self) -> int:
         return int(await self.scalar(select(func.count()).select_from(Newcomer)))
