@@ -24,7 +24,7 @@ from bot.clock import UTC
 from bot.commands import build_registry
 from bot.config import DiscordSettings
 from bot.delivery import Permanent, RetryAfter, Transient
-from bot.pacing import IN_FLIGHT_SECONDS, Pacer
+from bot.outbox.pacing import IN_FLIGHT_SECONDS, Pacer
 from bot.parse import parse
 from bot.registry import Command, Kind, Param, Role
 from bot.text import Rich, bold, code, italic, link, rich

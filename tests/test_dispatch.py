@@ -1,4 +1,5 @@
-"""The sender's pure decisions (bot/dispatch.py): which row goes next, how long to sleep."""
+"""The sender's pure decisions (bot/outbox/policy.py): which row goes next, how long to
+sleep, what becomes of a failed row."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from pytest import approx
 
-from bot.dispatch import MIN_PAUSE, choose, pause
+from bot.outbox.policy import MIN_PAUSE, choose, pause
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,12 @@ comes at most that long after the last copy.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from bot.alerts.render import CANCELLED, receipt_text
 from bot.context import Context, UserError
@@ -53,7 +52,7 @@ from storage.alerts import (
     unwritten_copies,
 )
 from storage.chats import chat_ref
-from storage.models import Chat, OutboxRow, Person
+from storage.models import Chat, Person
 
 SEND_ACTION = "alert-send"
 DROP_ACTION = "alert-drop"
@@ -66,7 +65,6 @@ MAX_ALERT = 3000
 # Copies put in the outbox per transaction; an announcement to more chats writes the
 # rest in the transactions that follow (see _send).
 COPIES_AT_ONCE = 100
-_WAKE = "alerts.wake"
 COPY_KEY = "broadcast:"  # the dedupe keys of announcement copies start so
 
 
@@ -93,24 +91,6 @@ class Action(StrEnum):
     CORRECT = "correct"
     CANCEL = "cancel"
     DROP = "drop"
-
-
-def wake_after_commit(session: AsyncSession, services: Services, platforms: Iterable[str]) -> None:
-    """Wake the senders of ``platforms`` once this transaction commits.
-
-    Rows we enqueue ourselves (to learn their ids) are not among the messages a
-    handler returns, so the core would not wake anyone for them; waking before the
-    commit would let a sender look before the rows are visible.
-    """
-    pending: set[str] | None = session.info.get(_WAKE)
-    if pending is None:
-        pending = session.info[_WAKE] = set()
-
-        def wake(_session: Session) -> None:
-            services.outbox.notify(session.info.pop(_WAKE, set()))
-
-        event.listen(session.sync_session, "after_commit", wake, once=True)
-    pending.update(platforms)
 
 
 def target_text(raw: str) -> str:
@@ -249,7 +229,6 @@ async def _preview(ctx: Context, broadcast: Broadcast, chats: list[Chat], conten
         [Outgoing(ctx.event.chat, Content(preview, buttons, reply_handle=ctx.event.reply_handle))],
         REPLY_LANE,
     )
-    wake_after_commit(ctx.session, ctx.services, [ctx.event.chat.platform])
 
 
 async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
@@ -286,7 +265,6 @@ async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
     broadcast.receipt_at, broadcast.receipt_shown = now, str(text)
     broadcast.receipt_final = done.finished
     audit(ctx, Action.SEND, broadcast, str(content.text), len(chats))
-    wake_after_commit(session, services, {c.platform for c in chats} | {ctx.event.chat.platform})
 
 
 async def _write_copies(
@@ -305,7 +283,6 @@ async def _write_copies(
     await set_copy_rows(
         session, broadcast.id, [(c.id, row) for c, row in zip(chats, rows, strict=True)]
     )
-    wake_after_commit(session, services, {chat.platform for chat in chats})
 
 
 def _writer_key(broadcast_id: int) -> str:
@@ -423,7 +400,6 @@ async def restyle(
         return 0
     rows = await live_copy_rows(session, broadcast.id)
     await services.outbox.enqueue_edits(session, [row_id for row_id, _platform in rows], content)
-    wake_after_commit(session, services, {platform for _row, platform in rows})
     return len(rows)
 
 
@@ -459,9 +435,6 @@ async def _edit_receipt(
         return
     await services.outbox.enqueue_edit(session, broadcast.receipt_row_id, Content(text), REPLY_LANE)
     broadcast.receipt_shown = str(text)
-    row = await session.get(OutboxRow, broadcast.receipt_row_id)
-    if row is not None:
-        wake_after_commit(session, services, [row.platform])
 
 
 def _timer_key(broadcast_id: int) -> str:

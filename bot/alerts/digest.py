@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts.broadcast import wake_after_commit
 from bot.alerts.dates import HORIZON, at, local, parse_time
 from bot.alerts.render import day_label
 from bot.alerts.upcoming import upcoming
@@ -91,7 +90,6 @@ async def send_digest(services: Services, chat_id: int, slot: datetime) -> None:
                 f"digest:{chat_id}:{week}",
             )
             await services.outbox.enqueue(session, [message], BULK_LANE)
-            wake_after_commit(session, services, [chat.platform])
         arm(services, setting, max(now, slot))
 
 

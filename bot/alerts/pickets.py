@@ -24,7 +24,6 @@ from bot.alerts.broadcast import (
     may_change,
     restyle,
     target_text,
-    wake_after_commit,
 )
 from bot.alerts.dates import HORIZON, at, local, parse_day, parse_hours
 from bot.alerts.disputes import find_dispute
@@ -165,7 +164,6 @@ async def send_reminders(services: Services, picket_id: int) -> None:
             key = f"picket-reminder:{picket_id}:{person_id}"
             messages.append(Outgoing(chat, content, dedupe_key=key))
         await services.outbox.enqueue(session, messages, BULK_LANE)
-        wake_after_commit(session, services, {message.chat.platform for message in messages})
 
 
 async def resume(services: Services) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.alerts.broadcast import Subject, hold, post_held_with, target_text, wake_after_commit
+from bot.alerts.broadcast import Subject, hold, post_held_with, target_text
 from bot.context import Context, UserError
 from bot.names import names_privately
 from bot.network import seen_from
@@ -163,7 +163,6 @@ async def _send_held(ctx: Context, poll_id: int, chats: list[Chat]) -> Rich:
         raise UserError(f"Poll #{poll_id} is gone; start it again.")
     copies = await _post(ctx, poll, chats)
     schedule_closing(ctx.services, poll)
-    wake_after_commit(ctx.session, ctx.services, {copy.chat.platform for copy in copies})
     spread = platforms_text(copy.chat for copy in copies)
     return rich(f"Poll #{poll.id} is posted to {counted(len(copies), 'chat')}{spread}.")
 

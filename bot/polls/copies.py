@@ -48,18 +48,16 @@ async def refresh(services: Services, poll_id: int) -> None:
             return
         poll.shown = summary
         content = poll_content(poll, tally, services.config.zone)
-        platforms = await edit_copies(session, services, poll, content)
-    services.outbox.notify(platforms)
+        await edit_copies(session, services, poll, content)
 
 
 async def edit_copies(
     session: AsyncSession, services: Services, poll: Poll, content: Content
-) -> set[str]:
-    """Queue an edit of every copy sent; return the platforms to wake."""
+) -> None:
+    """Queue an edit of every copy sent."""
     copies = [
-        (post.outbox_id, chat.platform)
-        for post, chat in await posts(session, poll.id)
+        post.outbox_id
+        for post, _chat in await posts(session, poll.id)
         if post.outbox_id is not None
     ]
-    await services.outbox.enqueue_edits(session, [row_id for row_id, _ in copies], content)
-    return {platform for _, platform in copies}
+    await services.outbox.enqueue_edits(session, copies, content)
