@@ -4,6 +4,7 @@ retries, permanent failures, moved chats, edits, priority and restarts."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 import time
@@ -13,17 +14,21 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import ChatMoved, Limit, Pacing, Permanent, RetryAfter, Scope, Transient
 from bot.outbox import BULK_LANE, REPLY_LANE, Outbox, Sender
 from bot.text import rich
-from bot.types import ChatKind, ChatRef, Content, Op, Outgoing
+from bot.types import ChatKind, ChatRef, Content, Finished, Op, Outgoing
 from storage.chats import register_chat
 from storage.db import Database
 from storage.models import Chat, OutboxRow
 from tests.support.clock import FakeClock
+from tests.support.config import make_config
+from tests.support.console import ConsoleSession
 from tests.support.outbox import SETTINGS, Rig
 from tests.support.transport import RecordingTransport
+from tests.test_meetings_reminders import BRIEFING, DAY_BEFORE
 
 
 def chat(n: int | str) -> ChatRef:
@@ -356,3 +361,52 @@ async def test_a_held_back_chat_filling_every_claim_starves_no_other_chat(
     async with database.session() as session:
         statuses = list(await session.scalars(select(OutboxRow.status)))
     assert statuses.count("pending") == 599  # back in the table, nothing lost
+
+
+async def test_rows_a_feature_writes_go_when_committed_not_at_the_next_poll(
+    database: Database, clock: FakeClock
+) -> None:
+    """A reminder (written by a timer) and the edits of a meeting's posts (written
+    beside a button's answer, which is no message) wake the sender as their
+    transaction commits: with an hour between polls, each still goes at once."""
+    config = make_config(database.url, poll_seconds=3600)
+    async with ConsoleSession(config, clock=clock) as bot:
+        out = await bot.say(BRIEFING)
+        going = re.findall(r"\[(\d+)\] ✅ Going", out)[0]
+        recorded = asyncio.Event()
+
+        async def note(_session: AsyncSession, _rows: list[Finished]) -> None:
+            recorded.set()
+
+        async def shown(text: str) -> None:
+            async with asyncio.timeout(5):  # the poll is an hour away
+                while text not in bot.output.getvalue():
+                    recorded.clear()
+                    await recorded.wait()
+
+        bot.app.senders["console"].after_delivery(note)
+        clock.current = DAY_BEFORE
+        await bot.app.timer.run_due()  # no idle(): that would look in the table itself
+        await shown("⏰ Reminder — in 1 day")
+        await bot.console.feed(f":press {going}")
+        await shown("✅ 1 going")
+
+
+async def test_a_transaction_rolled_back_hands_over_and_wakes_nothing(
+    database: Database, clock: FakeClock
+) -> None:
+    taken: list[int] = []
+    woken: list[str] = []
+    outbox = Outbox(clock)
+    outbox.on_hand_over("test", timedelta(minutes=1), lambda rows: taken.extend(r.id for r in rows))
+    outbox.on_enqueue(woken.append)
+    async with database.session() as session:
+        await register_chat(session, chat(1), clock.now())
+    with pytest.raises(RuntimeError):
+        async with database.session() as session:
+            await outbox.enqueue(session, [message(1)], REPLY_LANE, hand_over=True)
+            raise RuntimeError("the command failed")
+    assert (taken, woken) == ([], [])
+    async with database.session() as session:
+        [row_id] = await outbox.enqueue(session, [message(1)], REPLY_LANE, hand_over=True)
+    assert (taken, woken) == ([row_id], ["test"])
