@@ -366,15 +366,18 @@ class Sender:
             self._changed.set()  # the loop looks at what came, or tries again
 
     async def _claim(self, limit: int) -> list[Claimed]:
+        now, lease = self.clock.now(), timedelta(seconds=self.settings.lease_seconds)
+        held_rows = [c.id for c in self._buffer]
+        held_chats = list(self._held)  # chats whose rows could not go yet
         async with self.db.session() as session:
             ready, failed = await claim(
                 session,
                 self.platform,
-                self.clock.now(),
-                timedelta(seconds=self.settings.lease_seconds),
+                now,
+                lease,
                 limit,
-                held_rows=[c.id for c in self._buffer],
-                held_chats=list(self._held),  # chats whose rows could not go yet
+                held_rows=held_rows,
+                held_chats=held_chats,
             )
             if failed:
                 await self._run_hooks(session, failed)
