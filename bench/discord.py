@@ -71,8 +71,7 @@ class Bench:
         messages = [Outgoing(chat, Content(rich(TEXT))) for chat in platform.chats[:count]]
         async with self.database.session() as session:
             await self.outbox.enqueue(session, messages)
-        start = time.perf_counter()
-        self.outbox.notify([platform.name])
+        start = time.perf_counter()  # the commit woke the sender: it runs from here
         await platform.sender.idle()
         return count / (time.perf_counter() - start)
 

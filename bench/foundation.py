@@ -77,7 +77,6 @@ async def deliveries_per_second() -> tuple[float, float]:
         async with database.session() as session:
             messages = [Outgoing(chat, Content(rich("Picket at the depot, 7am"))) for chat in chats]
             await outbox.enqueue(session, messages)
-        outbox.notify(["bench"])
         await sender.idle()
         return DELIVERIES
 

@@ -105,7 +105,6 @@ class Core:
                 return await self._quick(quick, event)
         if isinstance(event, TextIn):
             return await self._text(event)
-        messages: list[Outgoing] = []
         identity = (event.chat, event.user) if isinstance(event, CommandIn | ButtonIn) else None
         try:
             ids = self._registered.get(identity) if identity else None
@@ -116,7 +115,6 @@ class Core:
                 async with self.db.session() as session:
                     known = await self._register(session, event)
                     await self._enqueue(session, event, known.messages)
-                messages = known.messages
                 if known.chat_id is None or known.person_id is None:
                     return EventResult()
                 ids = (known.chat_id, known.person_id)
@@ -138,8 +136,6 @@ class Core:
         except Exception:
             log.exception("handling %s failed", type(event).__name__)
             return await self._refuse(event, rich(SORRY))
-        finally:
-            self.outbox.notify(m.chat.platform for m in messages)
         return result
 
     async def _text(self, event: TextIn) -> EventResult:
@@ -147,7 +143,6 @@ class Core:
         is registered for it: in a busy group most messages are not for the bot."""
         if not self.registry.answers:
             return EventResult(unanswered=True)
-        messages: list[Outgoing] = []
         try:
             async with self.db.session() as session:
                 chat = await find_chat(session, event.chat.platform, event.chat.chat_id)
@@ -159,8 +154,7 @@ class Core:
                 for hook in self.registry.answers:
                     answered = await hook(ctx)
                     if answered is not None:
-                        messages = answered
-                        await self._enqueue(session, event, messages)
+                        await self._enqueue(session, event, answered)
                         break
                 else:
                     return EventResult(unanswered=True)
@@ -169,7 +163,6 @@ class Core:
         except Exception:
             log.exception("handling a plain message failed")
             return await self._refuse(event, rich(SORRY))
-        self.outbox.notify(m.chat.platform for m in messages)
         return EventResult()
 
     def _remember(self, identity: tuple[ChatRef, UserRef], ids: tuple[int, int]) -> None:
@@ -215,8 +208,6 @@ class Core:
                 await self._enqueue(session, event, [reply])
         except Exception:
             log.exception("could not even queue an apology")
-            return EventResult()
-        self.outbox.notify([event.chat.platform])
         return EventResult()
 
     async def _register(self, session: AsyncSession, event: Event) -> _Known:

@@ -72,7 +72,7 @@ class Limit:
 class Pacing:
     limits: tuple[Limit, ...] = ()
     max_in_flight: int = 8
-    # How far behind its schedule the all-chats spacing may catch up (bot.pacing);
+    # How far behind its schedule the all-chats spacing may catch up (bot.outbox.pacing);
     # 0 keeps at least the spacing between any two sends.
     catch_up_seconds: float = 0.0
 

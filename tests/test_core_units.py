@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.delivery import Limit, Pacing, Scope
-from bot.pacing import IN_FLIGHT_SECONDS, SLACK_FACTOR, SLACK_SECONDS, Pacer
+from bot.outbox.pacing import IN_FLIGHT_SECONDS, SLACK_FACTOR, SLACK_SECONDS, Pacer
 from bot.registry import Registry
 from bot.scheduler import Timer
 from bot.text import Rich, bold, rich, split

@@ -166,7 +166,6 @@ async def test_removed_from_a_server_nothing_more_is_sent_there(
                 for name in ("general", "picket-line")
             ]
             assert await bot.app.outbox.enqueue(session, broadcast) == [None, None]
-        bot.app.outbox.notify(["discord"])
         await bot.idle()
 
     assert len(fake.messages()) == 2
@@ -224,7 +223,6 @@ async def test_a_direct_message_goes_to_the_persons_dm_channel(
             ref = await direct_chat(session, alice, bot.app.clock.now())
             reminder = Outgoing(ref, Content(rich("Branch meeting at 7")))
             await bot.app.outbox.enqueue(session, [reminder])
-        bot.app.outbox.notify(["discord"])
         texts = await bot.posted(2)
 
     assert texts[1] == "Branch meeting at 7"

@@ -4,6 +4,7 @@ retries, permanent failures, moved chats, edits, priority and restarts."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 import time
@@ -13,17 +14,21 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import ChatMoved, Limit, Pacing, Permanent, RetryAfter, Scope, Transient
 from bot.outbox import BULK_LANE, REPLY_LANE, Outbox, Sender
 from bot.text import rich
-from bot.types import ChatKind, ChatRef, Content, Op, Outgoing
+from bot.types import ChatKind, ChatRef, Content, Finished, Op, Outgoing
 from storage.chats import register_chat
 from storage.db import Database
 from storage.models import Chat, OutboxRow
 from tests.support.clock import FakeClock
+from tests.support.config import make_config
+from tests.support.console import ConsoleSession
 from tests.support.outbox import SETTINGS, Rig
 from tests.support.transport import RecordingTransport
+from tests.test_meetings_reminders import BRIEFING, DAY_BEFORE
 
 
 def chat(n: int | str) -> ChatRef:
@@ -155,7 +160,6 @@ async def test_edits_address_the_sent_message_and_coalesce(rig: Rig[RecordingTra
     async with rig.db.session() as session:  # enqueued before the original is even sent
         first = await rig.outbox.enqueue_edit(session, target, Content(rich("Tally: 1")))
         second = await rig.outbox.enqueue_edit(session, target, Content(rich("Tally: 2")))
-    rig.outbox.notify(["test"])
     assert first == second
     await rig.settle()
     rig.clock.advance(seconds=3)  # an edit waits for its original
@@ -167,7 +171,6 @@ async def test_edits_address_the_sent_message_and_coalesce(rig: Rig[RecordingTra
     assert len(sends) == 1
     async with rig.db.session() as session:
         await rig.outbox.enqueue_delete(session, target)
-    rig.outbox.notify(["test"])
     await rig.settle()
     assert rig.transport.deliveries[-1].op is Op.DELETE
 
@@ -183,7 +186,6 @@ async def test_many_copies_are_edited_at_once_coalescing_with_pending_edits(
         with pytest.raises(ValueError, match="no outbox row 999"):
             await rig.outbox.enqueue_edits(session, [ids[0], 999], Content(rich("x")))
     assert len(set(edits)) == 3 and edits[1] == earlier
-    rig.outbox.notify(["test"])
     await rig.settle()
     rig.clock.advance(seconds=3)  # edits wait for their originals
     await rig.settle()
@@ -200,7 +202,6 @@ async def test_an_edit_of_a_failed_message_fails_too(rig: Rig[RecordingTransport
     assert target is not None
     async with rig.db.session() as session:
         edit = await rig.outbox.enqueue_edit(session, target, Content(rich("x")))
-    rig.outbox.notify(["test"])
     await rig.settle()
     assert (await rig.row(edit)).status == "failed"
 
@@ -360,3 +361,52 @@ async def test_a_held_back_chat_filling_every_claim_starves_no_other_chat(
     async with database.session() as session:
         statuses = list(await session.scalars(select(OutboxRow.status)))
     assert statuses.count("pending") == 599  # back in the table, nothing lost
+
+
+async def test_rows_a_feature_writes_go_when_committed_not_at_the_next_poll(
+    database: Database, clock: FakeClock
+) -> None:
+    """A reminder (written by a timer) and the edits of a meeting's posts (written
+    beside a button's answer, which is no message) wake the sender as their
+    transaction commits: with an hour between polls, each still goes at once."""
+    config = make_config(database.url, poll_seconds=3600)
+    async with ConsoleSession(config, clock=clock) as bot:
+        out = await bot.say(BRIEFING)
+        going = re.findall(r"\[(\d+)\] ✅ Going", out)[0]
+        recorded = asyncio.Event()
+
+        async def note(_session: AsyncSession, _rows: list[Finished]) -> None:
+            recorded.set()
+
+        async def shown(text: str) -> None:
+            async with asyncio.timeout(5):  # the poll is an hour away
+                while text not in bot.output.getvalue():
+                    recorded.clear()
+                    await recorded.wait()
+
+        bot.app.senders["console"].after_delivery(note)
+        clock.current = DAY_BEFORE
+        await bot.app.timer.run_due()  # no idle(): that would look in the table itself
+        await shown("⏰ Reminder — in 1 day")
+        await bot.console.feed(f":press {going}")
+        await shown("✅ 1 going")
+
+
+async def test_a_transaction_rolled_back_hands_over_and_wakes_nothing(
+    database: Database, clock: FakeClock
+) -> None:
+    taken: list[int] = []
+    woken: list[str] = []
+    outbox = Outbox(clock)
+    outbox.on_hand_over("test", timedelta(minutes=1), lambda rows: taken.extend(r.id for r in rows))
+    outbox.on_enqueue(woken.append)
+    async with database.session() as session:
+        await register_chat(session, chat(1), clock.now())
+    with pytest.raises(RuntimeError):
+        async with database.session() as session:
+            await outbox.enqueue(session, [message(1)], REPLY_LANE, hand_over=True)
+            raise RuntimeError("the command failed")
+    assert (taken, woken) == ([], [])
+    async with database.session() as session:
+        [row_id] = await outbox.enqueue(session, [message(1)], REPLY_LANE, hand_over=True)
+    assert (taken, woken) == ([row_id], ["test"])

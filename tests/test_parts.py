@@ -12,7 +12,7 @@ import pytest
 
 from adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.delivery import Limit, Pacing, Scope
-from bot.pacing import Pacer
+from bot.outbox.pacing import Pacer
 from bot.text import rich
 from bot.types import ChatKind, ChatRef, Content, Event, EventResult, Outgoing
 from storage.db import Database
@@ -105,7 +105,6 @@ async def test_each_part_counts_in_the_chat_window_and_an_edit_reaches_every_par
     async with tg.rig.db.session() as session:
         assert row_id is not None
         await tg.rig.outbox.enqueue_edit(session, row_id, Content(rich("\n".join(edited))))
-    tg.rig.outbox.notify(["telegram"])
     await tg.rig.settle()
 
     edits = [call.params for call in tg.api.calls if call.method == "editMessageText"]

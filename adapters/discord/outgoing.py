@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # message limits are per-route buckets the API reveals only in headers; about 5 messages
 # per 5 s per channel is what bots observe. discord.py waits out each bucket itself.
 # At 50/s sends are 20 ms apart, so late timers alone would cost 5% of the rate: the
-# schedule catches up (bot.pacing), and a 429 that slips through discord.py retries.
+# schedule catches up (bot.outbox.pacing), and a 429 that slips through discord.py retries.
 PACING = Pacing(
     limits=(Limit(50, 1.0, Scope.ALL), Limit(5, 5.0, Scope.CHAT)),
     max_in_flight=32,

@@ -61,7 +61,7 @@ ALLOWED_UPDATES = (
 # telegram.constants.FloodLimit carries the same figures, so we take them from it.
 #
 # A send holds its slot until its outcome is recorded (so that a crash resends at
-# most this many, bot/outbox.py): 16, where 8 kept the pace when a slot was freed at
+# most this many, bot/outbox/sender.py): 16, where 8 kept the pace when a slot was freed at
 # the answer. At 30 messages a second that covers round trips and recording of up
 # to half a second; unpaced, recording in batches of a few keeps the rate up.
 # Catching up 0.1 s of late timer wake-ups keeps the rate at the limit, and the

@@ -19,7 +19,6 @@ from bot.alerts.render import day_label
 from bot.alerts.upcoming import upcoming
 from bot.config import WEEKDAYS
 from bot.context import Context, UserError
-from bot.copies import wake_after_commit
 from bot.dates.days import HORIZON, at, local, parse_time
 from bot.network import belongs
 from bot.outbox import BULK_LANE
@@ -94,7 +93,6 @@ async def send_digest(services: Services, chat_id: int, slot: datetime) -> None:
             for hook in services.registry.digest:  # e.g. newcomers waiting, for TULOs
                 messages += await hook(session, services, chat, now)
             await services.outbox.enqueue(session, messages, BULK_LANE)
-            wake_after_commit(session, services, {m.chat.platform for m in messages})
         arm(services, setting, max(now, slot))
 
 

@@ -27,7 +27,6 @@ from bot.copies import (
     change_subject,
     restyle,
     target_text,
-    wake_after_commit,
 )
 from bot.dates.days import HORIZON, at, local, parse_day, parse_hours
 from bot.names import who_is_coming
@@ -164,7 +163,6 @@ async def send_reminders(services: Services, picket_id: int) -> None:
             key = f"picket-reminder:{picket_id}:{person_id}"
             messages.append(Outgoing(chat, content, dedupe_key=key))
         await services.outbox.enqueue(session, messages, BULK_LANE)
-        wake_after_commit(session, services, {message.chat.platform for message in messages})
 
 
 async def resume(services: Services) -> None:

@@ -43,7 +43,7 @@ from bot.copies.announce import (
     restyle,
     target_text,
 )
-from bot.copies.posting import delete, edit, post, record, wake_after_commit
+from bot.copies.posting import delete, edit, post, record
 from bot.copies.receipt import Subject, delivery, receipt_text, title
 
 __all__ = [
@@ -64,5 +64,4 @@ __all__ = [
     "restyle",
     "target_text",
     "title",
-    "wake_after_commit",
 ]

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.copies import posting, receipt
-from bot.copies.posting import wake_after_commit
 from bot.copies.receipt import (
     COPY_KEY,
     Subject,
@@ -191,7 +190,6 @@ async def _preview(ctx: Context, broadcast: Broadcast, chats: list[Chat], conten
         [Outgoing(ctx.event.chat, Content(preview, buttons, reply_handle=ctx.event.reply_handle))],
         REPLY_LANE,
     )
-    wake_after_commit(ctx.session, ctx.services, [ctx.event.chat.platform])
 
 
 async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
@@ -234,7 +232,6 @@ async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
     broadcast.receipt_at, broadcast.receipt_shown = now, str(text)
     broadcast.receipt_final = done.finished
     audit(ctx, Action.SEND, broadcast, str(content.text), len(chats))
-    wake_after_commit(session, services, {c.platform for c in chats} | {ctx.event.chat.platform})
 
 
 async def _write_copies(
@@ -250,7 +247,6 @@ async def _write_copies(
         ],
         BULK_LANE,
     )
-    wake_after_commit(session, services, {chat.platform for chat in chats})
 
 
 def _writer_key(broadcast_id: int) -> str:

@@ -8,38 +8,17 @@ without being sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from bot.outbox import Lane
 from bot.services import Services
 from bot.types import Content, Outgoing
 from storage import copies
 from storage.copies import NewCopy
 from storage.models import Chat
-
-_WAKE = "copies.wake"
-
-
-def wake_after_commit(session: AsyncSession, services: Services, platforms: Iterable[str]) -> None:
-    """Wake the senders of ``platforms`` once this transaction commits.
-
-    Rows we enqueue ourselves (to learn their ids) are not among the messages a
-    handler returns, so the core would not wake anyone for them; waking before the
-    commit would let a sender look before the rows are visible.
-    """
-    pending: set[str] | None = session.info.get(_WAKE)
-    if pending is None:
-        pending = session.info[_WAKE] = set()
-
-        def wake(_session: Session) -> None:
-            services.outbox.notify(session.info.pop(_WAKE, set()))
-
-        event.listen(session.sync_session, "after_commit", wake, once=True)
-    pending.update(platforms)
 
 
 async def record(session: AsyncSession, new: Sequence[NewCopy]) -> None:
@@ -55,7 +34,7 @@ async def post(
     subject: str,
     subject_id: int,
     messages: Sequence[tuple[Chat, Outgoing]],
-    lane: int,
+    lane: Lane,
     *,
     occurrence: datetime | None = None,
 ) -> list[int | None]:
@@ -69,7 +48,6 @@ async def post(
         new.append(NewCopy(subject, subject_id, chat.id, message.dedupe_key, occurrence))
     await copies.add(session, new)
     rows = await services.outbox.enqueue(session, [message for _, message in messages], lane)
-    wake_after_commit(session, services, {chat.platform for chat, _ in messages})
     return rows
 
 
@@ -80,7 +58,6 @@ async def edit(
     are being edited. The outbox coalesces pending edits of one message."""
     rows = await copies.live(session, subject, subject_id)
     await services.outbox.enqueue_edits(session, [row for _copy, row, _platform in rows], content)
-    wake_after_commit(session, services, {platform for _copy, _row, platform in rows})
     return len(rows)
 
 
@@ -89,5 +66,4 @@ async def delete(session: AsyncSession, services: Services, subject: str, subjec
     rows = await copies.live(session, subject, subject_id)
     for _copy, row, _platform in rows:
         await services.outbox.enqueue_delete(session, row)
-    wake_after_commit(session, services, {platform for _copy, _row, platform in rows})
     return len(rows)

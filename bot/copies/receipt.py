@@ -15,13 +15,12 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.copies.posting import wake_after_commit
 from bot.outbox import REPLY_LANE
 from bot.services import Services
 from bot.text import Rich, bold, counted, join, rich
 from bot.types import Content, Finished
 from storage.copies import ANNOUNCED, Broadcast, BroadcastStatus, Progress, progress
-from storage.models import Chat, OutboxRow
+from storage.models import Chat
 
 # After the last edit, check again this often in case the final copies finished
 # without a delivery hook (a chat that went inactive fails its waiting rows at once).
@@ -94,9 +93,6 @@ async def edit_receipt(
         return
     await services.outbox.enqueue_edit(session, broadcast.receipt_row_id, Content(text), REPLY_LANE)
     broadcast.receipt_shown = str(text)
-    row = await session.get(OutboxRow, broadcast.receipt_row_id)
-    if row is not None:
-        wake_after_commit(session, services, [row.platform])
 
 
 def _timer_key(broadcast_id: int) -> str:

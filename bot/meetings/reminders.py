@@ -160,11 +160,10 @@ async def _send_batch(services: Services, now: datetime) -> int:
     try:
         async with services.db.session() as session:
             meetings = await due_meetings(session, now, BATCH)
-            messages = await _remind(session, services, meetings, now)
+            await _remind(session, services, meetings, now)
     except Exception:
         log.exception("sending a batch of meeting reminders failed; trying one by one")
         return await _send_one_by_one(services, now)
-    services.outbox.notify(m.chat.platform for m in messages)
     return len(meetings)
 
 
@@ -178,8 +177,7 @@ async def _send_one_by_one(services: Services, now: datetime) -> int:
                     Meeting, meeting_id, with_for_update={"skip_locked": True}
                 )
                 due = [meeting] if meeting and _is_due(meeting, now) else []
-                messages = await _remind(session, services, due, now)
-            services.outbox.notify(m.chat.platform for m in messages)
+                await _remind(session, services, due, now)
         except Exception:
             log.exception("meeting %s: reminders failed; trying again later", meeting_id)
             async with services.db.session() as session:
@@ -216,9 +214,9 @@ class _Plan:
 
 async def _remind(
     session: AsyncSession, services: Services, meetings: Sequence[Meeting], now: datetime
-) -> list[Outgoing]:
+) -> None:
     if not meetings:
-        return []
+        return
     targets = await _targets(session, meetings)
     grace = timedelta(minutes=services.config.meetings.reminder_grace_minutes)
     plan = _Plan()
@@ -229,7 +227,6 @@ async def _remind(
     messages = await _messages(session, services, sends, now)
     await services.outbox.enqueue(session, messages)
     await set_next_reminders(session, plan.next_due)
-    return messages
 
 
 def _plan(

@@ -143,7 +143,6 @@ async def remind(services: Services, newcomer_id: int) -> None:
         people = await organisers(session, services, chat)
         messages = await privately(session, services, people, content, remind_key(newcomer.id))
         await services.outbox.enqueue(session, messages, BULK_LANE)
-    services.outbox.notify(m.chat.platform for m in messages)
 
 
 async def resume(services: Services) -> None:

@@ -56,7 +56,6 @@ async def close_due(services: Services, poll_id: int) -> None:
         closed = await close_poll(session, services, poll_id)
         messages = closed[1] if closed else []
         await services.outbox.enqueue(session, messages)
-    services.outbox.notify(m.chat.platform for m in messages)
 
 
 async def close_poll(

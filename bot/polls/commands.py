@@ -130,10 +130,8 @@ async def _start(ctx: Context, given: Sequence[str], *, multi: bool) -> list[Out
         # The platform waits for an answer to the command itself, or there is a note.
         lines.append(f"Poll #{poll.id} is posted.")
     lines += notes
-    replies = [ctx.reply(join(lines), private=True)] if lines else []
-    # The copies are already queued, off the reply lane but for this chat's (see
-    # _post); returning them again is a no-op thanks to their dedupe keys.
-    return copies + replies
+    # (The copies are queued already: their row ids are needed for live edits.)
+    return [ctx.reply(join(lines), private=True)] if lines else []
 
 
 async def _post(ctx: Context, poll: Poll, chats: Sequence[Chat]) -> list[Outgoing]:

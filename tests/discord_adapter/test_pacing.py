@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.discord import PACING
-from bot.pacing import IN_FLIGHT_SECONDS, Pacer
+from bot.outbox.pacing import IN_FLIGHT_SECONDS, Pacer
 
 # --- pacing -----------------------------------------------------------------------------------
 

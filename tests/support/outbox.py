@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from bot.config import OutboxSettings
 from bot.delivery import Transport
-from bot.outbox import BULK_LANE, Outbox, Sender
+from bot.outbox import Lane, Outbox, Sender
 from bot.types import Outgoing
 from storage.chats import register_chat
 from storage.db import Database
@@ -26,14 +26,12 @@ class Rig(Generic[T]):
         self.sender = Sender(database, self.outbox, transport, SETTINGS)
 
     async def put(
-        self, *messages: Outgoing, lane: int = BULK_LANE, register: bool = True
+        self, *messages: Outgoing, lane: Lane = Lane.BULK, register: bool = True
     ) -> list[int | None]:
         async with self.db.session() as session:
             for m in messages if register else ():
                 await register_chat(session, m.chat, self.clock.now())
-            ids = await self.outbox.enqueue(session, list(messages), lane)
-        self.outbox.notify([self.transport.platform])
-        return ids
+            return await self.outbox.enqueue(session, list(messages), lane)
 
     async def settle(self) -> None:
         async with asyncio.timeout(10):

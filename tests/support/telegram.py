@@ -67,12 +67,11 @@ class TelegramApp(AppSession):
 
     async def enqueue(self, chats: list[JSON], text: str) -> list[int | None]:
         """Put ``text`` in the outbox for each chat in one transaction, as a broadcast
-        would, and wake the sender; returns the row ids (``None``: chat unknown or
-        inactive)."""
+        would (the commit wakes the sender); returns the row ids (``None``: chat
+        unknown or inactive)."""
         messages = [Outgoing(chat_ref(chat), Content(rich(text))) for chat in chats]
         async with self.app.db.session() as session:
             ids = await self.app.outbox.enqueue(session, messages)
-        self.app.outbox.notify(["telegram"])
         return ids
 
 
