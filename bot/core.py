@@ -191,7 +191,7 @@ class Core:
             return EventResult(notice=SORRY)
 
     async def _enqueue(self, session: AsyncSession, event: Event, messages: list[Outgoing]) -> None:
-        messages = await private_answers.route(session, event, messages)
+        messages = await private_answers.route(session, event, messages, self.clock.now())
         replies = [m for m in messages if m.chat == event.chat]
         others = [m for m in messages if m.chat != event.chat]
         await self.outbox.enqueue(session, replies, REPLY_LANE, hand_over=True)

@@ -3,21 +3,23 @@
 A command declared private (``/whoami``), a refusal or a hint is marked
 ``Content.private``. Where the platform can show it to the asker alone (a Discord
 slash command's ephemeral reply, the console's "(only you)") it stays in the chat.
-Where it cannot (a Telegram group: the event says ``shared``), posting it would
-tell the whole group; so it goes to the asker's private chat with the bot when
-they have started one, and otherwise the group sees only a short hint with a link
-that starts that chat — never the answer itself.
+Where it cannot (a Telegram group, a Discord text command: the event says
+``shared``), posting it would tell the whole group; so it goes to the asker's
+private chat with the bot — opened by the bot where the platform allows that (a
+Discord DM), else only when they have started one. Otherwise the group sees only a
+short hint with a link that starts that chat — never the answer itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.text import rich
 from bot.types import Button, ChatKind, CommandIn, Content, Event, Outgoing, TextIn
-from storage.chats import find_person, started_chat
+from storage.chats import direct_chat, find_person, started_chat
 
 START_PAYLOAD = "private"
 HINT = (
@@ -26,7 +28,9 @@ HINT = (
 START_LABEL = "Start a private chat"
 
 
-async def route(session: AsyncSession, event: Event, messages: list[Outgoing]) -> list[Outgoing]:
+async def route(
+    session: AsyncSession, event: Event, messages: list[Outgoing], now: datetime
+) -> list[Outgoing]:
     """``messages`` with every private answer to a shared chat sent privately, or
     replaced by one start hint if the asker has no private chat with the bot."""
     if not isinstance(event, CommandIn | TextIn) or not event.shared:
@@ -41,6 +45,8 @@ async def route(session: AsyncSession, event: Event, messages: list[Outgoing]) -
         return messages
     person = await find_person(session, event.user.platform, event.user.user_id)
     direct = await started_chat(session, person) if person is not None else None
+    if direct is None and person is not None and event.opens_private:
+        direct = await direct_chat(session, person, now)
     routed = [m for m in messages if not secret(m)]
     if direct is None:
         return [*routed, hint(event)]

@@ -70,6 +70,8 @@ class CommandIn:
     ``shared`` says every answer posted here is read by the whole chat (a Telegram
     group has no answer only the asker sees): the core then sends answers meant for
     the asker alone to their private chat instead (:mod:`bot.private_answers`).
+    ``opens_private`` says the bot may open that private chat itself (a Discord DM)
+    rather than wait for the asker to start one (a Telegram bot may not write first).
     """
 
     chat: ChatRef
@@ -79,6 +81,7 @@ class CommandIn:
     reply_handle: str = ""
     addressed: bool = True
     shared: bool = False
+    opens_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +98,14 @@ class ButtonIn:
 class TextIn:
     """A plain message, not a command: the core acts on it only when it asked this
     person for an answer here (the time, after "✏ Fix"), and ignores it otherwise.
-    ``shared`` as for :class:`CommandIn`."""
+    ``shared`` and ``opens_private`` as for :class:`CommandIn`."""
 
     chat: ChatRef
     user: UserRef
     text: str
     reply_handle: str = ""
     shared: bool = False
+    opens_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,25 @@ async def test_text_commands_are_answered_in_the_channel(
     assert fake.answers == []
 
 
+async def test_a_text_commands_private_answer_goes_by_dm(
+    fake: FakeDiscord, sqlite_url: str
+) -> None:
+    """A text command's answer is read by the whole channel (it cannot be ephemeral
+    like a slash command's): ``!whoami`` is answered in the asker's DM, which the bot
+    opens itself — the channel sees nothing of it."""
+    async with running(fake, make_config(sqlite_url)) as bot:
+        bot.type("!whoami")
+        texts = await bot.posted(2)
+        await bot.idle()
+
+    dm = fake.dm_channels[ALICE.user_id]
+    (answer,) = [m for m in fake.created if m["channel_id"] == str(dm)]
+    assert f"Id: discord:{ALICE.user_id}" in answer["content"]
+    channel = [m for m in fake.created if m["channel_id"] != str(dm)]
+    assert len(channel) == 1  # only the greeting when the bot joined
+    assert texts[-1] == answer["content"]
+
+
 async def test_button_press_after_a_restart(fake: FakeDiscord, sqlite_url: str) -> None:
     guild = FakeGuild()
     async with running(fake, make_config(sqlite_url), guild) as bot:

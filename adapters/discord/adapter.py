@@ -364,8 +364,15 @@ class DiscordAdapter:
         if not words:
             return
         text = words[1] if len(words) > 1 else ""
-        chat = chat_ref(message.channel) if message.guild else direct_ref(message.author)
-        await self._notify(CommandIn(chat, user_ref(message.author), words[0].lower(), text))
+        name, user = words[0].lower(), user_ref(message.author)
+        if message.guild is None:
+            event = CommandIn(direct_ref(message.author), user, name, text)
+        else:
+            # Unlike a slash command's, a text command's answer cannot be ephemeral:
+            # the whole channel reads it, so answers for the asker alone go by DM.
+            channel = chat_ref(message.channel)
+            event = CommandIn(channel, user, name, text, shared=True, opens_private=True)
+        await self._notify(event)
 
     async def _on_guild_join(self, guild: discord.Guild) -> None:
         channel = welcome_channel(guild)
