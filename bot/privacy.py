@@ -48,8 +48,8 @@ async def forgetme(ctx: Context) -> list[Outgoing]:
     return [
         ctx.reply(
             "This erases what I hold about you: your name and id, your roles, your named "
-            "votes, RSVPs and pledges, and your name in messages I keep. Anonymous votes "
-            "stay as counts; messages already posted in chats stay. Are you sure?",
+            "votes, RSVPs, pledges and rota sign-ups, and your name in messages I keep. "
+            "Anonymous votes stay as counts; messages already posted in chats stay. Are you sure?",
             buttons=((Button("Yes, forget me", f"{ACTION}:{ctx.person.id}"),),),
         )
     ]
