@@ -381,7 +381,7 @@ def register(registry: Registry) -> None:
                         date,
                         Param("slot", "which slot, e.g. Driver", Kind.REST, required=False),
                     ),
-                    example="/rota drop 1 12/12",
+                    example="/rota drop 1 Sat",
                     private=True,
                 ),
                 Command(
