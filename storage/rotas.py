@@ -9,10 +9,11 @@ note sent for a date is a :class:`RotaSend` claim, so it goes once however many
 processes wake for it.
 
 Capacity is kept by the database, not by one process: :func:`sign_up` and
-:func:`drop` lock the slot's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+:func:`drop` lock the rota's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
 writes one transaction at a time) before they count, so concurrent presses in any
-number of processes never put more people on a slot than it has places, and a place
-freed goes to the first person waiting, once.
+number of processes never put more people on a slot than it has places, a place
+freed goes to the first person waiting, once, and the unique key keeps each person
+to one sign-up per date and slot whatever happens.
 """
 
 from __future__ import annotations
@@ -129,15 +130,19 @@ class Signed:
     position: int = 0  # on the waiting list, 1 = next
 
 
+async def lock(session: AsyncSession, rota_id: int) -> None:
+    """Hold the rota's row until the transaction ends (``FOR UPDATE``; a no-op on
+    SQLite, whose writers take turns): presses on one rota then take turns, so
+    every count that follows is the truth, and the message drawn from it is never
+    overwritten by one drawn from older counts."""
+    await session.execute(select(Rota.id).where(Rota.id == rota_id).with_for_update())
+
+
 async def _locked_slot(session: AsyncSession, slot_id: int) -> RotaSlot | None:
-    """The slot's row, locked until the transaction ends (a no-op on SQLite, whose
-    writers take turns): every count that follows is the truth."""
-    return await session.scalar(
-        select(RotaSlot)
-        .where(RotaSlot.id == slot_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    slot = await session.get(RotaSlot, slot_id)
+    if slot is not None:
+        await lock(session, slot.rota_id)
+    return slot
 
 
 async def sign_up(

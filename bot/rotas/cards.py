@@ -16,7 +16,7 @@ from bot.services import Services
 from bot.types import Content, Outgoing
 from storage.chats import chat_ref
 from storage.models import Chat
-from storage.rotas import POSTED, Rota, fill_of, skips_of, slots_of
+from storage.rotas import POSTED, Rota, fill_of, lock, skips_of, slots_of
 
 
 async def content(session: AsyncSession, services: Services, rota: Rota) -> Content:
@@ -42,5 +42,7 @@ async def post_rota(ctx: Context, rota: Rota, chats: Sequence[Chat]) -> list[Out
 
 
 async def refresh(session: AsyncSession, services: Services, rota: Rota) -> None:
-    """Every copy shows the counts as they now are (the outbox coalesces edits)."""
+    """Every copy shows the counts as they now are (the outbox coalesces edits),
+    drawn under the rota's lock so a slower transaction never shows older counts."""
+    await lock(session, rota.id)
     await edit(session, services, POSTED, rota.id, await content(session, services, rota))
