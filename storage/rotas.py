@@ -55,6 +55,8 @@ class Rota(Base):
     weeks: Mapped[int] = mapped_column(Integer, default=6)
     status: Mapped[str] = mapped_column(String(16), default=RotaStatus.ACTIVE.value)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # A digest of what its copies show, so a refresh with nothing new edits nothing.
+    shown: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -130,12 +132,13 @@ class Signed:
     position: int = 0  # on the waiting list, 1 = next
 
 
-async def lock(session: AsyncSession, rota_id: int) -> None:
+async def lock(session: AsyncSession, rota_id: int) -> str:
     """Hold the rota's row until the transaction ends (``FOR UPDATE``; a no-op on
     SQLite, whose writers take turns): presses on one rota then take turns, so
     every count that follows is the truth, and the message drawn from it is never
-    overwritten by one drawn from older counts."""
-    await session.execute(select(Rota.id).where(Rota.id == rota_id).with_for_update())
+    overwritten by one drawn from older counts. Returns ``shown`` as committed."""
+    shown = await session.scalar(select(Rota.shown).where(Rota.id == rota_id).with_for_update())
+    return shown or ""
 
 
 async def _locked_slot(session: AsyncSession, slot_id: int) -> RotaSlot | None:

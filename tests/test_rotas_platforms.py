@@ -44,15 +44,23 @@ async def signups(database: Database) -> list[RotaSignup]:
 
 
 @pytest.fixture
-async def tg(sqlite_url: str) -> AsyncIterator[TelegramSession]:
+def friday() -> FakeClock:
+    return FakeClock(FRIDAY)
+
+
+@pytest.fixture
+async def tg(sqlite_url: str, friday: FakeClock) -> AsyncIterator[TelegramSession]:
     roles = RolesSettings(admins=[f"telegram:{ADA['id']}"])
     config = dataclasses.replace(make_config(sqlite_url), roles=roles)
-    async with FakeTelegramAPI() as api, TelegramSession(api, config, FakeClock(FRIDAY)) as bot:
+    clock = friday
+    async with FakeTelegramAPI() as api, TelegramSession(api, config, clock) as bot:
         await bot.start_privately(ADA, BOB)
         yield bot
 
 
-async def test_a_telegram_volunteer_signs_up_with_a_button(tg: TelegramSession) -> None:
+async def test_a_telegram_volunteer_signs_up_with_a_button(
+    tg: TelegramSession, friday: FakeClock
+) -> None:
     (card,) = await tg.say(ADD, HUB, ADA)
     assert "Sat 12 Dec · Driver 0/1 · Packing 0/2" in card
     (message,) = tg.sent(HUB["id"])
@@ -67,6 +75,8 @@ async def test_a_telegram_volunteer_signs_up_with_a_button(tg: TelegramSession) 
         "answerCallbackQuery", lambda c: c["callback_query_id"] == "b"
     )
     assert answer["text"].startswith("You're on: Driver, Food bank, Sat 12 Dec, 09:30–12:30")
+    friday.advance(seconds=2)  # the copies are redrawn shortly after
+    await tg.app.timer.run_due()
     edit = await tg.api.wait_for_call("editMessageText", after=mark)
     assert "Sat 12 Dec · Driver 1/1 ✔ · Packing 0/2" in shown(edit)
     (signup,) = await signups(tg.app.db)
@@ -77,7 +87,8 @@ async def test_a_discord_volunteer_signs_up_with_a_button(sqlite_url: str) -> No
     roles = RolesSettings(admins=[f"discord:{DISCORD_ALICE.user_id}"])
     config = dataclasses.replace(make_config(sqlite_url), roles=roles)
     bob = Member(710000000000000007, "Bob Volunteer")
-    async with FakeDiscord() as fake, running(fake, config, clock=FakeClock(FRIDAY)) as bot:
+    clock = FakeClock(FRIDAY)
+    async with FakeDiscord() as fake, running(fake, config, clock=clock) as bot:
         bot.type("!" + ADD[1:])
         await fake.wait_for(lambda: any("rota #1" in text for text in fake.texts()))
         message = next(m for m in fake.created if "rota #1" in (m["content"] or ""))
@@ -89,6 +100,8 @@ async def test_a_discord_volunteer_signs_up_with_a_button(sqlite_url: str) -> No
         answer = (await bot.answers(1))[0]
         assert answer.ephemeral
         assert answer.text.startswith("You're on: Packing, Food bank, Sat 12 Dec")
+        clock.advance(seconds=2)  # the copies are redrawn shortly after
+        await bot.app.timer.run_due()
         await fake.wait_for(
             lambda: any(r.method == "PATCH" and "Packing 1/2" in str(r.body) for r in fake.requests)
         )

@@ -21,7 +21,7 @@ from bot.copies import Subject, hold, post_held_with, target_text
 from bot.meetings import events_file
 from bot.network import seen_from
 from bot.registry import Command, Kind, Param, Registry, Role
-from bot.rotas import reminders
+from bot.rotas import cards, reminders
 from bot.rotas.cards import content, post_rota, refresh
 from bot.rotas.gaps import gap_lines, rotas_in
 from bot.rotas.render import ACTION, changed, heading, shift_text
@@ -87,6 +87,7 @@ async def add(ctx: Context) -> list[Outgoing]:
         weeks=ctx.args.get("weeks", DEFAULT_WEEKS),
         status=RotaStatus.ACTIVE.value,
         revision=0,
+        shown="",
         created_at=now,
     )
     ctx.session.add(rota)
@@ -427,3 +428,4 @@ def register(registry: Registry) -> None:
     registry.button(ACTION, press)
     post_held_with(Subject.ROTA, _send_held, _drop_held)
     registry.on_start(reminders.on_start)
+    registry.on_start(cards.on_start)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.context import Context, UserError
 from bot.registry import ButtonAnswer
-from bot.rotas.cards import refresh
+from bot.rotas.cards import refresh_soon
 from bot.rotas.render import (
     Verb,
     parse_code,
@@ -96,7 +96,7 @@ async def _sign(
     if signed.outcome is Outcome.ALREADY:
         where = f"number {signed.position} waiting for" if signed.position else "on"
         return ButtonAnswer(f"You're {where} {slot.name} that day already.")
-    await refresh(ctx.session, ctx.services, rota)
+    refresh_soon(ctx.services, rota.id)
     if signed.outcome is Outcome.WAITING:
         return ButtonAnswer(waiting_notice(rota, slot, moment, signed.position))
     return ButtonAnswer(signed_notice(rota, slot, moment))
@@ -127,7 +127,7 @@ async def drop_out(
             + (f" as {slot.name}." if slot else ".")
             + " /rota mine shows your shifts."
         )
-    await refresh(ctx.session, ctx.services, rota)
+    refresh_soon(ctx.services, rota.id)
     return left, told
 
 

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("weeks", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("shown", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["chat_id"], ["chats.id"], name=op.f("fk_rotas_chat_id_chats"), ondelete="CASCADE"
