@@ -59,9 +59,12 @@ async def confirm(ctx: Context, argument: str) -> ButtonAnswer:
     if argument != str(ctx.person.id):
         return ButtonAnswer("That button isn't yours or has expired — send /forgetme yourself.")
     now = ctx.clock.now()
+    handed_on = [message for hook in ctx.registry.forget for message in await hook(ctx)]
     await erase_person(ctx.session, ctx.person, now)
     await scrub_after_commit(ctx.session, ctx.services.db, ERASED_TABLES, now)
-    return ButtonAnswer("Done: I have forgotten you. If you use me again, I start afresh.")
+    return ButtonAnswer(
+        "Done: I have forgotten you. If you use me again, I start afresh.", handed_on
+    )
 
 
 def register(registry: Registry) -> None:

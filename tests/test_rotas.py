@@ -23,6 +23,7 @@ from storage.db import Database
 from storage.models import Chat, OutboxRow
 from storage.personal import personal_data
 from storage.rotas import POSTED, Outcome, RotaSignup, RotaSlot, drop, sign_up
+from tests.conftest import migrated
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 from tests.test_newcomers import NewcomersConsole, button, said
@@ -200,16 +201,22 @@ async def test_a_welcome_mentions_rota_gaps(hub: NewcomersConsole) -> None:
 
 async def test_rota_signups_are_in_mydata_and_go_with_forgetme(hub: NewcomersConsole) -> None:
     out = await hub.say(":user sam", ":chat hub", FOOD_BANK)
-    await hub.say(":user ann", f":press {button(out, 'hub', 'Sat 12 Dec · Driver')}")
+    driver = button(out, "hub", "Sat 12 Dec · Driver")
+    await hub.say(":user ann", f":press {driver}")
+    out = await hub.say(":user bob", f":press {driver}")
+    await hub.say(f":press {button(out, 'hub', '⏳ Join the waiting list')}")
     async with hub.app.db.session() as session:
         ann = await find_person(session, "console", "ann")
         assert ann is not None
         (shift,) = (await personal_data(session, ann))["rota_signups"]
         assert shift["rota"] == "Food bank" and shift["slot"] == "Driver"
-    out = await hub.say(":chat @", "/forgetme")
-    await hub.say(f":press {button(out, '@ann', 'Yes, forget me')}")
+    out = await hub.say(":user ann", ":chat @", "/forgetme")
+    out = await hub.say(f":press {button(out, '@ann', 'Yes, forget me')}")
+    # ann's place is not lost with her: bob, waiting, has it and is told.
+    assert "A place came up — you're on the rota." in said(out, "@bob")
     async with hub.app.db.session() as session:
-        assert await session.scalar(select(func.count()).select_from(RotaSignup)) == 0
+        (left,) = await session.scalars(select(RotaSignup))
+        assert not left.waiting
 
 
 # --- concurrency, on both databases ---------------------------------------------------------
@@ -305,6 +312,7 @@ async def test_concurrent_presses_never_overfill_a_slot(database: Database) -> N
 async def test_presses_through_the_core_keep_every_copy_exact(database_url: str) -> None:
     """Many volunteers press at once in two chats: nobody over capacity, and both
     copies show the counts the tables hold."""
+    await (await migrated(database_url)).close()  # empty, on the shared PostgreSQL
     clock = FakeClock(FRIDAY)
     config = dataclasses.replace(
         make_config(database_url), roles=RolesSettings(admins=["telegram:1"])

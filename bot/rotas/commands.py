@@ -25,7 +25,7 @@ from bot.rotas import cards, reminders
 from bot.rotas.cards import content, post_rota, refresh
 from bot.rotas.gaps import gap_lines, rotas_in
 from bot.rotas.render import ACTION, changed, heading, shift_text
-from bot.rotas.signups import drop_out, press
+from bot.rotas.signups import drop_out, give_up_all, press
 from bot.rotas.slots import (
     MAX_WEEKS,
     SLOTS_EXAMPLE,
@@ -426,6 +426,7 @@ def register(registry: Registry) -> None:
         )
     )
     registry.button(ACTION, press)
+    registry.on_forget(give_up_all)
     post_held_with(Subject.ROTA, _send_held, _drop_held)
     registry.on_start(reminders.on_start)
     registry.on_start(cards.on_start)

@@ -36,6 +36,7 @@ from storage.rotas import (
     drop,
     fill_of,
     sign_up,
+    signups_after,
     skips_of,
     slots_of,
 )
@@ -129,6 +130,21 @@ async def drop_out(
         )
     refresh_soon(ctx.services, rota.id)
     return left, told
+
+
+async def give_up_all(ctx: Context) -> list[Outgoing]:
+    """Before /forgetme: the asker's places on dates to come go to those waiting
+    (who are told), rather than vanishing with the asker's rows."""
+    told: list[Outgoing] = []
+    rotas: set[int] = set()
+    for signup, rota, slot in await signups_after(ctx.session, ctx.person.id, ctx.clock.now()):
+        _was_in, promoted_id = await drop(ctx.session, slot.id, signup.occurrence, ctx.person.id)
+        rotas.add(rota.id)
+        if promoted_id is not None:
+            told.append(await tell_promoted(ctx, rota, slot, signup.occurrence, promoted_id))
+    for rota_id in rotas:
+        refresh_soon(ctx.services, rota_id)
+    return told
 
 
 async def tell_promoted(
