@@ -342,3 +342,23 @@ async def test_presses_through_the_core_keep_every_copy_exact(database_url: str)
         assert len(shown) == 2 and all("Sat 12 Dec · Table 3/3 ✔" in text for text in shown)
     finally:
         await app.stop()
+
+
+async def test_reminders_and_gaps_notes_survive_a_restart(sqlite_url: str) -> None:
+    """The timer is only a wake-up: a bot down when the reminder fell due sends it
+    at its next start, once."""
+    clock = FakeClock(FRIDAY)
+    config = make_config(sqlite_url)
+    async with NewcomersConsole(config, clock) as bot:
+        await bot.say(":user ann", ":chat @", "/start", ":chat hub", "/start")
+        out = await bot.say(
+            ":user alice", '/rota add "Stall" "12/12 10:00-13:00" --slots "Table:2"'
+        )
+        await bot.say(":user ann", f":press {button(out, 'hub', 'Sat 12 Dec · Table')}")
+    clock.advance(days=7)  # Friday 11 Dec 10:00: the reminder and the gaps note are due
+    async with NewcomersConsole(config, clock) as bot:
+        out = await bot.say()
+        assert "Reminder: Stall, Sat 12 Dec, 10:00–13:00" in said(out, "@ann")
+        assert "Help wanted: Stall, Sat 12 Dec, 10:00–13:00: 1 place still free" in said(out, "hub")
+    async with NewcomersConsole(config, clock) as bot:
+        assert "Reminder" not in await bot.say()

@@ -68,21 +68,21 @@ def leads(settings: RotasSettings) -> dict[str, timedelta]:
 
 def _due(
     rota: Rota, skips: set[datetime], now: datetime, settings: RotasSettings
-) -> Iterator[tuple[datetime, datetime, str]]:
-    """``(due, date, kind)`` of the work due by ``now``: dates just passed, and
-    dates coming up within each kind's lead."""
+) -> Iterator[tuple[datetime, str]]:
+    """``(date, kind)`` of the work due by ``now``: dates just passed, and dates
+    coming up within each kind's lead."""
     schedule = schedule_of(rota)
     for moment in schedule.occurrences(now - LOOKBACK, skips):
         if moment > now:
             break
-        yield moment, moment, Kind.PASSED
+        yield moment, Kind.PASSED
     longest = max(leads(settings).values())
     for moment in schedule.occurrences(now, skips):
         if moment - longest > now:
             break
         for kind, lead in leads(settings).items():
             if kind != Kind.PASSED and moment - lead <= now:
-                yield moment - lead, moment, kind
+                yield moment, kind
 
 
 def next_due(rota: Rota, skips: set[datetime], now: datetime, settings: RotasSettings) -> datetime:
@@ -121,7 +121,7 @@ async def send_due(services: Services) -> None:
     async with services.db.session() as session:
         for rota in await active_rotas(session):
             skips = await skips_of(session, rota.id)
-            for _due_at, moment, kind in _due(rota, skips, now, settings):
+            for moment, kind in _due(rota, skips, now, settings):
                 if await claim_send(session, rota.id, moment, kind):
                     await _do(session, services, rota, moment, kind)
             wake = min(wake, next_due(rota, skips, now, settings))

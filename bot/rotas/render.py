@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.text import Rich, bold, join, rich
+from bot.text import Rich, bold, counted, join, rich
 from bot.types import Button, Content
 from storage.rotas import Fill, Rota, RotaSlot, RotaStatus
 
@@ -197,7 +197,8 @@ def gaps_note(rota: Rota, slots: Sequence[RotaSlot], moment: datetime, fill: Fil
     return rich(
         "🙋 ",
         bold(f"Help wanted: {rota.title}"),
-        f", {shift_text(rota, moment)}: {free_places(moment, slots, fill)} places still free — "
+        f", {shift_text(rota, moment)}: {counted(free_places(moment, slots, fill), 'place')} "
+        "still free — "
         + fill_line(moment, slots, fill, zone, gaps_only=True).partition(" · ")[2]
         + ". Sign up on the rota's message, or send /rota.",
     )

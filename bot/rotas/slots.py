@@ -9,7 +9,6 @@ becomes the shift's length, the rest is read exactly as a meeting's time is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -103,7 +102,7 @@ def on_day(rota: Rota, text: str, now: datetime, skips: set[datetime]) -> dateti
     """The rota's date on the day ``text`` names ("12/12", "Sat"), or a refusal."""
     zone = ZoneInfo(rota.zone)
     day: date = read_day(text, zone, now)
-    for moment in _upcoming(rota, now, skips):
+    for moment in schedule_of(rota).occurrences(now, skips):
         local = moment.astimezone(zone).date()
         if local == day:
             return moment
@@ -113,7 +112,3 @@ def on_day(rota: Rota, text: str, now: datetime, skips: set[datetime]) -> dateti
         f"Rota #{rota.id} has no date on {day:%a} {day.day} {day:%b} still to come. "
         f"Send /rota to see its dates."
     )
-
-
-def _upcoming(rota: Rota, now: datetime, skips: set[datetime]) -> Iterator[datetime]:
-    return schedule_of(rota).occurrences(now, skips)
