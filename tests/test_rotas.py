@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,13 +16,15 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import RolesSettings
+from bot.rotas.render import card, slot_picker
+from bot.rotas.slots import MAX_SLOTS, SHOWN_DATES
 from bot.types import ButtonIn, ChatKind, ChatRef, CommandIn, UserRef
 from storage.chats import add_tags, find_person, register_chat
 from storage.copies import live
 from storage.db import Database
-from storage.models import Chat, OutboxRow
+from storage.models import Chat, OutboxRow, Person
 from storage.personal import personal_data
-from storage.rotas import POSTED, Outcome, RotaSignup, RotaSlot, drop, sign_up
+from storage.rotas import POSTED, Outcome, Rota, RotaSignup, RotaSlot, drop, sign_up
 from tests.conftest import migrated
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
@@ -223,9 +225,6 @@ async def test_rota_signups_are_in_mydata_and_go_with_forgetme(hub: NewcomersCon
 
 
 async def _rota_with_slot(database: Database, capacity: int) -> tuple[int, list[int], int]:
-    from storage.models import Person
-    from storage.rotas import Rota
-
     async with database.session() as session:
         chat = Chat(
             platform="console",
@@ -362,3 +361,31 @@ async def test_reminders_and_gaps_notes_survive_a_restart(sqlite_url: str) -> No
         assert "Help wanted: Stall, Sat 12 Dec, 10:00–13:00: 1 place still free" in said(out, "hub")
     async with NewcomersConsole(config, clock) as bot:
         assert "Reminder" not in await bot.say()
+
+
+def test_the_buttons_always_fit_discord() -> None:
+    """At most 5 rows of 5 buttons (Discord's limit; Telegram's is wider), whatever
+    the number of slots and dates."""
+    rota = Rota(
+        id=1,
+        title="Stall",
+        place="",
+        zone="Europe/London",
+        starts_at=SAT,
+        rule="",
+        repeat_text="",
+        duration_minutes=0,
+        weeks=6,
+        status="active",
+    )
+    for slots in range(1, MAX_SLOTS + 1):
+        rows = [
+            RotaSlot(id=n, rota_id=1, position=n, name=f"S{n}", capacity=2) for n in range(slots)
+        ]
+        for dates in range(1, SHOWN_DATES + 1):
+            moments = [SAT + timedelta(weeks=week) for week in range(dates)]
+            for buttons in (
+                card(rota, rows, moments, {}).buttons,
+                slot_picker(rota, rows, SAT, {}).buttons,
+            ):
+                assert len(buttons) <= 5 and all(len(row) <= 5 for row in buttons)

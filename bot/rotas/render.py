@@ -20,9 +20,11 @@ from storage.rotas import Fill, Rota, RotaSlot, RotaStatus
 
 ACTION = "rota"
 _CODE = "%Y%m%d%H%M"
-# Straight "date · slot" buttons when there are at most this many (else a date picker).
+# Straight "date · slot" buttons when there are at most this many (else a date
+# picker); a row per date, and Discord allows 5 rows of 5.
 MAX_DIRECT = 10
 MAX_ROW = 5
+MAX_ROWS = 5
 
 
 class Verb:
@@ -104,7 +106,9 @@ def card(rota: Rota, slots: Sequence[RotaSlot], dates: Sequence[datetime], fill:
     if not dates:
         return Content(join([*lines, rich("No dates coming up.")]))
     lines += [rich(fill_line(moment, slots, fill, zone, gaps_only=False)) for moment in dates]
-    direct = len(dates) * len(slots) <= MAX_DIRECT and len(slots) <= MAX_ROW
+    direct = (
+        len(dates) * len(slots) <= MAX_DIRECT and len(slots) <= MAX_ROW and len(dates) <= MAX_ROWS
+    )
     lines.append(
         rich("Press a date and slot to sign up." if direct else "Press a date to sign up.")
     )
