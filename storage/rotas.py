@@ -253,6 +253,38 @@ async def drop(
     return True, first.person_id
 
 
+async def resize(
+    session: AsyncSession, slot: RotaSlot, capacity: int, after: datetime
+) -> list[tuple[datetime, int]]:
+    """Give the slot ``capacity`` places on every date after ``after``; those
+    waiting move up into new places, first come first. Returns ``(date, person)``
+    of each promoted. Refuses (``ValueError``, with the fullest date) to go below
+    the people already on a date."""
+    await lock(session, slot.rota_id)
+    rows = list(
+        await session.scalars(
+            select(RotaSignup)
+            .where(RotaSignup.slot_id == slot.id, RotaSignup.occurrence > after)
+            .order_by(RotaSignup.occurrence, RotaSignup.position)
+        )
+    )
+    by_date: dict[datetime, list[RotaSignup]] = {}
+    for row in rows:
+        by_date.setdefault(row.occurrence, []).append(row)
+    for when, queue in by_date.items():
+        if sum(not row.waiting for row in queue) > capacity:
+            raise ValueError(when)
+    slot.capacity = capacity
+    promoted = []
+    for when, queue in by_date.items():
+        free = capacity - sum(not row.waiting for row in queue)
+        for row in [row for row in queue if row.waiting][: max(free, 0)]:
+            row.waiting = False
+            promoted.append((when, row.person_id))
+    await session.flush()
+    return promoted
+
+
 # --- reading -------------------------------------------------------------------------
 
 

@@ -389,3 +389,19 @@ def test_the_buttons_always_fit_discord() -> None:
                 slot_picker(rota, rows, SAT, {}).buttons,
             ):
                 assert len(buttons) <= 5 and all(len(row) <= 5 for row in buttons)
+
+
+async def test_more_places_move_the_waiting_up(hub: NewcomersConsole) -> None:
+    out = await hub.say(
+        ":user sam", ":chat hub", '/rota add "Stall" "12/12 10:00" --slots "Table:1"'
+    )
+    table = button(out, "hub", "Sat 12 Dec · Table")
+    await hub.say(":user ann", f":press {table}")
+    out = await hub.say(":user bob", f":press {table}")
+    await hub.say(f":press {button(out, 'hub', '⏳ Join the waiting list')}")
+    out = await hub.say(":user sam", '/rota edit 1 --slots "Table:2, Cook:1"')
+    assert "Rota #1 changed (slots)" in out
+    assert "A place came up — you're on the rota. Table, Stall" in said(out, "@bob")
+    assert "Sat 12 Dec · Table 2/2 ✔ · Cook 0/1" in last_card(out, "hub")
+    out = await hub.say('/rota edit 1 --slots "Table:1"')
+    assert "Table has more than 1 signed up on Sat 12 Dec" in out

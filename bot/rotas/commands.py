@@ -25,8 +25,9 @@ from bot.rotas import cards, reminders
 from bot.rotas.cards import content, post_rota, refresh
 from bot.rotas.gaps import gap_lines, rotas_in
 from bot.rotas.render import ACTION, changed, heading, shift_text
-from bot.rotas.signups import drop_out, give_up_all, press
+from bot.rotas.signups import drop_out, give_up_all, press, tell_promoted
 from bot.rotas.slots import (
+    MAX_SLOTS,
     MAX_WEEKS,
     SLOTS_EXAMPLE,
     dates_ahead,
@@ -48,6 +49,7 @@ from storage.rotas import (
     RotaSlot,
     RotaStatus,
     people_on,
+    resize,
     signed_people,
     signups_after,
     skips_of,
@@ -290,28 +292,65 @@ async def skip(ctx: Context) -> list[Outgoing]:
     return [reply, *told]
 
 
+EDIT_EXAMPLE = '/rota edit 1 --slots "Driver:3, Cook:1"'
+
+
 async def edit(ctx: Context) -> list[Outgoing]:
+    """Change a rota's title, place, weeks ahead, or slots: a slot named again gets
+    its new number of places (those waiting move up into new ones, and are told),
+    a new name is a new slot."""
     rota = await _manageable(ctx)
-    given = [name for name in ("title", "where", "weeks") if name in ctx.args]
+    given = [name for name in ("title", "where", "weeks", "slots") if name in ctx.args]
     if not given:
-        raise UserError('What should change? E.g. /rota edit 1 --where "Hub, Market St" --weeks 8')
+        raise UserError(f"What should change? Example: {EDIT_EXAMPLE}")
     if "title" in ctx.args:
         rota.title = fit(ctx.args["title"], 200, "The title")
     if "where" in ctx.args:
         rota.place = _optional(ctx.args["where"], 300, "The place")
     if "weeks" in ctx.args:
         rota.weeks = ctx.args["weeks"]
+    told = await _reslot(ctx, rota, ctx.args["slots"]) if "slots" in ctx.args else []
     rota.revision += 1
     await refresh(ctx.session, ctx.services, rota)
     await reminders.rearm(ctx.session, ctx.services, rota)
     what = ", ".join("place" if name == "where" else name for name in given)
     chats = await chats_of(ctx.session, POSTED, rota.id)
-    return [
-        ctx.reply(
-            f"Rota #{rota.id} changed ({what}); its messages in "
-            f"{counted(len(chats), 'chat')} show it."
-        )
-    ]
+    reply = ctx.reply(
+        f"Rota #{rota.id} changed ({what}); its messages in {counted(len(chats), 'chat')} show it."
+    )
+    return [reply, *told]
+
+
+async def _reslot(ctx: Context, rota: Rota, typed: str) -> list[Outgoing]:
+    slots = (await slots_of(ctx.session, [rota.id]))[rota.id]
+    named = {slot.name.casefold(): slot for slot in slots}
+    specs = read_slots(typed)
+    added = [spec for spec in specs if spec.name.casefold() not in named]
+    if len(slots) + len(added) > MAX_SLOTS:
+        raise UserError(f"A rota has at most {MAX_SLOTS} slots.")
+    told = []
+    now = ctx.clock.now()
+    for spec in specs:
+        slot = named.get(spec.name.casefold())
+        if slot is None:
+            continue
+        try:
+            promoted = await resize(ctx.session, slot, spec.capacity, now)
+        except ValueError as fullest:
+            (when,) = fullest.args
+            raise UserError(
+                f"{slot.name} has more than {spec.capacity} signed up on "
+                f"{shift_text(rota, when)}: ask some to /rota drop first."
+            ) from None
+        for when, person_id in promoted:
+            told.append(await tell_promoted(ctx, rota, slot, when, person_id))
+    last = max(slot.position for slot in slots)
+    ctx.session.add_all(
+        RotaSlot(rota_id=rota.id, position=last + n, name=spec.name, capacity=spec.capacity)
+        for n, spec in enumerate(added, 1)
+    )
+    await ctx.session.flush()
+    return told
 
 
 # --- declarations -----------------------------------------------------------------------
@@ -395,15 +434,22 @@ def register(registry: Registry) -> None:
                 ),
                 Command(
                     "edit",
-                    "Change a rota's title, place or weeks ahead",
+                    "Change a rota's title, place, weeks ahead, or its slots' places "
+                    "(a new name adds a slot)",
                     edit,
                     (
                         ident,
                         Param("title", "a new title", option=True, required=False),
                         Param("where", "a new place", option=True, required=False),
                         weeks,
+                        Param(
+                            "slots",
+                            f"slots and their places, e.g. {SLOTS_EXAMPLE}",
+                            option=True,
+                            required=False,
+                        ),
                     ),
-                    example='/rota edit 1 --where "Hub, Market St"',
+                    example=EDIT_EXAMPLE,
                     role=Role.ORGANISER,
                 ),
                 Command(
