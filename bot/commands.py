@@ -13,6 +13,7 @@ from bot import (
     privacy,
     retention,
     roles,
+    rotas,
     tags,
 )
 from bot.registry import Registry
@@ -31,6 +32,7 @@ def build_registry() -> Registry:
         meetings,
         polls,
         newcomers,
+        rotas,
         retention,
     ):
         module.register(registry)

@@ -156,6 +156,17 @@ class NewcomersSettings:
 
 
 @dataclass(frozen=True)
+class RotasSettings:
+    """Volunteer rotas (/rota): reminders to those signed up, notes about gaps."""
+
+    # Those signed up for a shift are reminded this many hours before it (0: never).
+    remind_hours_before: int = bounded(24, 0, 24 * 14)
+    # A date still not full this many days ahead is posted to the rota's chats as
+    # "help wanted" (0: never).
+    gaps_days_before: int = bounded(2, 0, 28)
+
+
+@dataclass(frozen=True)
 class RateLimitSettings:
     """How fast one person may send commands (and press buttons) in one chat."""
 
@@ -175,7 +186,8 @@ class RetentionSettings:
     delivered_messages_days: int = bounded(30, 0, 36_500)
     # Who voted how in a named poll, once it closed: the counts stay, the names go.
     closed_poll_voters_days: int = bounded(30, 0, 36_500)
-    # RSVPs of meetings and "I'll be there" pledges of pickets that are over.
+    # RSVPs of meetings, "I'll be there" pledges of pickets and rota sign-ups that
+    # are over.
     past_rsvps_days: int = bounded(30, 0, 36_500)
     # The audit of announcements, corrections, cancels and erasures.
     audit_days: int = bounded(365, 0, 36_500)
@@ -192,6 +204,7 @@ class Config:
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     meetings: MeetingsSettings = field(default_factory=MeetingsSettings)
     newcomers: NewcomersSettings = field(default_factory=NewcomersSettings)
+    rotas: RotasSettings = field(default_factory=RotasSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)

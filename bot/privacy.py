@@ -48,8 +48,8 @@ async def forgetme(ctx: Context) -> list[Outgoing]:
     return [
         ctx.reply(
             "This erases what I hold about you: your name and id, your roles, your named "
-            "votes, RSVPs and pledges, and your name in messages I keep. Anonymous votes "
-            "stay as counts; messages already posted in chats stay. Are you sure?",
+            "votes, RSVPs, pledges and rota sign-ups, and your name in messages I keep. "
+            "Anonymous votes stay as counts; messages already posted in chats stay. Are you sure?",
             buttons=((Button("Yes, forget me", f"{ACTION}:{ctx.person.id}"),),),
         )
     ]
@@ -59,9 +59,12 @@ async def confirm(ctx: Context, argument: str) -> ButtonAnswer:
     if argument != str(ctx.person.id):
         return ButtonAnswer("That button isn't yours or has expired — send /forgetme yourself.")
     now = ctx.clock.now()
+    handed_on = [message for hook in ctx.registry.forget for message in await hook(ctx)]
     await erase_person(ctx.session, ctx.person, now)
     await scrub_after_commit(ctx.session, ctx.services.db, ERASED_TABLES, now)
-    return ButtonAnswer("Done: I have forgotten you. If you use me again, I start afresh.")
+    return ButtonAnswer(
+        "Done: I have forgotten you. If you use me again, I start afresh.", handed_on
+    )
 
 
 def register(registry: Registry) -> None:

@@ -144,6 +144,7 @@ class Registry:
     joined: list[JoinedHook] = field(default_factory=list)
     answers: list[AnswerHook] = field(default_factory=list)
     digest: list[DigestHook] = field(default_factory=list)
+    forget: list[ForgetHook] = field(default_factory=list)
 
     def add(self, command: Command) -> Command:
         if command.name in self.commands:
@@ -200,6 +201,12 @@ class Registry:
         queued; the messages it returns go with it (e.g. a private note to TULOs)."""
         self.digest.append(hook)
 
+    def on_forget(self, hook: ForgetHook) -> None:
+        """Run ``hook(ctx)`` when the asker confirms /forgetme, before they are
+        erased: a feature hands on what they held (a rota place goes to the first
+        person waiting) and returns the messages that tells others."""
+        self.forget.append(hook)
+
     def on_answer(self, hook: AnswerHook) -> None:
         """Offer ``hook(ctx)`` each plain message from someone registered: it returns
         the messages it answers with if it was waiting for that person's answer in
@@ -227,5 +234,6 @@ QuickButtonHandler = Callable[["Services", ButtonIn], Awaitable[str]]
 StartupHook = Callable[["Services"], Awaitable[None]]
 DeliveredHook = Callable[["AsyncSession", "Services", list[Finished]], Awaitable[None]]
 AnswerHook = Callable[["Context"], Awaitable[list[Outgoing] | None]]
+ForgetHook = Callable[["Context"], Awaitable[list[Outgoing]]]
 JoinedHook = Callable[["AsyncSession", "Services", "Chat", UserRef], Awaitable[list[Outgoing]]]
 DigestHook = Callable[["AsyncSession", "Services", "Chat", datetime], Awaitable[list[Outgoing]]]

@@ -24,6 +24,7 @@ from storage.meetings import Meeting, MeetingRsvp
 from storage.models import Chat, ChatMember, OutboxRow, Person, RoleGrant
 from storage.newcomers import forget_newcomer, newcomer_rows
 from storage.polls import Poll, PollBallot
+from storage.rotas import Rota, RotaSignup, RotaSlot
 
 ERASED = "[erased]"
 # The tables that held an erased person's name or platform id as text.
@@ -67,6 +68,7 @@ async def personal_data(session: AsyncSession, person: Person) -> dict[str, Any]
                 | Chat.id.in_(
                     select(PicketPledge.chat_id).where(PicketPledge.person_id == person.id)
                 )
+                | Chat.id.in_(select(RotaSignup.chat_id).where(RotaSignup.person_id == person.id))
             )
         )
     }
@@ -137,6 +139,30 @@ async def personal_data(session: AsyncSession, person: Person) -> dict[str, Any]
                 .join(Picket, Picket.id == PicketPledge.picket_id)
                 .where(PicketPledge.person_id == person.id)
                 .order_by(PicketPledge.picket_id)
+            )
+        ],
+        "rota_signups": [
+            {
+                "rota": title,
+                "slot": slot,
+                "date": occurrence.isoformat(),
+                "waiting_list": waiting,
+                "signed_up_at": at.isoformat(),
+                "in_chat": chat_names.get(chat_id) if chat_id else None,
+            }
+            for title, slot, occurrence, waiting, at, chat_id in await session.execute(
+                select(
+                    Rota.title,
+                    RotaSlot.name,
+                    RotaSignup.occurrence,
+                    RotaSignup.waiting,
+                    RotaSignup.created_at,
+                    RotaSignup.chat_id,
+                )
+                .join(Rota, Rota.id == RotaSignup.rota_id)
+                .join(RotaSlot, RotaSlot.id == RotaSignup.slot_id)
+                .where(RotaSignup.person_id == person.id)
+                .order_by(RotaSignup.occurrence, RotaSignup.id)
             )
         ],
         "picket_reminders_sent": [

@@ -26,6 +26,7 @@ from storage.meetings import MeetingRsvp
 from storage.models import OutboxRow
 from storage.newcomers import Newcomer
 from storage.polls import Poll, PollBallot, unlink_ballots
+from storage.rotas import RotaSignup
 
 EMPTIED: dict[str, Any] = {"text": []}
 FINISHED = ("sent", "failed")
@@ -77,7 +78,10 @@ async def purge(session: AsyncSession, cutoffs: Cutoffs, *, dry_run: bool) -> di
         counts["RSVPs of past meetings"] = await _count(session, MeetingRsvp, rsvps)
         counts["pledges of past pickets"] = await _count(session, PicketPledge, pledges)
         counts["reminders of past pickets"] = await _count(session, PicketReminder, reminders)
+        signups = (RotaSignup.occurrence < before,)
+        counts["sign-ups of past rota dates"] = await _count(session, RotaSignup, signups)
         if not dry_run:
+            await session.execute(delete(RotaSignup).where(*signups))
             await session.execute(delete(MeetingRsvp).where(*rsvps))
             await session.execute(delete(PicketPledge).where(*pledges))
             await session.execute(delete(PicketReminder).where(*reminders))

@@ -293,11 +293,11 @@ async def test_commands_are_published_again_only_when_they_changed(
     assert len(fake.calls("PUT", syncs)) == 1
 
     registry = build_registry()
-    registry.add(Command("rota", "Who is on the picket rota"))
+    registry.add(Command("banner", "Show the branch banner"))
     async with running(fake, config, join=False, registry=registry):
         pass
     assert len(fake.calls("PUT", syncs)) == 2
-    assert "rota" in {command["name"] for command in fake.calls("PUT", syncs)[-1].body}
+    assert "banner" in {command["name"] for command in fake.calls("PUT", syncs)[-1].body}
 
     discord_config = dataclasses.replace(config, tokens={"discord": TOKEN})
     assert await publish_commands(discord_config) == ["global"]  # organise-bot discord sync

@@ -4,6 +4,7 @@ so each example builds on the earlier ones or says what it needs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from bot.commands import build_registry
@@ -16,7 +17,13 @@ from tests.support.console import ConsoleSession
 
 # What an example says it needs, done first (its /help says so: "The person must
 # have sent me a message first").
-NEEDS = {'/grant "Sam Jones" organiser': (":user Sam Jones", "/whoami", ":user alice")}
+# A line "press LABEL" presses the newest button so labelled (dropping out of a rota
+# needs a sign-up first: its date, then its slot).
+NEEDS = {
+    '/grant "Sam Jones" organiser': (":user Sam Jones", "/whoami", ":user alice"),
+    "/rota drop 1 Sat": ("press Sat 7 Mar", "press Driver 0/2"),
+}
+_BUTTON = r"\[(\d+)\] {}"
 
 
 def examples() -> Iterator[str]:
@@ -46,7 +53,12 @@ async def test_every_help_example_works_as_shown(sqlite_url: str) -> None:
         bot.app.core._refuse = noting  # type: ignore[method-assign]
         failures = []
         for example in examples():
-            await bot.say(*NEEDS.get(example, ()))
+            for need in NEEDS.get(example, ()):
+                label = need.removeprefix("press ")
+                if label != need:
+                    shown = re.findall(_BUTTON.format(re.escape(label)), bot.output.getvalue())
+                    need = f":press {shown[-1]}"
+                await bot.say(need)
             before = len(refused)
             out = await bot.say(example)
             if len(refused) > before or "went wrong" in out:

@@ -47,6 +47,7 @@ class Subject(StrEnum):
     STRIKE = "strike"
     BALLOT = "ballot"
     POLL = "poll"  # a poll --to many chats, held for its preview (see hold)
+    ROTA = "rota"  # a rota --to many chats, likewise
 
 
 def chat_name(chat: Chat) -> str:

@@ -80,13 +80,23 @@ def calendar(
 ) -> bytes:
     """A whole calendar file for these meetings (and their skipped dates), in UTF-8
     with the CRLF line ends RFC 5545 asks for."""
+    first = min((m.starts_at.date() for m, _ in meetings), default=today)
+    return events_calendar([event(m, skips) for m, skips in meetings], name, first, today)
+
+
+def events_file(events: Sequence[Event], name: str, first: date, today: date) -> Attachment:
+    """Any events (a volunteer's rota shifts, say) as a calendar file to send: the
+    same file, zones and name as a meeting's, from ``first``, the earliest day."""
+    return Attachment(file_name(name), events_calendar(events, name, first, today), MIME_TYPE)
+
+
+def events_calendar(events: Sequence[Event], name: str, first: date, today: date) -> bytes:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
-    for meeting, skips in meetings:
-        cal.add_component(event(meeting, skips))
-    first = min((m.starts_at.date() for m, _ in meetings), default=today)
+    for item in events:
+        cal.add_component(item)
     cal.add_missing_timezones(
         first_date=min(first, today) - timedelta(days=1),
         last_date=today + timedelta(days=366 * VTIMEZONE_YEARS),

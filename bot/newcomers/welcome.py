@@ -5,8 +5,8 @@ Each kind of thing coming up is a :class:`Source`: its lines for this chat and t
 command that lists all of it. A command is named only when its source found
 something, so a newcomer is never sent to a command that would answer "nothing"
 (a food-bank hub has no strikes; /strikes there is empty). A capability adds
-what it has by adding a source to :data:`SOURCES` — rota dates with gaps will
-be one ("Help wanted: Sat 12 Dec, 2 of 4 places free", pointing at its command).
+what it has by adding a source to :data:`SOURCES`, as rotas add their dates
+with places free (pointing at /rota).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts import upcoming
 from bot.meetings import meeting_lines
+from bot.rotas import help_wanted
 from bot.text import Rich, Span, bold, join, rich
 from storage.models import Chat
 from storage.newcomers import NewcomerSettings
@@ -65,8 +66,13 @@ async def _polls(session: AsyncSession, chat: Chat, now: datetime, zone: ZoneInf
     )
 
 
-# Add rota dates with gaps here (issue #18, part 3) as one more Source.
-SOURCES: tuple[Source, ...] = (_news, _meeting, _polls)
+async def _rotas(session: AsyncSession, chat: Chat, now: datetime, zone: ZoneInfo) -> Found:
+    """Rota dates here with places still free."""
+    lines = await help_wanted(session, chat.id, now, SHOWN)
+    return Found([rich(bold("Help wanted on the rota")), *lines] if lines else [], "/rota")
+
+
+SOURCES: tuple[Source, ...] = (_news, _meeting, _rotas, _polls)
 
 
 def greeting(words: str, name: str, chat: Chat) -> Rich:
