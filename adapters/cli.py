@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
-import os
 import sys
 from pathlib import Path
 
+from adapters import logs
 from adapters.check import report, run_checks
 from adapters.console import SPEC as CONSOLE
 from adapters.runner import register_platforms, run, serving
@@ -22,8 +21,6 @@ from bot.retention import purge_report, run_purge
 from storage import backup
 from storage.db import Database
 from storage.migrate import prepare
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,14 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = configuration.load(args.config)
         platforms = args.command == "run" and bool(serving(config))
-        level = _log_level(platforms)
+        logs.configure(quiet=not platforms)
     except ConfigError as error:
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports every job it adds at info level: noise to the person
-    # running the bot, who is told what matters by our own log lines.
-    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     try:
         if args.command == "discord":
             return _discord_sync(config)
@@ -87,18 +80,6 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (run_parser, console, check, db, discord):
         sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
     return parser
-
-
-def _log_level(serving_platforms: bool) -> int:
-    """``$LOG_LEVEL`` if set; else info while serving platforms, and warnings only in
-    the console, where log lines would tangle with the conversation."""
-    name = os.environ.get("LOG_LEVEL", "").strip().upper()
-    if not name:
-        return logging.INFO if serving_platforms else logging.WARNING
-    if name not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL should be one of {', '.join(LOG_LEVELS)}, not {name!r}")
-    level: int = logging.getLevelNamesMapping()[name]
-    return level
 
 
 def _do(args: argparse.Namespace, config: Config) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.core import Core
+from bot.metrics import Metrics
 from bot.outbox import Outbox, Sender
 from bot.platform import Adapter
 from bot.registry import Registry
@@ -43,11 +44,12 @@ class App:
         self.db = database or Database(config.database.url)
         self.outbox = Outbox(self.clock)
         self.registry = registry
+        self.metrics = Metrics()
         # An injected clock means a test drives time: the timer then runs only
         # when the test calls timer.run_due().
-        self.timer = Timer(self.clock, real_time=clock is None)
+        self.timer = Timer(self.clock, real_time=clock is None, on_late=self.metrics.timer_fired)
         self.services = Services(
-            self.db, self.outbox, self.timer, config, self.clock, self.registry
+            self.db, self.outbox, self.timer, config, self.clock, self.registry, self.metrics
         )
         self.core = Core(self.services)
         self.adapters = list(adapters)
@@ -57,6 +59,7 @@ class App:
         }
         for sender in self.senders.values():
             sender.after_delivery(functools.partial(self.registry.finished, self.services))
+            self.metrics.sending(sender.platform, sender.stats)
         self._started: list[Adapter] = []
 
     async def start(self, *, migrate: bool = True) -> None:
@@ -68,7 +71,13 @@ class App:
             await self.stop()
             raise
 
+    @property
+    def running(self) -> bool:
+        """Started, every adapter listening, and not stopped since (the health check)."""
+        return bool(self._started) and len(self._started) == len(self.adapters)
+
     async def _start(self, migrate: bool) -> None:
+        logging.getLogger().addHandler(self.metrics.errors)
         await prepare(self.db, migrate=migrate)
         await self.db.scrubber.catch_up()  # deleted rows a crash left in the files
         for hook in self.registry.startup:
@@ -96,3 +105,4 @@ class App:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
         await self.db.close()
+        logging.getLogger().removeHandler(self.metrics.errors)
