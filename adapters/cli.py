@@ -12,6 +12,7 @@ from pathlib import Path
 from adapters import logs
 from adapters.check import report, run_checks
 from adapters.console import SPEC as CONSOLE
+from adapters.health import probe
 from adapters.runner import register_platforms, run, serving
 from bot import config as configuration
 from bot.clock import SystemClock
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "discord":
             return _discord_sync(config)
+        if args.command == "health":
+            text, status = probe(config.health)
+            print(text, file=sys.stdout if status == 0 else sys.stderr)
+            return status
         _do(args, config)
     except ConfigError as error:  # found only on connecting, e.g. a rejected token
         print(f"organise-bot: config: {error}", file=sys.stderr)
@@ -65,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="is this install ready? config, database, migrations, tokens"
     )
+    health = commands.add_parser(
+        "health", help="ask the running bot's /healthz (see [health]): exit 0 if healthy"
+    )
     db = commands.add_parser("db", help="database tasks")
     db.add_argument(
         "task",
@@ -77,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("--dry-run", action="store_true", help="purge: only list what would go")
     discord = commands.add_parser("discord", help="Discord tasks")
     discord.add_argument("task", choices=["sync"], help="sync: publish slash commands now")
-    for sub in (run_parser, console, check, db, discord):
+    for sub in (run_parser, console, check, health, db, discord):
         sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
     return parser
 

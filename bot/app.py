@@ -61,6 +61,8 @@ class App:
             sender.after_delivery(functools.partial(self.registry.finished, self.services))
             self.metrics.sending(sender.platform, sender.stats)
         self._started: list[Adapter] = []
+        # Started, every adapter listening, and not stopped since (/healthz asks).
+        self.running = False
 
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, start sending (rows left from before a restart go first), then
@@ -70,11 +72,6 @@ class App:
         except BaseException:
             await self.stop()
             raise
-
-    @property
-    def running(self) -> bool:
-        """Started, every adapter listening, and not stopped since (the health check)."""
-        return bool(self._started) and len(self._started) == len(self.adapters)
 
     async def _start(self, migrate: bool) -> None:
         logging.getLogger().addHandler(self.metrics.errors)
@@ -90,11 +87,13 @@ class App:
             await adapter.start(self.core.handle)
             self._started.append(adapter)
             log.info("%s adapter listening", adapter.platform)
+        self.running = True
 
     async def stop(self) -> None:
         """Stop the timer and the senders — sends in flight finish and are recorded
         while their adapters' connections are still open — then each adapter, in
         reverse order of starting; what is still to send waits in the outbox."""
+        self.running = False
         await self.timer.stop()
         for sender in self.senders.values():
             await sender.stop()
