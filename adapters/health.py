@@ -89,7 +89,8 @@ class HealthServer:
             return web.Response(status=501, text=NO_METRICS)
         from adapters import prometheus
 
-        snapshot = await self.app.metrics.snapshot(self.app.db, self.app.clock.now())
+        async with self.app.db.session() as session:
+            snapshot = await self.app.metrics.snapshot(session, self.app.clock.now())
         return web.Response(
             body=prometheus.render(snapshot), headers={"Content-Type": prometheus.CONTENT_TYPE}
         )

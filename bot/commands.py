@@ -13,6 +13,7 @@ from bot import (
     privacy,
     retention,
     roles,
+    status,
     tags,
 )
 from bot.registry import Registry
@@ -32,6 +33,7 @@ def build_registry() -> Registry:
         polls,
         newcomers,
         retention,
+        status,
     ):
         module.register(registry)
     return registry

@@ -15,20 +15,24 @@ text, which may quote a person's words.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.clock import UTC
 from bot.outbox.sender import SenderStats
 from storage import outbox as table
-from storage.db import Database
 
 ERRORS_KEPT = 5
 # Only our own code's errors: their fixed texts are ours, known to hold no one's
 # words; a library's may have been formatted before it was logged.
 OWN_LOGGERS = ("bot", "adapters", "storage")
+# A %-style placeholder in a log line's fixed text, where an argument went.
+PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdrfixa]")
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,8 @@ class LoggedError:
 
 class ErrorLog(logging.Handler):
     """The last :data:`ERRORS_KEPT` records at error level or above, without their
-    arguments: ``"handling %s failed"`` stays as written, so no name or message text
-    that an argument or an exception carried is kept or shown."""
+    arguments: ``"handling %s failed"`` is kept as "handling … failed", so no name or
+    message text that an argument or an exception carried is kept or shown."""
 
     def __init__(self, kept: int = ERRORS_KEPT) -> None:
         super().__init__(logging.ERROR)
@@ -69,7 +73,7 @@ class ErrorLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.partition(".")[0] not in OWN_LOGGERS:
             return
-        what = str(record.msg)
+        what = PLACEHOLDER.sub("…", str(record.msg))
         if record.exc_info and record.exc_info[0] is not None:
             what += f" ({record.exc_info[0].__name__})"
         at = datetime.fromtimestamp(record.created, UTC)
@@ -101,9 +105,10 @@ class Metrics:
     def timer_fired(self, late: timedelta) -> None:
         self.timer_lag = max(late.total_seconds(), 0.0)
 
-    async def snapshot(self, database: Database, now: datetime) -> Snapshot:
-        async with database.session() as session:
-            waiting = await table.backlog(session)
+    async def snapshot(self, session: AsyncSession, now: datetime) -> Snapshot:
+        """The counters, and the backlog as ``session`` reads it (a handler's own:
+        on SQLite a second connection would wait for the one the handler holds)."""
+        waiting = await table.backlog(session)
         backlog = {
             platform: Backlog(count, max((now - oldest).total_seconds(), 0.0))
             for platform, (count, oldest) in waiting.items()

@@ -220,6 +220,6 @@ def test_the_error_log_keeps_our_last_errors_without_their_arguments() -> None:
         logging.getLogger().removeHandler(errors)
     latest = errors.latest()
     assert [(e.where, e.what) for e in latest] == [
-        ("bot.polls", "handling %s failed (KeyError)"),
+        ("bot.polls", "handling … failed (KeyError)"),
         ("bot.polls", "first"),
     ]
