@@ -15,6 +15,7 @@ health check runs, in an image that has no curl.
 from __future__ import annotations
 
 import asyncio
+import os
 import urllib.error
 import urllib.request
 from importlib.util import find_spec
@@ -56,7 +57,7 @@ class HealthServer:
         except OSError as error:  # the port is taken, or the address not this machine's
             await self._runner.cleanup()
             raise StartupError(
-                f"cannot serve /healthz on {self.listen}:{self.wanted_port}: {error.strerror}; "
+                f"cannot serve /healthz on {self.listen}:{self.wanted_port}: {_why(error)}; "
                 "change [health] port or listen"
             ) from None
 
@@ -94,6 +95,12 @@ class HealthServer:
         return web.Response(
             body=prometheus.render(snapshot), headers={"Content-Type": prometheus.CONTENT_TYPE}
         )
+
+
+def _why(error: OSError) -> str:
+    """The system's words for the error ("Address already in use"), without the
+    sentence asyncio wraps them in."""
+    return os.strerror(error.errno) if error.errno else str(error)
 
 
 def probe(settings: HealthSettings) -> tuple[str, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -222,4 +223,29 @@ def test_the_error_log_keeps_our_last_errors_without_their_arguments() -> None:
     assert [(e.where, e.what) for e in latest] == [
         ("bot.polls", "handling … failed (KeyError)"),
         ("bot.polls", "first"),
+    ]
+
+
+# --- started by organise-bot run --------------------------------------------------------
+
+
+def test_run_serves_health_on_the_configured_port(tmp_path: Path) -> None:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        free = probe_socket.getsockname()[1]
+    ran = run(["run"], tmp_path, "/help\n", HEALTH_PORT=str(free), LOG_LEVEL="info")
+    assert ran.returncode == 0, ran.stderr
+    assert f"health and metrics on http://127.0.0.1:{free}/healthz and /metrics" in ran.stderr
+
+
+def test_run_stops_with_one_line_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ran = run(["run"], tmp_path, "/help\n", HEALTH_PORT=str(port))
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [
+        f"organise-bot: cannot serve /healthz on 127.0.0.1:{port}: Address already in use; "
+        "change [health] port or listen"
     ]
