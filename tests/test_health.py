@@ -8,7 +8,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +22,8 @@ from bot.app import App
 from bot.commands import build_registry
 from bot.config import ConfigError, HealthSettings, load
 from bot.faults import StartupError
-from bot.metrics import ErrorLog
+from bot.metrics import ErrorLog, Metrics
+from bot.scheduler import Timer
 from storage.db import Database
 from tests.fakes.telegram.api import private_chat, user
 from tests.support.cli import run
@@ -249,3 +251,25 @@ def test_run_stops_with_one_line_when_the_port_is_taken(tmp_path: Path) -> None:
         f"organise-bot: cannot serve /healthz on 127.0.0.1:{port}: Address already in use; "
         "change [health] port or listen"
     ]
+
+
+async def test_the_timer_lag_is_how_late_the_last_timed_call_ran(clock: FakeClock) -> None:
+    metrics = Metrics()
+    timer = Timer(clock, real_time=False, on_late=metrics.timer_fired)
+    ran: list[str] = []
+
+    def job(name: str) -> Callable[[], Awaitable[None]]:
+        async def call() -> None:
+            ran.append(name)
+
+        return call
+
+    timer.at("reminder", clock.now() + timedelta(minutes=1), job("reminder"))
+    clock.advance(minutes=3)
+    await timer.run_due()
+    assert metrics.timer_lag == 120
+    clock.advance(minutes=5)
+    timer.soon("work", job("work"))  # work to do now, not a time: no lag of its own
+    await timer.run_due()
+    await timer.stop()
+    assert ran == ["reminder", "work"] and metrics.timer_lag == 120
