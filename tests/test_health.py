@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import logging
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -273,3 +275,18 @@ async def test_the_timer_lag_is_how_late_the_last_timed_call_ran(clock: FakeCloc
     await timer.run_due()
     await timer.stop()
     assert ran == ["reminder", "work"] and metrics.timer_lag == 120
+
+
+def test_prometheus_client_is_imported_only_for_metrics() -> None:
+    """So that an install without the [metrics] extra runs, and /metrics says why not."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, adapters.cli, adapters.health; print('prometheus_client' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"
