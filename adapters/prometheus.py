@@ -9,6 +9,7 @@ its own around one snapshot, so every number in an answer is from the same momen
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -42,8 +43,8 @@ class _Collector:
             labels=["platform", "outcome"],
         )
         for platform, stats in sorted(taken.deliveries.items()):
-            for outcome in ("sent", "failed", "retried", "rate_limited"):
-                deliveries.add_metric([platform, outcome], getattr(stats, outcome))
+            for outcome, count in asdict(stats).items():
+                deliveries.add_metric([platform, outcome], count)
         yield deliveries
         waiting = GaugeMetricFamily(
             f"{PREFIX}_outbox_waiting", "Messages not yet sent or failed", labels=["platform"]

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,7 +117,7 @@ class Metrics:
             backlog.setdefault(platform, Backlog(0, 0.0))
         return Snapshot(
             dict(self.updates),
-            dict(self.deliveries),
+            {platform: replace(stats) for platform, stats in self.deliveries.items()},
             backlog,
             self.timer_lag,
             time.monotonic() - self.started,

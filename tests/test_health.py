@@ -69,7 +69,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 async def test_metrics_move_as_the_bot_answers_and_delivers(
-    database_url: str, clock: FakeClock
+    database: Database, database_url: str, clock: FakeClock
 ) -> None:
     async with telegram_session(database_url, ALICE, clock) as bot, serving(bot.app) as base:
         assert await get(f"{base}/healthz") == (200, "text/plain; charset=utf-8", "ok\n")

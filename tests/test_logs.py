@@ -14,6 +14,7 @@ import pytest
 
 from adapters import logs
 from bot.delivery import Permanent
+from storage.db import Database
 from tests.support.alerts_worker import AlertsConsole, TestPlatform, alerts_config
 from tests.support.cli import run
 from tests.support.clock import FakeClock
@@ -40,7 +41,7 @@ def records(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 async def test_an_announcement_is_logged_by_its_ids_and_without_its_words(
-    database_url: str, clock: FakeClock, json_log: io.StringIO
+    database: Database, database_url: str, clock: FakeClock, json_log: io.StringIO
 ) -> None:
     platform = TestPlatform("t")
     platform.fail("-2", Permanent("Forbidden: bot was kicked from the group chat", chat_gone=True))

@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.status import age, running_version
+from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.config import make_config
 from tests.support.console import ConsoleSession
 
 
 @pytest.fixture
-async def bot(database_url: str, clock: FakeClock) -> AsyncIterator[ConsoleSession]:
+async def bot(
+    database: Database, database_url: str, clock: FakeClock
+) -> AsyncIterator[ConsoleSession]:
+    """On an empty database (``database`` empties PostgreSQL's, shared by the run)."""
     async with ConsoleSession(make_config(database_url), clock=clock) as session:
         yield session
 
