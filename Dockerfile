@@ -25,11 +25,12 @@ RUN pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 COPY config.example.toml /etc/organise-bot/config.toml
 ENV ORGANISE_CONFIG=/etc/organise-bot/config.toml \
     DATABASE_URL=sqlite+aiosqlite:////data/organise.db \
+    HEALTH_PORT=9464 \
     PYTHONUNBUFFERED=1
 USER organise
 WORKDIR /data
 VOLUME ["/data"]
-# Config, database, migrations and tokens: the same checks a person runs by hand.
-HEALTHCHECK --interval=60s --timeout=20s --start-period=30s --retries=3 \
-    CMD ["organise-bot", "check"]
+# /healthz on 127.0.0.1:$HEALTH_PORT: the adapters are running and the database answers.
+HEALTHCHECK --interval=30s --timeout=15s --start-period=30s --retries=3 \
+    CMD ["organise-bot", "health"]
 CMD ["organise-bot", "run"]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import logging
-import os
 import sys
 from pathlib import Path
 
+from adapters import logs
 from adapters.check import report, run_checks
 from adapters.console import SPEC as CONSOLE
+from adapters.health import probe
 from adapters.runner import register_platforms, run, serving
 from bot import config as configuration
 from bot.clock import SystemClock
@@ -22,8 +22,6 @@ from bot.retention import purge_report, run_purge
 from storage import backup
 from storage.db import Database
 from storage.migrate import prepare
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,17 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = configuration.load(args.config)
         platforms = args.command == "run" and bool(serving(config))
-        level = _log_level(platforms)
+        logs.configure(quiet=not platforms)
     except ConfigError as error:
         print(f"organise-bot: config: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports every job it adds at info level: noise to the person
-    # running the bot, who is told what matters by our own log lines.
-    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     try:
         if args.command == "discord":
             return _discord_sync(config)
+        if args.command == "health":
+            text, status = probe(config.health)
+            print(text, file=sys.stdout if status == 0 else sys.stderr)
+            return status
         _do(args, config)
     except ConfigError as error:  # found only on connecting, e.g. a rejected token
         print(f"organise-bot: config: {error}", file=sys.stderr)
@@ -72,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="is this install ready? config, database, migrations, tokens"
     )
+    health = commands.add_parser(
+        "health", help="ask the running bot's /healthz (see [health]): exit 0 if healthy"
+    )
     db = commands.add_parser("db", help="database tasks")
     db.add_argument(
         "task",
@@ -84,21 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("--dry-run", action="store_true", help="purge: only list what would go")
     discord = commands.add_parser("discord", help="Discord tasks")
     discord.add_argument("task", choices=["sync"], help="sync: publish slash commands now")
-    for sub in (run_parser, console, check, db, discord):
+    for sub in (run_parser, console, check, health, db, discord):
         sub.add_argument("--config", help="config file (default: $ORGANISE_CONFIG or config.toml)")
     return parser
-
-
-def _log_level(serving_platforms: bool) -> int:
-    """``$LOG_LEVEL`` if set; else info while serving platforms, and warnings only in
-    the console, where log lines would tangle with the conversation."""
-    name = os.environ.get("LOG_LEVEL", "").strip().upper()
-    if not name:
-        return logging.INFO if serving_platforms else logging.WARNING
-    if name not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL should be one of {', '.join(LOG_LEVELS)}, not {name!r}")
-    level: int = logging.getLevelNamesMapping()[name]
-    return level
 
 
 def _do(args: argparse.Namespace, config: Config) -> None:

@@ -24,6 +24,7 @@ from adapters import console as console_platform
 from adapters import discord as discord_platform
 from adapters import telegram as telegram_platform
 from adapters.console import ConsoleAdapter, next_line
+from adapters.health import HealthServer
 from bot.app import App
 from bot.commands import build_registry
 from bot.config import Config
@@ -92,14 +93,27 @@ async def run(config: Config, *, console_only: bool = False, interactive: bool =
     adapters = build_adapters(config, specs, registry, database, on_failure=fail)
     app = App(config, adapters, registry=registry, database=database)
     console = next((a for a in adapters if isinstance(a, ConsoleAdapter)), None)
+    health = None if console_only or not config.health.port else _health(app, config)
     await app.start()  # every adapter the same way; what started is stopped if one fails
     try:
+        if health is not None:
+            await health.start()
         if console is not None:
             await drive_console(app, console, interactive)
         else:
             await _until_signalled(failed)
     finally:
+        if health is not None:
+            await health.stop()
         await app.stop()
+
+
+def _health(app: App, config: Config) -> HealthServer:
+    settings = config.health
+    log.info(
+        "health and metrics on http://%s:%d/healthz and /metrics", settings.listen, settings.port
+    )
+    return HealthServer(app, settings.listen, settings.port)
 
 
 async def drive_console(app: App, console: ConsoleAdapter, interactive: bool) -> None:

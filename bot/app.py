@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.core import Core
+from bot.metrics import Metrics
 from bot.outbox import Outbox, Sender
 from bot.platform import Adapter
 from bot.registry import Registry
@@ -43,11 +44,12 @@ class App:
         self.db = database or Database(config.database.url)
         self.outbox = Outbox(self.clock)
         self.registry = registry
+        self.metrics = Metrics()
         # An injected clock means a test drives time: the timer then runs only
         # when the test calls timer.run_due().
-        self.timer = Timer(self.clock, real_time=clock is None)
+        self.timer = Timer(self.clock, real_time=clock is None, on_late=self.metrics.timer_fired)
         self.services = Services(
-            self.db, self.outbox, self.timer, config, self.clock, self.registry
+            self.db, self.outbox, self.timer, config, self.clock, self.registry, self.metrics
         )
         self.core = Core(self.services)
         self.adapters = list(adapters)
@@ -57,7 +59,10 @@ class App:
         }
         for sender in self.senders.values():
             sender.after_delivery(functools.partial(self.registry.finished, self.services))
+            self.metrics.sending(sender.platform, sender.stats)
         self._started: list[Adapter] = []
+        # Started, every adapter listening, and not stopped since (/healthz asks).
+        self.running = False
 
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, start sending (rows left from before a restart go first), then
@@ -69,6 +74,7 @@ class App:
             raise
 
     async def _start(self, migrate: bool) -> None:
+        logging.getLogger().addHandler(self.metrics.errors)
         await prepare(self.db, migrate=migrate)
         await self.db.scrubber.catch_up()  # deleted rows a crash left in the files
         for hook in self.registry.startup:
@@ -81,11 +87,13 @@ class App:
             await adapter.start(self.core.handle)
             self._started.append(adapter)
             log.info("%s adapter listening", adapter.platform)
+        self.running = True
 
     async def stop(self) -> None:
         """Stop the timer and the senders — sends in flight finish and are recorded
         while their adapters' connections are still open — then each adapter, in
         reverse order of starting; what is still to send waits in the outbox."""
+        self.running = False
         await self.timer.stop()
         for sender in self.senders.values():
             await sender.stop()
@@ -96,3 +104,4 @@ class App:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
         await self.db.close()
+        logging.getLogger().removeHandler(self.metrics.errors)

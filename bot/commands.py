@@ -14,6 +14,7 @@ from bot import (
     retention,
     roles,
     rotas,
+    status,
     tags,
 )
 from bot.registry import Registry
@@ -34,6 +35,7 @@ def build_registry() -> Registry:
         newcomers,
         rotas,
         retention,
+        status,
     ):
         module.register(registry)
     return registry

@@ -16,6 +16,7 @@ by the platform's spec (:mod:`bot.platform`), registered at start, into
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -196,6 +197,26 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """The operator's HTTP endpoints: ``/healthz`` and ``/metrics`` (adapters/health.py).
+
+    Off unless a port is set: two processes on one machine would otherwise fight
+    over it. Loopback by default: the numbers are the operator's, not the world's."""
+
+    listen: str = "127.0.0.1"
+    port: int = bounded(0, 0, 65535, "0 turns it off")
+
+    def __post_init__(self) -> None:
+        try:
+            ipaddress.ip_address(self.listen)
+        except ValueError:
+            raise ConfigError(
+                f'health.listen should be an IP address such as "127.0.0.1" or "0.0.0.0", '
+                f"not {self.listen[:60]!r}"
+            ) from None
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -208,6 +229,7 @@ class Config:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     # Each platform's settings, by name, as its spec read them from its table
     # (bot.platform.PlatformSpec.section reads them back, typed).
     platforms: Mapping[str, object] = field(default_factory=dict)
@@ -279,9 +301,21 @@ def load(path: str | Path | None = None, env: typing.Mapping[str, str] | None = 
     overrides: dict[str, Any] = {"platforms": platforms, "tokens": tokens}
     if env.get("DATABASE_URL"):
         overrides["database"] = DatabaseSettings(url=env["DATABASE_URL"])
+    if env.get("HEALTH_PORT", "").strip():
+        port = _whole(env["HEALTH_PORT"], "HEALTH_PORT")
+        Bounds(0, 65535, "0 turns it off").check("HEALTH_PORT", port)
+        overrides["health"] = dataclasses.replace(config.health, port=port)
     config = dataclasses.replace(config, **overrides)
     _check(config)
     return config
+
+
+def _whole(text: str, name: str) -> int:
+    """A whole number from the environment."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name} should be a whole number, not {text.strip()[:20]!r}") from None
 
 
 def config_file(

@@ -93,6 +93,7 @@ class Core:
 
     async def handle(self, event: Event) -> EventResult:
         """Handle one event; safe to call concurrently."""
+        self.services.metrics.handled(event.chat.platform)
         if isinstance(event, CommandIn | ButtonIn):
             verdict = self.limiter.check(event.chat, event.user)
             if verdict is Verdict.DROP:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,13 +31,18 @@ from bot.clock import UTC, Clock
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
+Lateness = Callable[[timedelta], None]
 STOP_GRACE_SECONDS = 10.0
 
 
 class Timer:
-    def __init__(self, clock: Clock, *, real_time: bool = True) -> None:
+    def __init__(
+        self, clock: Clock, *, real_time: bool = True, on_late: Lateness | None = None
+    ) -> None:
         self.clock = clock
         self.real_time = real_time
+        # Told how late each timed call (not soon()'s) ran: the reminder lag.
+        self.on_late = on_late
         self._jobs: dict[str, tuple[datetime, Callback]] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[Any]] = set()
@@ -115,6 +120,8 @@ class Timer:
             self._scheduler.remove_job(key)
         task = asyncio.current_task()
         assert task is not None  # APScheduler runs each job as a task, and so does soon()
+        if self.on_late is not None and key not in self._soon:
+            self.on_late(self.clock.now() - job[0])
         self._running.add(task)
         try:
             await job[1]()

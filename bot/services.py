@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.registry import Registry
 from bot.scheduler import Timer
@@ -20,3 +21,4 @@ class Services:
     config: Config
     clock: Clock
     registry: Registry
+    metrics: Metrics = field(default_factory=Metrics)

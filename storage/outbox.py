@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -269,3 +269,17 @@ _CLAIMED_COLUMNS = (
     OutboxRow.attempts,
     OutboxRow.message_ids,
 )
+
+
+# --- what is waiting (for /status and /metrics) -------------------------------------
+
+
+async def backlog(session: AsyncSession) -> dict[str, tuple[int, datetime]]:
+    """By platform: how many rows are not yet sent or failed, and when the oldest
+    of them was written."""
+    rows = await session.execute(
+        select(OutboxRow.platform, func.count(), func.min(OutboxRow.created_at))
+        .where(OutboxRow.status.in_([Status.PENDING, Status.SENDING]))
+        .group_by(OutboxRow.platform)
+    )
+    return {platform: (count, oldest) for platform, count, oldest in rows}

@@ -84,7 +84,8 @@ def test_the_image_runs_as_a_user_of_its_own_from_the_locked_libraries() -> None
     runs = " ".join(arguments for op, arguments in final if op == "RUN")
     assert "--require-hashes -r /tmp/requirements.lock" in runs
     assert "--no-deps /wheels/*.whl" in runs
-    assert "organise-bot" in ops["HEALTHCHECK"] and "check" in ops["HEALTHCHECK"]
+    assert ops["HEALTHCHECK"].endswith('CMD ["organise-bot", "health"]')
+    assert "HEALTH_PORT=9464" in ops["ENV"]
     assert ops["CMD"] == '["organise-bot", "run"]'
     copied = " ".join(arguments for op, arguments in steps if op == "COPY")
     for needed in ("pyproject.toml", "bot", "adapters", "storage", "requirements.lock"):
@@ -103,7 +104,8 @@ def test_compose_migrates_before_the_bot_and_checks_its_health() -> None:
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     bot = services["bot"]
     assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert bot["healthcheck"]["test"] == ["CMD", "organise-bot", "check"]
+    assert bot["healthcheck"]["test"] == ["CMD", "organise-bot", "health"]
+    assert bot["environment"]["HEALTH_PORT"] == "9464"
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
     url = bot["environment"]["DATABASE_URL"]
     assert url == services["migrate"]["environment"]["DATABASE_URL"]

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from storage.db import Database
-from storage.migrate import behind, upgrade
+from storage.migrate import alembic_config, behind, upgrade
 from tests.fakes.serve import served
 from tests.support.cli import ROOT, TOKEN, aimed_at_discord, config, run
 from tests.support.databases import create_postgres_database, drop_postgres_database
@@ -179,3 +180,22 @@ async def test_processes_starting_together_migrate_one_after_another(
     finally:
         for database in databases:
             await database.close()
+
+
+def test_migrations_end_in_one_head_and_each_branch_has_its_label() -> None:
+    """Two capabilities adding migrations side by side make two heads: the second to
+    merge must join them (``alembic merge``), so that ``db upgrade`` has one target.
+    Where the history branches, each branch carries a label (``alembic upgrade
+    polls@head``) — all but one, which goes on with its parent's."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    for parent in revisions:
+        children = [script.get_revision(r) for r in parent.nextrev]
+        if len(children) > 1:
+            new = [c for c in children if c is not None and c.branch_labels - parent.branch_labels]
+            assert len(new) >= len(children) - 1, f"label the branches from {parent.revision}"
+    assert [r.revision for r in script.get_revisions("foundation") if r] == ["0001"]
+    assert {
+        script.get_revision(f"{label}@head").revision for label in ("alerts", "meetings", "polls")
+    } == set(script.get_heads())

@@ -123,7 +123,8 @@ class Sender:
                 # counts, so the chat is only taken for gone if that is refused too.
                 if part.attachment is None:
                     raise
-                log.warning("chat %s refused a file; sending the text alone", delivery.chat_id)
+                # Named by its row (the nonce), not its chat: a DM's id is a person's.
+                log.warning("message %s: a file refused; sending the text alone", delivery.nonce)
                 message, handle = await self._send_part(
                     delivery, index, part.without_file(), handle
                 )
@@ -217,7 +218,7 @@ class Sender:
             raise Permanent("nothing to edit: no message id")
         pieces = render.parts(delivery.content)
         if len(pieces) > len(ids):
-            log.warning("chat %s: an edit longer than the message was cut", delivery.chat_id)
+            log.warning("message %s: an edit longer than the message was cut", delivery.nonce)
             pieces = pieces[: len(ids)]
         channel = await self._channel(delivery)
         for index in range(delivery.done, len(pieces)):

@@ -72,7 +72,10 @@ async def send(bot: Bot, delivery: Delivery, thread: int | None = None) -> tuple
                 raise
             # The text is out and carries the map link: a pin refused for good is let
             # go rather than failing a delivery that got its message across.
-            log.warning("chat %s: the pin after the text was not sent: %s", delivery.chat_id, error)
+            # Named by its row (the nonce), not its chat: a private chat's id is a person's.
+            log.warning(
+                "message %s: the pin after the text was not sent: %s", delivery.nonce, error
+            )
     return tuple(sent)
 
 
@@ -186,7 +189,7 @@ async def edit(bot: Bot, delivery: Delivery) -> tuple[str, ...]:
     count = max(1, len(delivery.message_ids) - after_text)
     texts = parts(content.text) or [Rich()]
     if len(texts) > count:
-        log.warning("chat %s: an edit longer than the message was cut", delivery.chat_id)
+        log.warning("message %s: an edit longer than the message was cut", delivery.nonce)
         texts = texts[:count]
     for index in range(delivery.done, min(len(texts), len(delivery.message_ids))):
         if index > delivery.done:

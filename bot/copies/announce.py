@@ -14,6 +14,7 @@ way. The sender's receipt is :mod:`bot.copies.receipt`'s.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
@@ -54,6 +55,7 @@ from storage.copies import (
 )
 from storage.models import Chat
 
+log = logging.getLogger(__name__)
 SEND_ACTION = "alert-send"
 DROP_ACTION = "alert-drop"
 STALE = "That button is from an old message and no longer works."
@@ -232,6 +234,12 @@ async def _send(ctx: Context, broadcast: Broadcast, chats: list[Chat]) -> None:
     broadcast.receipt_at, broadcast.receipt_shown = now, str(text)
     broadcast.receipt_final = done.finished
     audit(ctx, Action.SEND, broadcast, str(content.text), len(chats))
+    log.info(
+        "announcement %d goes to %d chats",
+        broadcast.id,
+        len(chats),
+        extra={"announcement_id": broadcast.id, "kind": broadcast.kind},
+    )
 
 
 async def _write_copies(

@@ -448,6 +448,9 @@ class Sender:
                         ],
                     )
                     self.stats.sent += len(sent)
+                    if log.isEnabledFor(logging.DEBUG):  # a line a message: not by default
+                        for o in sent:
+                            log.debug("delivery %d sent", o.claimed.id, extra=self._ids(o.claimed))
                 done = [Finished(o.claimed.id, o.claimed.key) for o in sent]
                 for outcome in failed:
                     row = await table.load_row(session, outcome.claimed.id)
@@ -484,14 +487,18 @@ class Sender:
             # chat gets the message whole, so that all its parts are in one chat.)
             row.message_ids = ",".join(outcome.sent)
         decided = verdict(error, row.attempts, now, self.settings)
+        ids = self._ids(outcome.claimed)
         if isinstance(decided, Fail):
             table.fail(row, error.reason)
             self.stats.failed += 1
+            # The error's type, not its text: the receipt shows the platform's words.
+            log.info("delivery %d failed (%s)", row.id, type(error).__name__, extra=ids)
             if decided.chat_gone:
                 gone = await deactivate_chat(session, outcome.claimed.chat_row, error.reason)
                 return [Finished(row.id, row.dedupe_key), *gone]
             return [Finished(row.id, row.dedupe_key)]
         table.retry(row, decided.at, error.reason)
+        log.info("delivery %d will be tried again (%s)", row.id, type(error).__name__, extra=ids)
         if isinstance(error, RetryAfter):
             self.stats.rate_limited += 1
             await self._hold_back(session, outcome.claimed.chat_row, decided.at)
@@ -501,6 +508,10 @@ class Sender:
             row.attempts = decided.attempts
             self.stats.retried += 1
         return []
+
+    def _ids(self, claimed: Claimed) -> dict[str, object]:
+        """A delivery's log fields (``LOG_FORMAT=json`` shows them): ids, no content."""
+        return {"delivery_id": claimed.id, "platform": self.platform}
 
     async def _hold_back(self, session: AsyncSession, chat_row: int, until: datetime) -> None:
         """After a "retry after", the chat's other claimed rows wait as long, rather

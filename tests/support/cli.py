@@ -12,7 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # A token in Telegram's shape that no log line or message may ever show.
 TOKEN = "123456:AAH-the-real-secret-token"
 # What the environment may say that a test must not inherit from whoever runs it.
-SETTINGS = {"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DATABASE_URL", "ORGANISE_CONFIG"}
+SETTINGS = {
+    "TELEGRAM_BOT_TOKEN",
+    "DISCORD_BOT_TOKEN",
+    "DATABASE_URL",
+    "ORGANISE_CONFIG",
+    "HEALTH_PORT",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+}
 
 
 def run(

@@ -261,6 +261,7 @@ TABLE = (
     ),
     Row("/revoke", "/revoke Org organiser", "is no longer organiser", (R, R, R, X, Y, Y, J)),
     Row("/chats remove", "/chats remove 2", "Removed", (R, R, R, X, Y, Y, J)),
+    Row("/status", "/status", "Status of", (R, R, R, X, R, Y, J)),
 )
 
 

@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "alerts_0001"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("alerts",)
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
