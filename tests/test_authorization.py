@@ -285,13 +285,20 @@ class DiscordWorld:
         for line in lines:
             await self._type(chat, self.person(name), line)
 
+    def mine(self, chat: str, person: Person) -> set[str]:
+        """The channel typed in, and the person's DM: a text command's answer for
+        the asker alone goes there, the channel being read by everyone."""
+        here = str(self.guild(chat).channel_ids[CHANNELS[chat]])
+        dm = self.bot.fake.dm_channels.get(person.user_id)
+        return {here} if dm is None else {here, str(dm)}
+
     async def _type(self, chat: str, person: Person, line: str) -> list[dict[str, Any]]:
         fake, before = self.bot.fake, len(self.bot.fake.created)
-        guild, channel = self.guild(chat), CHANNELS[chat]
-        channel_id = str(guild.channel_ids[channel])
-        self.bot.gateway.message(guild, channel, person, "!" + line.removeprefix("/"))
+        self.bot.gateway.message(
+            self.guild(chat), CHANNELS[chat], person, "!" + line.removeprefix("/")
+        )
         await fake.wait_for(
-            lambda: any(m["channel_id"] == channel_id for m in fake.created[before:])
+            lambda: any(m["channel_id"] in self.mine(chat, person) for m in fake.created[before:])
         )
         await self.bot.idle()
         return fake.created[before:]
@@ -306,12 +313,11 @@ class DiscordWorld:
         chat, name = CONSOLE_ACTORS[who]
         if chat == "@":
             return await self._in_dm(self.person(name), line)
-        guild = self.guild(chat)
-        here = str(guild.channel_ids[CHANNELS[chat]])
+        person = self.person(name)
         said = Said("")
-        for message in await self._type(chat, self.person(name), line):
+        for message in await self._type(chat, person, line):
             text = message["content"] or message["embeds"][0]["description"]
-            if message["channel_id"] == here:
+            if message["channel_id"] in self.mine(chat, person):
                 said.here += text + "\n"
             else:
                 said.elsewhere.append(message["channel_id"])
