@@ -212,6 +212,18 @@ async def put_back(session: AsyncSession, ids: list[int], *, at: datetime | None
     )
 
 
+async def release_sending(session: AsyncSession, platform: str) -> int:
+    """Every row of ``platform`` being sent becomes pending again, due at once: for
+    a sender just elected, whose predecessor died with them claimed (the election
+    says no one else sends them now). Returns how many."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.platform == platform, OutboxRow.status == Status.SENDING)
+        .values(status=Status.PENDING, lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 # --- recording outcomes -----------------------------------------------------------
 
 
