@@ -43,6 +43,7 @@ from bot.commands import build_registry
 from bot.config import (
     Config,
     DatabaseSettings,
+    NetworkSettings,
     OutboxSettings,
     RateLimitSettings,
     RolesSettings,
@@ -125,6 +126,9 @@ class Rig:
             roles=RolesSettings(admins=[f"telegram:{ADMIN['id']}"]),
             # Five askers ask /strikes many times a minute each: a load, not a flood.
             rate_limit=RateLimitSettings(commands=0),
+            # One trusted network whose every chat belongs, as the tests have it: in
+            # a closed one the askers' private chats would be told to join first.
+            network=NetworkSettings(open=True),
         )
         settings = TelegramSettings(
             base_url=telegram.base_url, base_file_url=telegram.base_file_url

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.core import Core
-from bot.outbox import Outbox, Sender
+from bot.outbox import Outbox, Sender, takeover_seconds
 from bot.platform import Adapter, Sharing
 from bot.registry import Registry
 from bot.scheduler import Timer
@@ -130,7 +130,9 @@ class App:
         rows its last sender had claimed go back to the queue first."""
         if self.leadership.exclusive:
             async with self.db.session() as session:
-                await outbox_table.release_sending(session, adapter.platform)
+                released = await outbox_table.release_sending(session, adapter.platform)
+            if released:  # it died sending: what it sent still counts at the platform
+                await asyncio.sleep(takeover_seconds(adapter.pacing))
         sharing = self.sharing[adapter.platform]
         if sharing.listens_alone:
             await self._listen(adapter)

@@ -14,10 +14,10 @@ from enum import IntEnum, StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Row, Select, Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import Op
+from storage.db import insert_or_skip
 from storage.models import Chat, OutboxRow
 
 # Ids per IN list: bounded, so that no statement grows with the number of chats.
@@ -82,10 +82,8 @@ async def insert_keyed(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
     already exists (a retried command, a second process) is skipped, not an error."""
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        upsert(OutboxRow)
+        insert_or_skip(session)(OutboxRow)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxRow.dedupe_key, OutboxRow.id)
     )

@@ -246,6 +246,8 @@ class FakeTelegramAPI:
         self.topics: dict[str, set[int]] = {}  # forum chat id → its topics' thread ids
         self.max_long_poll = max_long_poll
         self._updates: list[JSON] = []
+        self._polling = 0  # getUpdates requests being answered
+        self.conflicts = 0  # getUpdates refused because another was under way
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1001)
         self._file_ids = itertools.count(1)
@@ -258,6 +260,7 @@ class FakeTelegramAPI:
 
     async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=UPLOAD_LIMIT)
+        app.router.add_get("/bot_fake/stats", self._stats)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -436,6 +439,10 @@ class FakeTelegramAPI:
         self._answered(call, 200)
         return web.json_response({"ok": True, "result": result})
 
+    async def _stats(self, _request: web.Request) -> web.Response:
+        """What a benchmark in another process asks the fake: the 429s it gave."""
+        return web.json_response({"refused": sum(1 for c in self.calls if c.status == 429)})
+
     def _answered(self, call: Call, status: int) -> None:
         call.status = status
         self._notify()
@@ -487,7 +494,23 @@ class FakeTelegramAPI:
         return self.bot_user
 
     async def _get_updates(self, params: Params) -> list[JSON]:
-        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents."""
+        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents;
+        a second request while one is under way is refused with 409 Conflict, as
+        Telegram refuses two bot instances polling one token."""
+        if self._polling:
+            self.conflicts += 1
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
+        self._polling += 1
+        try:
+            return await self._poll(params)
+        finally:
+            self._polling -= 1
+
+    async def _poll(self, params: Params) -> list[JSON]:
         offset = int(params.get("offset", 0))
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         if "allowed_updates" in params:  # remembered until changed, as Telegram does
