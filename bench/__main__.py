@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import alerts, discord, flood, foundation, meetings, polls, telegram
+from bench import alerts, discord, flood, foundation, instances, meetings, polls, telegram
 
 
 async def main() -> None:
@@ -17,6 +17,7 @@ async def main() -> None:
     await discord.main()
     await alerts.main()
     await polls.main()
+    await instances.main()
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ class Leadership:
         """Hold the first round of elections before returning, so that a lone
         process is leading everything once started; then keep trying."""
         self._paused = False
-        await self._round()
+        await self._round(first=True)
         if self.exclusive:
             self._task = asyncio.create_task(self._campaign(), name="leadership")
 
@@ -138,10 +138,11 @@ class Leadership:
                 return
             await self._round()
 
-    async def _round(self) -> None:
+    async def _round(self, *, first: bool = False) -> None:
         """Try for each election not won; check the connection is alive. A lost
         connection has lost every lock: each job stops, and the next round starts
-        again on a new connection."""
+        again on a new connection. In the ``first`` round, at start, a job that
+        cannot be taken up stops the start with its error (a rejected token)."""
         if not self.exclusive:
             won = [election for election in self._elections if not election.leading]
         else:
@@ -163,23 +164,27 @@ class Leadership:
                 await self._lost(error)
                 return
         for election in won:
-            await self._elected(election)
+            await self._elected(election, first)
 
-    async def _elected(self, election: Election) -> None:
+    async def _elected(self, election: Election, first: bool) -> None:
         log.info("this process now leads %s", election.name)
         election.leading = True
         try:
             await election.on_elected()
         except Exception:
             # Not fit to lead it (a platform refused to start): let another try.
-            log.exception("could not take up %s; giving it up", election.name)
+            if not first:
+                log.exception("could not take up %s; giving it up", election.name)
             election.leading = False
-            if self.exclusive:
-                with contextlib.suppress(Exception):
-                    async with self._lock:
-                        await self._connection.fetchval(
-                            "SELECT pg_advisory_unlock($1)", election.key
-                        )
+            await self._give_up(election)
+            if first:
+                raise
+
+    async def _give_up(self, election: Election) -> None:
+        if self.exclusive:
+            with contextlib.suppress(Exception):
+                async with self._lock:
+                    await self._connection.fetchval("SELECT pg_advisory_unlock($1)", election.key)
 
     async def _lost(self, error: BaseException) -> None:
         log.warning("the database connection holding the elections failed: %s", error)
