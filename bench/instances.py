@@ -152,16 +152,21 @@ async def drain(url: str, fake: Served, processes: int) -> Drain:
         try:
             start = time.perf_counter()
             await broadcast(database, chats, "Backlog")
-            async with database.session() as session:
-                pending = select(func.count()).where(OutboxRow.status != "sent")
-                while await session.scalar(pending):
-                    await asyncio.sleep(0.1)
-                    await session.commit()
+            for _ in itertools.count():
+                if not await _unsent(database):
+                    break
+                await asyncio.sleep(0.1)
             wall = time.perf_counter() - start
         finally:
             await database.close()
         after = await _stats(http, fake)
     return Drain(wall, after - before)
+
+
+async def _unsent(database: Database) -> int:
+    async with database.session() as session:
+        pending = select(func.count()).where(OutboxRow.status != "sent")
+        return int(await session.scalar(pending) or 0)
 
 
 async def _stats(http: aiohttp.ClientSession, fake: Served) -> int:
@@ -171,7 +176,7 @@ async def _stats(http: aiohttp.ClientSession, fake: Served) -> int:
 
 
 async def main() -> None:
-    url = create_postgres_database()
+    url = await asyncio.to_thread(create_postgres_database)
     try:
         rows: list[tuple[str, str]] = []
         async with served("telegram", limits=False) as fake:
@@ -187,6 +192,7 @@ async def main() -> None:
                         f"{statistics.median(rates):8.1f}  ({spread})",
                     )
                 )
+        table("Several processes on one PostgreSQL: webhook mode", rows)
         async with served("telegram") as fake:
             for processes in (1, 2):
                 drained = await drain(url, fake, processes)
@@ -198,7 +204,7 @@ async def main() -> None:
                     )
                 )
     finally:
-        drop_postgres_database(url)
+        await asyncio.to_thread(drop_postgres_database, url)
     table("Several processes on one PostgreSQL (fake Bot API in its own process)", rows)
 
 
