@@ -21,6 +21,7 @@ from bot.config import ConfigError
 from bot.types import UserRef
 from storage.chats import find_chat, register_person
 from storage.db import Database
+from storage.leadership import Leadership
 from storage.meetings import ReminderSend
 from storage.models import ChatTag, Person
 from tests.conftest import migrated
@@ -163,3 +164,40 @@ def test_a_discord_process_connects_the_shard_its_config_names() -> None:
     assert (whole.client.shard_id, whole.client.shard_count) == (None, None)
     with pytest.raises(ConfigError, match="shard_id should be from 0 to 3"):
         DISCORD.parse({"shard_count": 4, "shard_id": 4})
+
+
+async def test_one_of_two_leads_and_the_other_takes_over_when_it_stops(
+    database: Database,
+) -> None:
+    """Storage-level: the advisory lock elects one; stopping frees it for the other;
+    a notification reaches the other process's listener. SQLite: always elected."""
+    events: list[str] = []
+
+    def leadership(name: str) -> Leadership:
+        async def elected() -> None:
+            events.append(f"{name} leads")
+
+        async def deposed() -> None:
+            events.append(f"{name} deposed")
+
+        elections = Leadership(database, retry_seconds=0.1)
+        elections.add("telegram:test", elected, deposed)
+        elections.listen("organise_test", lambda payload: events.append(f"{name} heard {payload}"))
+        return elections
+
+    first, second = leadership("first"), leadership("second")
+    await first.start()
+    await second.start()
+    try:
+        if database.is_sqlite:
+            assert events == ["first leads", "second leads"]
+            return
+        assert events == ["first leads"]
+        second.notify("organise_test", "rows")
+        await eventually(lambda: "first heard rows" in events, 30, "no notification came")
+        await first.pause()
+        await first.stop()
+        await eventually(lambda: "second leads" in events, 30, "nobody took over")
+    finally:
+        await first.stop()
+        await second.stop()
