@@ -40,7 +40,7 @@ from tests.support.instances import Instances, add_groups, broadcast, eventually
 
 COMMANDS = 600  # per run of (a)
 AT_ONCE = 24  # webhook posts in flight
-BACKLOG = 3000  # rows of (b): 100 s at Telegram's 30 messages/s
+BACKLOG = 10_000  # rows of (b): 5.5 minutes at Telegram's 30 messages/s
 RUNS = 3
 FIRST_PORT = 18600
 WAIT = 600.0
@@ -198,7 +198,7 @@ async def main() -> None:
                 drained = await drain(url, fake, processes)
                 rows.append(
                     (
-                        f"{BACKLOG}-row backlog, {processes} process(es): drained in, s",
+                        f"{BACKLOG:,}-row backlog, {processes} process(es): drained in, s",
                         f"{drained.wall:8.1f}  ({drained.share:.1%} of the ceiling, "
                         f"{drained.refused} × 429)",
                     )
