@@ -57,6 +57,7 @@ from tests.fakes.telegram.api import (
     Params,
     callback_update,
     command_update,
+    group_chat,
     private_chat,
     user,
     visible_text,
@@ -142,7 +143,15 @@ class Rig:
         await self.app.start()
         await self._chats()
         await self.ask(ADMIN, '/dispute add UNISON "Sandwell Council" "Pay" region:x', "dispute #1")
-        for asker in ASKERS:  # each asker's chat is known before the runs
+        branch = -1_003_000_000  # the first of the tagged groups
+        for asker in ASKERS:
+            # Each asker has used the bot in a branch's group, so that /strikes in
+            # private lists that group's news; and each one's own chat is known.
+            mark = self.telegram.mark()
+            self.telegram.push(command_update("/start", group_chat(branch, "Branch 0"), asker))
+            await self.telegram.wait_for_call(
+                "sendMessage", lambda p: p["chat_id"] == str(branch), after=mark
+            )
             await self.ask(asker, "/strikes", "")
 
     async def stop(self) -> None:

@@ -246,8 +246,8 @@ class FakeTelegramAPI:
         self.topics: dict[str, set[int]] = {}  # forum chat id → its topics' thread ids
         self.max_long_poll = max_long_poll
         self._updates: list[JSON] = []
-        self._polling = 0  # getUpdates requests being answered
-        self.conflicts = 0  # getUpdates refused because another was under way
+        self._polls = 0  # getUpdates requests so far: the latest is the one answered
+        self.conflicts = 0  # getUpdates ended by a newer one
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1001)
         self._file_ids = itertools.count(1)
@@ -494,23 +494,12 @@ class FakeTelegramAPI:
         return self.bot_user
 
     async def _get_updates(self, params: Params) -> list[JSON]:
-        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents;
-        a second request while one is under way is refused with 409 Conflict, as
-        Telegram refuses two bot instances polling one token."""
-        if self._polling:
-            self.conflicts += 1
-            raise ApiError(
-                409,
-                "Conflict: terminated by other getUpdates request; "
-                "make sure that only one bot instance is running",
-            )
-        self._polling += 1
-        try:
-            return await self._poll(params)
-        finally:
-            self._polling -= 1
-
-    async def _poll(self, params: Params) -> list[JSON]:
+        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents.
+        As Telegram does with two bot instances polling one token, a new request
+        ends one still waiting, which is answered 409 Conflict (``conflicts``)."""
+        self._polls += 1
+        mine = self._polls
+        self._notify()  # the one waiting, if any, sees it is superseded
         offset = int(params.get("offset", 0))
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         if "allowed_updates" in params:  # remembered until changed, as Telegram does
@@ -519,7 +508,16 @@ class FakeTelegramAPI:
         wait = min(float(params.get("timeout", 0)), self.max_long_poll)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
-                await self._until(lambda: bool(self._updates) or self._closing)
+                await self._until(
+                    lambda: bool(self._updates) or self._closing or self._polls != mine
+                )
+        if self._polls != mine:
+            self.conflicts += 1
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
         return self._updates[:limit]
 
     def _wanted(self, update: JSON) -> bool:
