@@ -76,8 +76,8 @@ class Leadership:
         self._try_now = asyncio.Event()
         self._to_notify: set[tuple[str, str]] = set()
         self._notifying: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
-        self._paused = False  # one statement at a time on the connection
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self._paused = False  # stopping: no more elections, nor notifications
 
     def add(self, name: str, on_elected: Callback, on_deposed: Callback) -> Election:
         election = Election(name, on_elected, on_deposed)
@@ -107,6 +107,7 @@ class Leadership:
     async def stop(self) -> None:
         """Stop campaigning and give up every lock, by closing the connection (the
         jobs themselves the caller has stopped first)."""
+        self._paused = True
         for task in (self._task, self._notifying):
             if task is not None:
                 task.cancel()
@@ -121,7 +122,7 @@ class Leadership:
         """Send ``payload`` on ``channel`` to every process listening, soon (only on
         PostgreSQL: SQLite has no one else to tell). Call it after the commit that
         the listeners should see."""
-        if not self.exclusive:
+        if not self.exclusive or self._paused:
             return
         self._to_notify.add((channel, payload))
         if self._notifying is None or self._notifying.done():
