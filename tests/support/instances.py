@@ -30,14 +30,16 @@ FIRST_GROUP = -1001000000000
 
 
 async def eventually(condition: Callable[[], bool], within: float, what: str) -> None:
-    """Wait until ``condition()`` holds, looking every tenth of a second; fail
-    with ``what`` after ``within`` seconds (generous: a loaded machine is slow).
-    Polled: what it waits for happens in other processes, which set no event."""
+    """Wait until ``condition()`` holds, looking every half second; fail with
+    ``what`` after ``within`` seconds (generous: a loaded machine is slow).
+    Polled: what it waits for happens in other processes, which set no event; and
+    seldom, as an in-process fake server shares this event loop with the looking:
+    a fake held up answers late, in bursts, that it then counts against the limits."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not condition():
         assert loop.time() < deadline, what
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
 
 
 def config_text(url: str, base_url: str, *, webhook_port: int = 0) -> str:
