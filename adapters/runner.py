@@ -91,7 +91,9 @@ async def run(config: Config, *, console_only: bool = False, interactive: bool =
 
     database = Database(config.database.url)
     adapters = build_adapters(config, specs, registry, database, on_failure=fail)
-    app = App(config, adapters, registry=registry, database=database)
+    # Every platform with a token is shared with any other process on the database.
+    sharing = {spec.name: spec.sharing(config) for spec in specs if spec.token_env}
+    app = App(config, adapters, registry=registry, database=database, sharing=sharing)
     console = next((a for a in adapters if isinstance(a, ConsoleAdapter)), None)
     health = None if console_only or not config.health.port else _health(app, config)
     await app.start()  # every adapter the same way; what started is stopped if one fails

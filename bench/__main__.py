@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bench import alerts, discord, flood, foundation, meetings, polls, rotas, telegram
+from bench import alerts, discord, flood, foundation, instances, meetings, polls, rotas, telegram
 
 
 async def main() -> None:
@@ -18,6 +18,7 @@ async def main() -> None:
     await alerts.main()
     await polls.main()
     await rotas.main()
+    await instances.main()
 
 
 if __name__ == "__main__":

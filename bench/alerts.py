@@ -43,6 +43,7 @@ from bot.commands import build_registry
 from bot.config import (
     Config,
     DatabaseSettings,
+    NetworkSettings,
     OutboxSettings,
     RateLimitSettings,
     RolesSettings,
@@ -56,6 +57,7 @@ from tests.fakes.telegram.api import (
     Params,
     callback_update,
     command_update,
+    group_chat,
     private_chat,
     user,
     visible_text,
@@ -125,6 +127,9 @@ class Rig:
             roles=RolesSettings(admins=[f"telegram:{ADMIN['id']}"]),
             # Five askers ask /strikes many times a minute each: a load, not a flood.
             rate_limit=RateLimitSettings(commands=0),
+            # One trusted network whose every chat belongs, as the tests have it: in
+            # a closed one the askers' private chats would be told to join first.
+            network=NetworkSettings(open=True),
         )
         settings = TelegramSettings(
             base_url=telegram.base_url, base_file_url=telegram.base_file_url
@@ -138,7 +143,15 @@ class Rig:
         await self.app.start()
         await self._chats()
         await self.ask(ADMIN, '/dispute add UNISON "Sandwell Council" "Pay" region:x', "dispute #1")
-        for asker in ASKERS:  # each asker's chat is known before the runs
+        branch = -1_003_000_000  # the first of the tagged groups
+        for asker in ASKERS:
+            # Each asker has used the bot in a branch's group, so that /strikes in
+            # private lists that group's news; and each one's own chat is known.
+            mark = self.telegram.mark()
+            self.telegram.push(command_update("/start", group_chat(branch, "Branch 0"), asker))
+            await self.telegram.wait_for_call(
+                "sendMessage", lambda p: p["chat_id"] == str(branch), after=mark
+            )
             await self.ask(asker, "/strikes", "")
 
     async def stop(self) -> None:

@@ -11,6 +11,7 @@ names a platform and a new one is added without touching the core
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,24 @@ def _no_check(settings: Any) -> None:
     """Settings whose every value is checked by its type and bounds alone."""
 
 
+def _never(settings: Any) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """How a platform's adapter shares its bot token with other processes on the
+    same database (:mod:`storage.leadership`). One process, elected by
+    ``election`` (the platform and a hash of the token), sends the token's
+    messages, so that one pacer keeps the platform's limits; with
+    ``listens_alone`` (Telegram's long polling) it is also the only one listening.
+    Otherwise every process listens (webhook behind a load balancer, Discord
+    shards) and writes its replies to the outbox for the elected sender."""
+
+    election: str
+    listens_alone: bool = False
+
+
 def _no_roles(settings: Any) -> PlatformRoles:
     return NO_ROLES
 
@@ -99,6 +118,7 @@ class PlatformSpec(Generic[Settings]):
     check: Callable[[Settings], None] = field(default=_no_check)
     roles: Callable[[Settings], PlatformRoles] = field(default=_no_roles)
     identify: Callable[[Settings, str], Awaitable[str]] | None = None
+    listens_alone: Callable[[Settings], bool] = field(default=_never)
 
     def parse(self, raw: object) -> Settings:
         """The ``[name]`` table, read and checked (:class:`bot.config.ConfigError`)."""
@@ -113,6 +133,12 @@ class PlatformSpec(Generic[Settings]):
 
     def token(self, config: Config) -> str:
         return config.tokens.get(self.name, "")
+
+    def sharing(self, config: Config) -> Sharing:
+        """Its election, named by a hash of the token (never the token itself):
+        two bots on one database are elected apart."""
+        digest = hashlib.sha256(self.token(config).encode()).hexdigest()[:16]
+        return Sharing(f"{self.name}:{digest}", self.listens_alone(self.section(config)))
 
 
 def register(*specs: PlatformSpec[Any]) -> None:

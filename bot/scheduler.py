@@ -9,7 +9,10 @@ SQLAlchemy store is synchronous, pickles jobs and must not be shared between
 processes (APScheduler's own FAQ), and we need none of that.
 
 Callbacks must be idempotent and claim their work in the database, because two
-bot processes may share one database and both be woken.
+bot processes may share one database and both be woken. Of several processes, only
+the one elected for it fires timers (:mod:`storage.leadership`); the others keep
+theirs *paused* — :meth:`when` still answers — and tell the leader when they arm
+one (:meth:`on_armed`), so that it arms it again from the tables.
 
 With an injected clock (tests), nothing runs by itself: the test moves the clock
 and calls :meth:`run_due`.
@@ -48,18 +51,38 @@ class Timer:
         self._running: set[asyncio.Task[Any]] = set()
         self._soon: set[str] = set()
         self._stopping = False
+        self.firing = True
+        self._armed: list[Callable[[str], None]] = []
 
-    def start(self) -> None:
+    def start(self, *, firing: bool = True) -> None:
+        """Start the scheduler; unless ``firing``, paused until :meth:`resume`."""
         self._stopping = False
+        self.firing = firing
         if self.real_time:
-            self._scheduler.start()
+            self._scheduler.start(paused=not firing)
+
+    def resume(self) -> None:
+        """This process fires the timers now (it was elected to)."""
+        self.firing = True
+        if self._scheduler.running:
+            self._scheduler.resume()
+
+    def pause(self) -> None:
+        """Another process fires the timers from now on."""
+        self.firing = False
+        if self._scheduler.running:
+            self._scheduler.pause()
+
+    def on_armed(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(key)`` whenever a call is armed while not firing."""
+        self._armed.append(listener)
 
     async def stop(self) -> None:
         """Start nothing more, and let callbacks already running finish: cancelled
         halfway, one would roll back (harmless) but interrupt its database
         connection mid-reset, which SQLAlchemy reports with a traceback."""
         self._stopping = True
-        if self._scheduler.running:
+        if self._scheduler.running and self.firing:
             self._scheduler.pause()
         if self._running:
             await asyncio.wait(self._running, timeout=STOP_GRACE_SECONDS)
@@ -90,6 +113,9 @@ class Timer:
                 replace_existing=True,
                 misfire_grace_time=None,
             )
+        if not self.firing:
+            for listener in self._armed:
+                listener(key)
 
     def cancel(self, key: str) -> None:
         if self._jobs.pop(key, None) is not None and self.real_time:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import ChatKind, ChatRef, Finished, UserRef
+from storage.db import insert_or_skip
 from storage.models import Chat, ChatMember, ChatTag, Invite, OutboxRow, Person
 
 
@@ -20,19 +21,22 @@ async def register_chat(
     active again (the bot was re-added)."""
     chat = await find_chat(session, ref.platform, ref.chat_id)
     if chat is None:
-        chat = Chat(
-            platform=ref.platform,
-            platform_chat_id=ref.chat_id,
-            title=ref.title,
-            kind=ref.kind.value,
-            active=True,
-            approved=approve_new,
-            inactive_reason="",
-            created_at=now,
+        await session.execute(
+            insert_or_skip(session)(Chat)
+            .values(
+                platform=ref.platform,
+                platform_chat_id=ref.chat_id,
+                title=ref.title,
+                kind=ref.kind.value,
+                active=True,
+                approved=approve_new,
+                inactive_reason="",
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "platform_chat_id"])
         )
-        session.add(chat)
-        await session.flush()
-        return chat
+        chat = await find_chat(session, ref.platform, ref.chat_id)
+        assert chat is not None  # inserted now, or by another transaction just before
     if ref.title and chat.title != ref.title:
         chat.title = ref.title
     if chat.kind != ref.kind.value:
@@ -51,21 +55,31 @@ async def find_chat(session: AsyncSession, platform: str, chat_id: str) -> Chat 
 async def register_person(
     session: AsyncSession, ref: UserRef, chat: Chat | None, now: datetime
 ) -> Person:
+    """The person's row, created on first contact. Two first contacts at once (two
+    presses, two processes) create it once: the second insert is skipped, and both
+    read the one row."""
     person = await find_person(session, ref.platform, ref.user_id)
     if person is None:
-        person = Person(
-            platform=ref.platform,
-            platform_user_id=ref.user_id,
-            display_name=ref.display_name,
-            created_at=now,
+        await session.execute(
+            insert_or_skip(session)(Person)
+            .values(
+                platform=ref.platform,
+                platform_user_id=ref.user_id,
+                display_name=ref.display_name,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
         )
-        session.add(person)
-        await session.flush()
+        person = await find_person(session, ref.platform, ref.user_id)
+        assert person is not None  # inserted now, or by another transaction just before
     elif ref.display_name and person.display_name != ref.display_name:
         person.display_name = ref.display_name
     if chat is not None and await session.get(ChatMember, (chat.id, person.id)) is None:
-        session.add(ChatMember(chat_id=chat.id, person_id=person.id))
-        await session.flush()
+        await session.execute(
+            insert_or_skip(session)(ChatMember)
+            .values(chat_id=chat.id, person_id=person.id)
+            .on_conflict_do_nothing(index_elements=["chat_id", "person_id"])
+        )
     return person
 
 

@@ -18,13 +18,14 @@ rewrites the tables (PostgreSQL) after such a deletion.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -105,6 +106,13 @@ class Database:
         if self.is_sqlite:
             return StartupError(faults.database_file_unopenable(self.where, reason))
         return StartupError(faults.database_unreachable(self.where, reason))
+
+
+def insert_or_skip(session: AsyncSession) -> Callable[[Any], Any]:
+    """The dialect's ``insert`` that can say ``ON CONFLICT DO NOTHING``: a row two
+    processes (or two updates) create at once is created once, not an error."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -14,10 +14,10 @@ from enum import IntEnum, StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Row, Select, Table, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import Op
+from storage.db import insert_or_skip
 from storage.models import Chat, OutboxRow
 
 # Ids per IN list: bounded, so that no statement grows with the number of chats.
@@ -82,10 +82,8 @@ async def insert_keyed(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
     already exists (a retried command, a second process) is skipped, not an error."""
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        upsert(OutboxRow)
+        insert_or_skip(session)(OutboxRow)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxRow.dedupe_key, OutboxRow.id)
     )
@@ -210,6 +208,18 @@ async def put_back(session: AsyncSession, ids: list[int], *, at: datetime | None
         .where(OutboxRow.id.in_(ids), OutboxRow.status == Status.SENDING)
         .values(**values)
     )
+
+
+async def release_sending(session: AsyncSession, platform: str) -> int:
+    """Every row of ``platform`` being sent becomes pending again, due at once: for
+    a sender just elected, whose predecessor died with them claimed (the election
+    says no one else sends them now). Returns how many."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.platform == platform, OutboxRow.status == Status.SENDING)
+        .values(status=Status.PENDING, lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- recording outcomes -----------------------------------------------------------

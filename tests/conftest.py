@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +16,11 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.support.clock import FakeClock
-from tests.support.databases import create_postgres_database, drop_postgres_database
+from tests.support.databases import (
+    advisory_locks,
+    create_postgres_database,
+    drop_postgres_database,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -39,12 +44,16 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL. On
+    PostgreSQL, no advisory lock may outlive the test: an App that kept one would
+    keep every later test's App from being elected to send."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
     url: str = request.getfixturevalue("postgres_url")
-    return url
+    yield url
+    assert asyncio.run(advisory_locks(url)) == 0, "an App left an advisory lock held"
 
 
 @pytest.fixture

@@ -128,6 +128,11 @@ class OrganiseClient(commands.Bot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            # Where the config splits the bot across processes, each connects one
+            # shard: Discord sends it the events of the servers in that shard,
+            # ``(server_id >> 22) % shard_count``.
+            shard_id=settings.shard_id if settings.shard_count else None,
+            shard_count=settings.shard_count or None,
         )
         self.app: App | None = None
         self._app_running = False

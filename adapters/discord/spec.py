@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError
+from bot.config import ConfigError, bounded
 from bot.platform import PlatformRoles, PlatformSpec, Setup
 
 if TYPE_CHECKING:
@@ -28,10 +28,20 @@ class DiscordSettings:
     # anyone can make a role called "TULO" in a server of their own.
     organiser_roles: list[str] = field(default_factory=list)
     tulo_roles: list[str] = field(default_factory=list)
+    # Several processes on one database split the gateway: each connects one shard
+    # (shard_id of shard_count); 0 shards means one process holding the whole bot.
+    shard_count: int = bounded(0, 0, 65536)
+    shard_id: int = bounded(0, 0, 65535)
 
 
 def check(settings: DiscordSettings) -> None:
-    """Server ids positive, and every role a server id and a role id."""
+    """Server ids positive, every role a server id and a role id, the shard one
+    of the shards."""
+    if settings.shard_count and settings.shard_id >= settings.shard_count:
+        raise ConfigError(
+            f"discord.shard_id should be from 0 to {settings.shard_count - 1} "
+            f"(one less than discord.shard_count), not {settings.shard_id}"
+        )
     if any(guild <= 0 for guild in settings.guilds):
         raise ConfigError("discord.guilds should hold server ids (Copy Server ID in Discord)")
     for name in ("organiser_roles", "tulo_roles"):

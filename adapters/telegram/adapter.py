@@ -3,9 +3,11 @@ polling or webhook, and the outbox's transport."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
-import secrets
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypedDict
 
@@ -230,16 +232,25 @@ class TelegramAdapter:
         if settings.mode != "webhook":
             await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             return
-        # A fresh secret each start: Telegram sends it back in a header with every
-        # update, and PTB's webhook server refuses requests without it.
+        # Telegram sends the secret back in a header with every update, and PTB's
+        # webhook server refuses requests without it. Derived from the token, so
+        # that every process behind a load balancer agrees on it without sharing
+        # anything more, and none of them reveals the token.
         await updater.start_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=settings.webhook_path,
             webhook_url=settings.webhook_url,
             allowed_updates=ALLOWED_UPDATES,
-            secret_token=secrets.token_urlsafe(32),
+            secret_token=webhook_secret(self._token),
         )
+
+
+def webhook_secret(token: str) -> str:
+    """The webhook's secret: an HMAC of the token, in the up to 256 characters of
+    ``A-Z a-z 0-9 _ -`` that setWebhook accepts."""
+    digest = hmac.new(token.encode(), b"organise-bot webhook", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def menus(

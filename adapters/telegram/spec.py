@@ -73,4 +73,7 @@ SPEC = PlatformSpec(
     token_env="TELEGRAM_BOT_TOKEN",
     check=check,
     identify=identify,
+    # Telegram answers a second getUpdates on one token with 409 Conflict; webhook
+    # updates come to any process behind the load balancer.
+    listens_alone=lambda settings: settings.mode != "webhook",
 )

@@ -13,6 +13,7 @@ The table's statements are in :mod:`storage.outbox`; the adapters' side of the
 contract in :mod:`bot.delivery`.
 """
 
+from bot.outbox.pacing import takeover_seconds
 from bot.outbox.queue import Outbox
 from bot.outbox.sender import Sender
 from storage.outbox import Lane, Status
@@ -21,4 +22,4 @@ from storage.outbox import Lane, Status
 REPLY_LANE = Lane.REPLY
 BULK_LANE = Lane.BULK
 
-__all__ = ["BULK_LANE", "REPLY_LANE", "Lane", "Outbox", "Sender", "Status"]
+__all__ = ["BULK_LANE", "REPLY_LANE", "Lane", "Outbox", "Sender", "Status", "takeover_seconds"]

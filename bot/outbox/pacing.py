@@ -79,6 +79,17 @@ class _Window:
             del self.times[key]
 
 
+def takeover_seconds(pacing: Pacing) -> float:
+    """How long a sender taking over from one that died mid-send waits first: the
+    platform still counts what the dead one sent in its last moments, in windows
+    over all chats and per chat, which the new pacer never saw. (Per-group windows
+    are a minute long: a group that had its fill gets a retry-after instead.)"""
+    return max(
+        (limit.per_seconds for limit in pacing.limits if limit.scope is not Scope.GROUP),
+        default=0.0,
+    )
+
+
 class Pacer:
     def __init__(self, pacing: Pacing, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic

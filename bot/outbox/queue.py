@@ -75,6 +75,10 @@ class Outbox:
         ``hand_over`` straight from the enqueuer, already claimed for ``lease``."""
         self._takers[platform] = (lease, take)
 
+    def stop_hand_over(self, platform: str) -> None:
+        """That sender stopped: its platform's rows are written pending again."""
+        self._takers.pop(platform, None)
+
     def notify(self, platforms: Iterable[str]) -> None:
         """Wake the senders of these platforms: to look in the table now, for rows
         this outbox did not write (another process's, a test's)."""
@@ -188,7 +192,9 @@ class Outbox:
     def _committed(self, committed: _Committed) -> None:
         """The rows are visible: hand the claimed ones over, then wake the senders."""
         for platform, claimed in committed.handed.items():
-            self._takers[platform][1](claimed)
+            taker = self._takers.get(platform)
+            if taker is not None:  # (stopped meanwhile: the lease lets them go)
+                taker[1](claimed)
         self.notify(committed.platforms)
 
     async def enqueue_edit(

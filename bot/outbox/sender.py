@@ -111,7 +111,6 @@ class Sender:
         self._stopping = True  # until started: takes no rows handed over
         self._after_delivery: list[RecordedHook] = []
         outbox.on_enqueue(self._on_enqueue)
-        outbox.on_hand_over(self.platform, timedelta(seconds=settings.lease_seconds), self._take)
 
     def after_delivery(self, hook: RecordedHook) -> None:
         """Run ``hook(session, rows)`` in the transaction that records sent or
@@ -121,7 +120,11 @@ class Sender:
     # --- life-cycle --------------------------------------------------------------
 
     def start(self) -> None:
+        """Begin sending (again, after a :meth:`stop`: another process may have
+        sent meanwhile). Only a running sender takes rows handed over."""
         self._stopping = False
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        self.outbox.on_hand_over(self.platform, lease, self._take)
         self._task = asyncio.create_task(self._run(), name=f"sender-{self.platform}")
         self._workers = [
             asyncio.create_task(self._send_forever(), name=f"send-{self.platform}-{n}")
@@ -132,6 +135,7 @@ class Sender:
     async def stop(self) -> None:
         """Stop claiming, let sends in flight finish and record them, release the rest."""
         self._stopping = True
+        self.outbox.stop_hand_over(self.platform)
         self._changed.set()
         # The loop, a claim under way and the recorder end by themselves, soon:
         # cancelled inside a transaction, they would interrupt its connection.

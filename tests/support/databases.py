@@ -41,3 +41,17 @@ def create_postgres_database() -> str:
 def drop_postgres_database(url: str) -> None:
     name = make_url(url).database
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def advisory_locks(url: str) -> int:
+    """Advisory locks held in ``url``'s database by anyone: none once every App
+    has stopped, or a later test's process could never be elected."""
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE l.locktype = 'advisory' AND d.datname = current_database()"
+        )
+        return count
+    finally:
+        await connection.close()

@@ -246,6 +246,8 @@ class FakeTelegramAPI:
         self.topics: dict[str, set[int]] = {}  # forum chat id → its topics' thread ids
         self.max_long_poll = max_long_poll
         self._updates: list[JSON] = []
+        self._polls = 0  # getUpdates requests so far: the latest is the one answered
+        self.conflicts = 0  # getUpdates ended by a newer one
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1001)
         self._file_ids = itertools.count(1)
@@ -258,6 +260,7 @@ class FakeTelegramAPI:
 
     async def __aenter__(self) -> Self:
         app = web.Application(client_max_size=UPLOAD_LIMIT)
+        app.router.add_get("/bot_fake/stats", self._stats)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -436,6 +439,10 @@ class FakeTelegramAPI:
         self._answered(call, 200)
         return web.json_response({"ok": True, "result": result})
 
+    async def _stats(self, _request: web.Request) -> web.Response:
+        """What a benchmark in another process asks the fake: the 429s it gave."""
+        return web.json_response({"refused": sum(1 for c in self.calls if c.status == 429)})
+
     def _answered(self, call: Call, status: int) -> None:
         call.status = status
         self._notify()
@@ -487,7 +494,12 @@ class FakeTelegramAPI:
         return self.bot_user
 
     async def _get_updates(self, params: Params) -> list[JSON]:
-        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents."""
+        """At most ``limit`` updates (1 to 100, default 100), as Telegram documents.
+        As Telegram does with two bot instances polling one token, a new request
+        ends one still waiting, which is answered 409 Conflict (``conflicts``)."""
+        self._polls += 1
+        mine = self._polls
+        self._notify()  # the one waiting, if any, sees it is superseded
         offset = int(params.get("offset", 0))
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         if "allowed_updates" in params:  # remembered until changed, as Telegram does
@@ -496,7 +508,16 @@ class FakeTelegramAPI:
         wait = min(float(params.get("timeout", 0)), self.max_long_poll)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
-                await self._until(lambda: bool(self._updates) or self._closing)
+                await self._until(
+                    lambda: bool(self._updates) or self._closing or self._polls != mine
+                )
+        if self._polls != mine:
+            self.conflicts += 1
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
         return self._updates[:limit]
 
     def _wanted(self, update: JSON) -> bool:
