@@ -405,3 +405,37 @@ async def test_more_places_move_the_waiting_up(hub: NewcomersConsole) -> None:
     assert "Sat 12 Dec · Table 2/2 ✔ · Cook 0/1" in last_card(out, "hub")
     out = await hub.say('/rota edit 1 --slots "Table:1"')
     assert "Table has more than 1 signed up on Sat 12 Dec" in out
+
+
+async def test_a_rota_is_changed_as_a_meeting_is(hub: NewcomersConsole) -> None:
+    """From a chat it went to, by whoever added it, an organiser of the chat it was
+    added in, or a TULO — not by an organiser of another chat it was posted to."""
+    await hub.say(":user ann", ":chat stall", "/start", ":chat lone", "/start")
+    await hub.say(":user alice", ":chat stall", "/grant ann organiser")
+    await hub.say(":chat lone", "/grant ann organiser")
+    await hub.say(":user sam", ":chat hub", FOOD_BANK)
+    out = await hub.say(":user ann", ":chat stall", "/rota skip 1")
+    assert "Rota #1 was added in another chat: the organiser who added it" in out
+    out = await hub.say(":chat lone", "/rota cancel 1")
+    assert "There's no rota #1 here" in out
+    out = await hub.say(":user sam", ":chat stall", '/rota edit 1 --title "Food bank hub"')
+    assert "Rota #1 changed (title)" in out
+    out = await hub.say(":user alice", ":chat stall", "/rota skip 1")
+    assert "Skipped Sat 5 Dec, 09:30–12:30 of rota #1" in out
+
+
+async def test_the_weekly_digest_shows_the_weeks_rota_dates_and_gaps(
+    hub: NewcomersConsole,
+) -> None:
+    posted = await hub.say(":user sam", ":chat hub", FOOD_BANK)
+    await hub.say(":user ann", f":press {button(posted, 'hub', 'Sat 5 Dec · Driver')}")
+    out = await hub.say(":user sam", "/digest preview")
+    assert "Rotas" in out
+    assert "• Sat 5 Dec, 09:30 — Food bank (rota #1): 2 places free (Packing 0/2)" in out
+    assert "Sat 12 Dec" not in out  # next week's
+    for name in ("bob", "cat"):
+        await hub.say(f":user {name}", f":press {button(posted, 'hub', 'Sat 5 Dec · Packing')}")
+    out = await hub.say(":user sam", ":chat stall", "/digest preview")
+    assert "• Sat 5 Dec, 09:30 — Food bank (rota #1): full ✔" in out
+    out = await hub.say(":chat lone", "/start", "/digest preview")
+    assert "Food bank" not in out  # not posted there

@@ -5,8 +5,8 @@ A rota is posted to this chat, or with ``--to`` to the chats a tag expression pi
 (organisers and up) — past ``[alerts] confirm_above_chats`` chats, after the
 announcements' preview (:func:`bot.copies.hold`), as polls are. It is one rota in
 every chat and platform it went to: one sign-up list, every copy edited with it.
-It can be changed by the organiser who added it, an organiser of a chat it was
-posted to, or a TULO.
+It is changed from any chat it was posted to, as a meeting is: by the organiser who
+added it, an organiser of the chat it was added in, or a TULO.
 """
 
 from __future__ import annotations
@@ -229,16 +229,21 @@ async def drop_command(ctx: Context) -> list[Outgoing]:
 
 
 async def _manageable(ctx: Context) -> Rota:
-    """A rota the asker may change: theirs, one posted to a chat they organise, or
-    any for a TULO."""
+    """A rota the asker may change, as meetings are governed
+    (:mod:`bot.meetings.access`): seen from this chat (added or posted here), and
+    theirs, added in this chat (whose organisers they are, the command needing an
+    organiser), or any for a TULO — an organiser of one chat it was posted to
+    cannot cancel a rota a TULO posted to fifty."""
     rota = await _find(ctx)
-    if rota.created_by == ctx.person.id or ctx.role >= Role.TULO:
-        return rota
-    if rota.chat_id == ctx.chat.id or await posted_in(ctx.session, POSTED, rota.id, ctx.chat.id):
-        return rota
-    raise UserError(
-        f"Rota #{rota.id} wasn't posted here: change it from one of its chats, or ask a TULO."
-    )
+    here = rota.chat_id == ctx.chat.id
+    if not here and not await posted_in(ctx.session, POSTED, rota.id, ctx.chat.id):
+        raise UserError(f"There's no rota #{rota.id} here. /rota lists the rotas here.")
+    if rota.created_by != ctx.person.id and not here and ctx.role < Role.TULO:
+        raise UserError(
+            f"Rota #{rota.id} was added in another chat: the organiser who added it, an "
+            "organiser of that chat or a TULO can change it."
+        )
+    return rota
 
 
 async def _tell(ctx: Context, rota: Rota, people: list[Person], text: Rich) -> list[Outgoing]:
