@@ -439,3 +439,24 @@ async def test_the_weekly_digest_shows_the_weeks_rota_dates_and_gaps(
     assert "• Sat 5 Dec, 09:30 — Food bank (rota #1): full ✔" in out
     out = await hub.say(":chat lone", "/start", "/digest preview")
     assert "Food bank" not in out  # not posted there
+
+
+async def test_a_guessed_time_is_confirmed_or_fixed_first(hub: NewcomersConsole) -> None:
+    """As for a meeting: how the time was read is shown with Confirm and ✏ Fix, and
+    nothing is posted until the organiser who added it answers."""
+    out = await hub.say(
+        ":user sam", ":chat hub", '/rota add "Stall" "every Saturday 9-12" "Market" --slots "A:1"'
+    )
+    assert "Please check" in out and "I took “9-12” as 09:00-12:00" in out
+    assert "rota #1" not in out
+    confirm = button(out, "hub", "✔ Confirm")
+    assert "Only the organiser who was asked" in await hub.say(":user ann", f":press {confirm}")
+    out = await hub.say(":user sam", f":press {confirm}")
+    assert "✔ Confirmed" in out
+    assert "every Saturday at 09:00 until 12:00 · Market" in last_card(out, "hub")
+    out = await hub.say('/rota add "Pantry" "every Sunday" "Hub" --slots "B:2"')
+    assert "No time was given, so I assumed 19:00" in out and "rota #2" not in out
+    await hub.say(f":press {button(out, 'hub', '✏ Fix')}")
+    out = await hub.say("10:30")
+    assert "✔ Confirmed" in out and "Sun 6 Dec · B 0/2" in last_card(out, "hub")
+    assert "every Sunday at 10:30" in last_card(out, "hub")

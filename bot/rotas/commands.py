@@ -12,13 +12,15 @@ added it, an organiser of the chat it was added in, or a TULO.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Event
 
 from bot.context import Context, UserError
 from bot.copies import Subject, hold, post_held_with, target_text
-from bot.meetings import events_file
+from bot.dates.schedule import Schedule
+from bot.meetings import ask_time, events_file, when_confirmed
 from bot.network import seen_from
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.rotas import cards, reminders
@@ -41,6 +43,7 @@ from bot.types import Content, Outgoing
 from bot.values import fit, visible
 from storage.chats import direct_chat
 from storage.copies import chats_of, posted_in
+from storage.meetings import active_chats
 from storage.models import Chat, Person
 from storage.rotas import (
     POSTED,
@@ -61,32 +64,58 @@ ADD_EXAMPLE = (
     '--slots "Driver:2, Packing:4, Front desk:2"'
 )
 DEFAULT_WEEKS = 6
+CONFIRM_KIND = "rota-add"  # a rota waiting for its guessed time to be confirmed
 
 
 # --- /rota add ---------------------------------------------------------------------
 
 
 async def add(ctx: Context) -> list[Outgoing]:
+    """Check what was typed; a time that had to be guessed ("every Saturday 9-12")
+    is asked about with the meetings' Confirm / ✏ Fix question before anything is
+    posted (:func:`bot.meetings.ask_time`)."""
     title = fit(ctx.args["title"], 200, "The title")
     if "slots" not in ctx.args:
         raise UserError(f"Which slots, and how many places in each? E.g. --slots {SLOTS_EXAMPLE}.")
     specs = read_slots(ctx.args["slots"])
     target = ctx.args.get("to")
     chats = [ctx.chat] if target is None else await resolve(ctx, target, "post rotas to chats")
+    hours = read_hours(ctx.args["when"], ctx.config.zone, ctx.clock.now())
+    draft: dict[str, Any] = {
+        "title": title,
+        "place": _optional(ctx.args.get("where", ""), 300, "The place"),
+        "slots": [[spec.name, spec.capacity] for spec in specs],
+        "chats": [chat.id for chat in chats],
+        "to": target,
+        "weeks": ctx.args.get("weeks", DEFAULT_WEEKS),
+        "minutes": hours.minutes,
+    }
+    understood = hours.understood
+    if understood.notes:
+        return [await ask_time(ctx, understood, ctx.args["when"], CONFIRM_KIND, draft)]
+    return await _create(ctx, draft, understood.schedule, understood.repeat_text)
+
+
+async def _create(
+    ctx: Context, draft: dict[str, Any], schedule: Schedule, repeat_text: str
+) -> list[Outgoing]:
+    """Make the rota ``draft`` describes (checked, plain JSON) and post it, at once
+    or, to more than ``[alerts] confirm_above_chats`` chats, after the preview."""
+    chats = await active_chats(ctx.session, draft["chats"])
+    if not chats:
+        raise UserError("None of the chats this rota was for is reachable any more.")
     now = ctx.clock.now()
-    hours = read_hours(ctx.args["when"], ctx.config.zone, now)
-    schedule = hours.understood.schedule
     rota = Rota(
         chat_id=ctx.chat.id,
         created_by=ctx.person.id,
-        title=title,
-        place=_optional(ctx.args.get("where", ""), 300, "The place"),
+        title=draft["title"],
+        place=draft["place"],
         zone=schedule.zone.key,
         starts_at=schedule.start,
         rule=schedule.rule,
-        repeat_text=hours.understood.repeat_text,
-        duration_minutes=hours.minutes,
-        weeks=ctx.args.get("weeks", DEFAULT_WEEKS),
+        repeat_text=repeat_text,
+        duration_minutes=draft["minutes"],
+        weeks=draft["weeks"],
         status=RotaStatus.ACTIVE.value,
         revision=0,
         shown="",
@@ -95,24 +124,22 @@ async def add(ctx: Context) -> list[Outgoing]:
     ctx.session.add(rota)
     await ctx.session.flush()
     ctx.session.add_all(
-        RotaSlot(rota_id=rota.id, position=n, name=spec.name, capacity=spec.capacity)
-        for n, spec in enumerate(specs)
+        RotaSlot(rota_id=rota.id, position=n, name=name, capacity=capacity)
+        for n, (name, capacity) in enumerate(draft["slots"])
     )
     await ctx.session.flush()
-    notes = list(hours.understood.notes)
+    target = draft["to"]
     if target is not None and len(chats) > ctx.config.alerts.confirm_above_chats:
         shown = await content(ctx.session, ctx.services, rota)
         await hold(ctx, Subject.ROTA, rota.id, target_text(target), shown, chats)
-        return [ctx.reply(join([rich(n) for n in notes]), private=True)] if notes else []
+        return []
     await post_rota(ctx, rota, chats)
     await reminders.rearm(ctx.session, ctx.services, rota)
-    lines = [*notes]
-    if any(chat.id != ctx.chat.id for chat in chats) or ctx.event.reply_handle:
-        lines.insert(
-            0, f"Rota #{rota.id} is posted to {counted(len(chats), 'chat')}{platforms_text(chats)}."
-        )
     # (The copies are queued already: their row ids are needed for live edits.)
-    return [ctx.reply(join([rich(line) for line in lines]), private=True)] if lines else []
+    if all(chat.id == ctx.chat.id for chat in chats) and not ctx.event.reply_handle:
+        return []
+    posted = f"Rota #{rota.id} is posted to {counted(len(chats), 'chat')}{platforms_text(chats)}."
+    return [ctx.reply(posted, private=True)]
 
 
 async def _send_held(ctx: Context, rota_id: int, chats: list[Chat]) -> Rich:
@@ -479,5 +506,6 @@ def register(registry: Registry) -> None:
     registry.button(ACTION, press)
     registry.on_forget(give_up_all)
     post_held_with(Subject.ROTA, _send_held, _drop_held)
+    when_confirmed(CONFIRM_KIND, _create)
     registry.on_start(reminders.on_start)
     registry.on_start(cards.on_start)
