@@ -460,3 +460,29 @@ async def test_a_guessed_time_is_confirmed_or_fixed_first(hub: NewcomersConsole)
     out = await hub.say("10:30")
     assert "✔ Confirmed" in out and "Sun 6 Dec · B 0/2" in last_card(out, "hub")
     assert "every Sunday at 10:30" in last_card(out, "hub")
+
+
+async def test_one_date_moves_with_those_signed_up(hub: NewcomersConsole) -> None:
+    posted = await hub.say(":user sam", ":chat hub", FOOD_BANK)
+    await hub.say(":user ann", f":press {button(posted, 'hub', 'Sat 12 Dec · Driver')}")
+    out = await hub.say(":user sam", '/rota move 1 12/12 "Sun 13 Dec 10:00"')
+    assert "Moved Sat 12 Dec, 09:30–12:30 of rota #1 to Sun 13 Dec, 10:00–13:00" in out
+    assert "told 1 person signed up" in out
+    assert "Food bank: Sat 12 Dec, 09:30–12:30 is moved to Sun 13 Dec, 10:00–13:00" in said(
+        out, "@ann"
+    )
+    for chat in ("hub", "stall"):
+        shown = last_card(out, chat)
+        assert "Sun 13 Dec · Driver 1/1 ✔" in shown and "Sat 12 Dec" not in shown, shown
+    assert "Sun 13 Dec, 10:00–13:00 · Food bank · Driver" in await hub.say(
+        ":user ann", ":chat @", "/rota mine"
+    )
+    out = await hub.say(":user sam", ":chat hub", '/rota move 1 13/12 "Sat 5 Dec 09:30"')
+    assert "Rota #1 has a date then already" in out
+    out = await hub.say('/rota move 1 13/12 "at 9"')
+    assert "Please check" in out and "Moved" not in out
+    out = await hub.say(f":press {button(out, 'hub', '✔ Confirm')}")
+    assert "Sun 13 Dec · Driver 1/1 ✔" in last_card(out, "hub")
+    assert "Sun 13 Dec, 09:00–12:00" in said(out, "@ann")
+    out = await hub.say(":user ann", ":chat hub", "/rota move 1 13/12 10:00")
+    assert "Only organisers can" in out

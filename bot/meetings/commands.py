@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context, UserError
-from bot.dates.schedule import Schedule, to_utc
+from bot.dates.schedule import Schedule, store_moves, to_utc
 from bot.dates.when import (
     DURATION_EXAMPLE,
     EXAMPLES,
@@ -36,7 +36,7 @@ from bot.dates.when import (
 from bot.meetings import access, reminders, rsvp, settings, upcoming
 from bot.meetings.access import manageable
 from bot.meetings.posts import announce, posted_after, refresh, to_chat
-from bot.meetings.recurrence import schedule_of, store_moves
+from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import (
     RSVP_ACTION,
     cancelled_state,
@@ -539,10 +539,9 @@ async def _move_one(
         raise UserError(f"Meeting #{meeting.id} is already at that time.")
     if schedule.is_occurrence(new) and new not in skips:
         raise UserError(f"Meeting #{meeting.id} already meets then.")
-    moves = dict(schedule.moves)
-    original = next((old for old, moved in moves.items() if moved == occurrence), occurrence)
-    moves[original] = new
-    meeting.moves = store_moves(tuple(sorted(moves.items())))
+    moved = schedule.moving(occurrence, new)
+    original = next(old for old, when in moved.moves if when == new)
+    meeting.moves = store_moves(moved.moves)
     meeting.revision += 1
     going = (await going_to(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
     await move_answers(ctx.session, meeting.id, occurrence, new)

@@ -1,5 +1,5 @@
 """``/rota``: add a volunteer rota and post it with sign-up buttons; list its gaps;
-my shifts (with a calendar file); drop out; cancel, skip or edit it.
+my shifts (with a calendar file); drop out; cancel, skip, move one date or edit it.
 
 A rota is posted to this chat, or with ``--to`` to the chats a tag expression picks
 (organisers and up) — past ``[alerts] confirm_above_chats`` chats, after the
@@ -19,14 +19,15 @@ from icalendar import Event
 
 from bot.context import Context, UserError
 from bot.copies import Subject, hold, post_held_with, target_text
-from bot.dates.schedule import Schedule
+from bot.dates.schedule import Schedule, store_moves
+from bot.dates.when import understand_on
 from bot.meetings import ask_time, events_file, when_confirmed
 from bot.network import seen_from
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.rotas import cards, reminders
 from bot.rotas.cards import content, post_rota, refresh
 from bot.rotas.gaps import gap_lines, rotas_in
-from bot.rotas.render import ACTION, changed, heading, shift_text
+from bot.rotas.render import ACTION, changed, heading, moved, shift_text
 from bot.rotas.signups import drop_out, give_up_all, press, tell_promoted
 from bot.rotas.slots import (
     MAX_SLOTS,
@@ -36,6 +37,7 @@ from bot.rotas.slots import (
     on_day,
     read_hours,
     read_slots,
+    schedule_of,
 )
 from bot.targeting import resolve
 from bot.text import Rich, bold, counted, join, platforms_text, rich
@@ -51,6 +53,7 @@ from storage.rotas import (
     RotaSkip,
     RotaSlot,
     RotaStatus,
+    move_signups,
     people_on,
     resize,
     signed_people,
@@ -65,6 +68,7 @@ ADD_EXAMPLE = (
 )
 DEFAULT_WEEKS = 6
 CONFIRM_KIND = "rota-add"  # a rota waiting for its guessed time to be confirmed
+MOVE_KIND = "rota-move"  # a date waiting for its guessed new time to be confirmed
 
 
 # --- /rota add ---------------------------------------------------------------------
@@ -222,10 +226,11 @@ def _event(rota: Rota, slot: RotaSlot, moment: datetime) -> Event:
     return item
 
 
-async def _find(ctx: Context) -> Rota:
-    rota = await ctx.session.get(Rota, ctx.args["id"])
+async def _find(ctx: Context, ident: int | None = None) -> Rota:
+    ident = ctx.args["id"] if ident is None else ident
+    rota = await ctx.session.get(Rota, ident)
     if rota is None:
-        raise UserError(f"There is no rota #{ctx.args['id']}. /rota lists the rotas here.")
+        raise UserError(f"There is no rota #{ident}. /rota lists the rotas here.")
     if rota.status == RotaStatus.CANCELLED.value:
         raise UserError(f"Rota #{rota.id} was cancelled.")
     return rota
@@ -255,13 +260,13 @@ async def drop_command(ctx: Context) -> list[Outgoing]:
 # --- /rota cancel | skip | edit ------------------------------------------------------------
 
 
-async def _manageable(ctx: Context) -> Rota:
+async def _manageable(ctx: Context, ident: int | None = None) -> Rota:
     """A rota the asker may change, as meetings are governed
     (:mod:`bot.meetings.access`): seen from this chat (added or posted here), and
     theirs, added in this chat (whose organisers they are, the command needing an
     organiser), or any for a TULO — an organiser of one chat it was posted to
     cannot cancel a rota a TULO posted to fifty."""
-    rota = await _find(ctx)
+    rota = await _find(ctx, ident)
     here = rota.chat_id == ctx.chat.id
     if not here and not await posted_in(ctx.session, POSTED, rota.id, ctx.chat.id):
         raise UserError(f"There's no rota #{rota.id} here. /rota lists the rotas here.")
@@ -319,6 +324,57 @@ async def skip(ctx: Context) -> list[Outgoing]:
     told = await _tell(ctx, rota, unique, rich("🚫 ", changed(rota, moment, "called off.")))
     reply = ctx.reply(
         f"Skipped {shift_text(rota, moment)} of rota #{rota.id}; "
+        f"told {counted(len(unique), 'person', 'people')} signed up."
+    )
+    return [reply, *told]
+
+
+MOVE_EXAMPLE = '/rota move 1 12/12 "Sun 13 Dec 10:00"'
+
+
+async def move(ctx: Context) -> list[Outgoing]:
+    """One date to another day or time (the rota's other dates stay): those signed
+    up move with it, and are told privately. A guessed time is asked about first."""
+    rota = await _manageable(ctx)
+    now = ctx.clock.now()
+    occurrence = on_day(rota, ctx.args["date"], now, await skips_of(ctx.session, rota.id))
+    zone = ZoneInfo(rota.zone)
+    understood = understand_on(ctx.args["when"], occurrence.astimezone(zone).date(), zone, now)
+    if understood.schedule.repeats:
+        raise UserError(f"/rota move moves one date, to one day and time: {MOVE_EXAMPLE}")
+    if understood.notes:
+        payload = {"rota": rota.id, "occurrence": occurrence.isoformat()}
+        return [await ask_time(ctx, understood, ctx.args["when"], MOVE_KIND, payload)]
+    return await _move_one(ctx, rota, occurrence, understood.schedule.start)
+
+
+async def _move_confirmed(
+    ctx: Context, payload: dict[str, Any], schedule: Schedule, _repeat_text: str
+) -> list[Outgoing]:
+    rota = await _manageable(ctx, payload["rota"])
+    return await _move_one(ctx, rota, datetime.fromisoformat(payload["occurrence"]), schedule.start)
+
+
+async def _move_one(
+    ctx: Context, rota: Rota, occurrence: datetime, new: datetime
+) -> list[Outgoing]:
+    schedule = schedule_of(rota)
+    skips = await skips_of(ctx.session, rota.id)
+    if new == occurrence:
+        raise UserError(f"That date of rota #{rota.id} is at that time already.")
+    if schedule.is_occurrence(new) and new not in skips:
+        raise UserError(f"Rota #{rota.id} has a date then already.")
+    people = await people_on(ctx.session, rota.id, occurrence, waiting=None)
+    unique = list({person.id: person for person, _slot in people}.values())
+    rota.moves = store_moves(schedule.moving(occurrence, new).moves)
+    rota.revision += 1
+    await move_signups(ctx.session, rota.id, occurrence, new)
+    await ctx.session.flush()
+    await refresh(ctx.session, ctx.services, rota)
+    await reminders.rearm(ctx.session, ctx.services, rota)
+    told = await _tell(ctx, rota, unique, moved(rota, occurrence, new))
+    reply = ctx.reply(
+        f"Moved {shift_text(rota, occurrence)} of rota #{rota.id} to {shift_text(rota, new)}; "
         f"told {counted(len(unique), 'person', 'people')} signed up."
     )
     return [reply, *told]
@@ -465,6 +521,19 @@ def register(registry: Registry) -> None:
                     role=Role.ORGANISER,
                 ),
                 Command(
+                    "move",
+                    "Move one date to another day or time; those signed up move with it "
+                    "and are told privately",
+                    move,
+                    (
+                        ident,
+                        date,
+                        Param("when", "the new day and time, e.g. “Sun 13 Dec 10:00” or 10:30"),
+                    ),
+                    example=MOVE_EXAMPLE,
+                    role=Role.ORGANISER,
+                ),
+                Command(
                     "edit",
                     "Change a rota's title, place, weeks ahead, or its slots' places "
                     "(a new name adds a slot)",
@@ -507,5 +576,6 @@ def register(registry: Registry) -> None:
     registry.on_forget(give_up_all)
     post_held_with(Subject.ROTA, _send_held, _drop_held)
     when_confirmed(CONFIRM_KIND, _create)
+    when_confirmed(MOVE_KIND, _move_confirmed)
     registry.on_start(reminders.on_start)
     registry.on_start(cards.on_start)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.context import UserError
 from bot.dates.days import HOURS_EXAMPLES, parse_hours
-from bot.dates.schedule import Schedule
+from bot.dates.schedule import Schedule, read_moves
 from bot.dates.when import Understood, read_day, understand
 from bot.values import visible
 from storage.rotas import Rota
@@ -93,7 +93,7 @@ def read_slots(text: str) -> list[SlotSpec]:
 
 
 def schedule_of(rota: Rota) -> Schedule:
-    return Schedule(rota.starts_at, rota.rule, ZoneInfo(rota.zone))
+    return Schedule(rota.starts_at, rota.rule, ZoneInfo(rota.zone), moves=read_moves(rota.moves))
 
 
 def dates_ahead(rota: Rota, now: datetime, skips: set[datetime]) -> list[datetime]:

@@ -277,6 +277,12 @@ TABLE = (
         (R, Y, R, X, Y, Y, J),
     ),
     Row(
+        "/rota move (someone else's, added here)",
+        "/rota move 1 7/3 10:00",
+        "Moved Sat 7 Mar",
+        (R, Y, R, X, Y, Y, J),
+    ),
+    Row(
         "/rota skip (someone else's, added here)",
         "/rota skip 1",
         "Skipped",
