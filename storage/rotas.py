@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, Select, String, UniqueConstraint, func, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    Select,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,6 +62,8 @@ class Rota(Base):
     rule: Mapped[str] = mapped_column(String(200), default="")
     repeat_text: Mapped[str] = mapped_column(String(200), default="")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Single dates moved (/rota move): {original UTC ISO: new UTC ISO}, or none.
+    moves: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     weeks: Mapped[int] = mapped_column(Integer, default=6)
     status: Mapped[str] = mapped_column(String(16), default=RotaStatus.ACTIVE.value)
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -369,6 +381,18 @@ async def signed_people(session: AsyncSession, rota_id: int, after: datetime) ->
             )
             .order_by(Person.id)
         )
+    )
+
+
+async def move_signups(
+    session: AsyncSession, rota_id: int, occurrence: datetime, new: datetime
+) -> None:
+    """Everyone on (or waiting for) the date at ``occurrence`` is on the date at
+    ``new`` instead, in the same slot and place in the queue."""
+    await session.execute(
+        update(RotaSignup)
+        .where(RotaSignup.rota_id == rota_id, RotaSignup.occurrence == occurrence)
+        .values(occurrence=new)
     )
 
 

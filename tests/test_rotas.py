@@ -405,3 +405,84 @@ async def test_more_places_move_the_waiting_up(hub: NewcomersConsole) -> None:
     assert "Sat 12 Dec · Table 2/2 ✔ · Cook 0/1" in last_card(out, "hub")
     out = await hub.say('/rota edit 1 --slots "Table:1"')
     assert "Table has more than 1 signed up on Sat 12 Dec" in out
+
+
+async def test_a_rota_is_changed_as_a_meeting_is(hub: NewcomersConsole) -> None:
+    """From a chat it went to, by whoever added it, an organiser of the chat it was
+    added in, or a TULO — not by an organiser of another chat it was posted to."""
+    await hub.say(":user ann", ":chat stall", "/start", ":chat lone", "/start")
+    await hub.say(":user alice", ":chat stall", "/grant ann organiser")
+    await hub.say(":chat lone", "/grant ann organiser")
+    await hub.say(":user sam", ":chat hub", FOOD_BANK)
+    out = await hub.say(":user ann", ":chat stall", "/rota skip 1")
+    assert "Rota #1 was added in another chat: the organiser who added it" in out
+    out = await hub.say(":chat lone", "/rota cancel 1")
+    assert "There's no rota #1 here" in out
+    out = await hub.say(":user sam", ":chat stall", '/rota edit 1 --title "Food bank hub"')
+    assert "Rota #1 changed (title)" in out
+    out = await hub.say(":user alice", ":chat stall", "/rota skip 1")
+    assert "Skipped Sat 5 Dec, 09:30–12:30 of rota #1" in out
+
+
+async def test_the_weekly_digest_shows_the_weeks_rota_dates_and_gaps(
+    hub: NewcomersConsole,
+) -> None:
+    posted = await hub.say(":user sam", ":chat hub", FOOD_BANK)
+    await hub.say(":user ann", f":press {button(posted, 'hub', 'Sat 5 Dec · Driver')}")
+    out = await hub.say(":user sam", "/digest preview")
+    assert "Rotas" in out
+    assert "• Sat 5 Dec, 09:30 — Food bank (rota #1): 2 places free (Packing 0/2)" in out
+    assert "Sat 12 Dec" not in out  # next week's
+    for name in ("bob", "cat"):
+        await hub.say(f":user {name}", f":press {button(posted, 'hub', 'Sat 5 Dec · Packing')}")
+    out = await hub.say(":user sam", ":chat stall", "/digest preview")
+    assert "• Sat 5 Dec, 09:30 — Food bank (rota #1): full ✔" in out
+    out = await hub.say(":chat lone", "/start", "/digest preview")
+    assert "Food bank" not in out  # not posted there
+
+
+async def test_a_guessed_time_is_confirmed_or_fixed_first(hub: NewcomersConsole) -> None:
+    """As for a meeting: how the time was read is shown with Confirm and ✏ Fix, and
+    nothing is posted until the organiser who added it answers."""
+    out = await hub.say(
+        ":user sam", ":chat hub", '/rota add "Stall" "every Saturday 9-12" "Market" --slots "A:1"'
+    )
+    assert "Please check" in out and "I took “9-12” as 09:00-12:00" in out
+    assert "rota #1" not in out
+    confirm = button(out, "hub", "✔ Confirm")
+    assert "Only the organiser who was asked" in await hub.say(":user ann", f":press {confirm}")
+    out = await hub.say(":user sam", f":press {confirm}")
+    assert "✔ Confirmed" in out
+    assert "every Saturday at 09:00 until 12:00 · Market" in last_card(out, "hub")
+    out = await hub.say('/rota add "Pantry" "every Sunday" "Hub" --slots "B:2"')
+    assert "No time was given, so I assumed 19:00" in out and "rota #2" not in out
+    await hub.say(f":press {button(out, 'hub', '✏ Fix')}")
+    out = await hub.say("10:30")
+    assert "✔ Confirmed" in out and "Sun 6 Dec · B 0/2" in last_card(out, "hub")
+    assert "every Sunday at 10:30" in last_card(out, "hub")
+
+
+async def test_one_date_moves_with_those_signed_up(hub: NewcomersConsole) -> None:
+    posted = await hub.say(":user sam", ":chat hub", FOOD_BANK)
+    await hub.say(":user ann", f":press {button(posted, 'hub', 'Sat 12 Dec · Driver')}")
+    out = await hub.say(":user sam", '/rota move 1 12/12 "Sun 13 Dec 10:00"')
+    assert "Moved Sat 12 Dec, 09:30–12:30 of rota #1 to Sun 13 Dec, 10:00–13:00" in out
+    assert "told 1 person signed up" in out
+    assert "Food bank: Sat 12 Dec, 09:30–12:30 is moved to Sun 13 Dec, 10:00–13:00" in said(
+        out, "@ann"
+    )
+    for chat in ("hub", "stall"):
+        shown = last_card(out, chat)
+        assert "Sun 13 Dec · Driver 1/1 ✔" in shown and "Sat 12 Dec" not in shown, shown
+    assert "Sun 13 Dec, 10:00–13:00 · Food bank · Driver" in await hub.say(
+        ":user ann", ":chat @", "/rota mine"
+    )
+    out = await hub.say(":user sam", ":chat hub", '/rota move 1 13/12 "Sat 5 Dec 09:30"')
+    assert "Rota #1 has a date then already" in out
+    out = await hub.say('/rota move 1 13/12 "at 9"')
+    assert "Please check" in out and "Moved" not in out
+    out = await hub.say(f":press {button(out, 'hub', '✔ Confirm')}")
+    assert "Sun 13 Dec · Driver 1/1 ✔" in last_card(out, "hub")
+    assert "Sun 13 Dec, 09:00–12:00" in said(out, "@ann")
+    out = await hub.say(":user ann", ":chat hub", "/rota move 1 13/12 10:00")
+    assert "Only organisers can" in out

@@ -1,5 +1,5 @@
 """/digest: a weekly message per chat (opt-in) with the next seven days' strikes,
-ballots closing, pickets and meetings.
+ballots closing, pickets, meetings and rota dates (with their places free).
 
 The chat's choice of day and time is a row; the timer wakes us at the next slot.
 Each week's digest is *claimed* (:class:`~storage.alerts.DigestClaim`, keyed by
@@ -101,14 +101,15 @@ async def digest_content(
 ) -> Content:
     """The next 7 days; when they are empty, what comes after them, so a quiet
     week still says what is next."""
-    found = await upcoming(session, chat, now, now + WEEK, zone)
+    found = await upcoming(session, chat, now, now + WEEK, zone, rotas=True)
     today = local(now, zone).date()
     head = rich(bold(f"This week, from {day_label(today, today)}"))
     if found:
         return Content(join([head, *found.sections()]))
-    later = await upcoming(session, chat, now, now + HORIZON, zone, limit=LATER)
+    later = await upcoming(session, chat, now, now + HORIZON, zone, rotas=True, limit=LATER)
     quiet = rich(
-        "Nothing planned for the next 7 days: no strikes, open ballots, pickets or meetings."
+        "Nothing planned for the next 7 days: no strikes, open ballots, pickets, meetings "
+        "or rota dates."
     )
     if not later:
         return Content(join([head, quiet]))

@@ -1,10 +1,12 @@
-"""What is coming up for one chat: strikes, ballots closing, pickets and meetings.
+"""What is coming up for one chat: strikes, ballots closing, pickets, meetings and
+(for the weekly digest) rota dates.
 
 /strikes, the weekly digest and the welcome all show the same thing, so it is
 gathered here once. An item concerns a chat when its tag expression matches the
 chat's tags; a private chat sees what concerns the approved chats its person is
 in, and a chat outside the organisation sees nothing. Meetings come from the
-meetings capability through :func:`meeting_lines`, the one place they plug in.
+meetings capability through :func:`meeting_lines`, the one place they plug in;
+rota dates, with their gaps, from the rotas' :func:`week_lines` in the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.render import ballot_line, picket_line, strike_line
 from bot.meetings import meeting_lines
+from bot.rotas import week_lines
 from bot.targeting import Target, stored_target
 from bot.text import Rich, bold, rich
 from bot.types import ChatKind
@@ -92,9 +95,10 @@ class Upcoming:
     ballots: list[Rich] = field(default_factory=list)
     pickets: list[Rich] = field(default_factory=list)
     meetings: list[Rich] = field(default_factory=list)
+    rotas: list[Rich] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any((self.strikes, self.ballots, self.pickets, self.meetings))
+        return any((self.strikes, self.ballots, self.pickets, self.meetings, self.rotas))
 
     def sections(self) -> list[Rich]:
         out: list[Rich] = []
@@ -103,6 +107,7 @@ class Upcoming:
             ("Ballots", self.ballots),
             ("Pickets", self.pickets),
             ("Meetings", self.meetings),
+            ("Rotas", self.rotas),
         ):
             if lines:
                 out += [rich(bold(heading)), *lines]
@@ -118,11 +123,12 @@ async def upcoming(
     *,
     only_pickets: bool = False,
     meetings: bool = True,
+    rotas: bool = False,
     limit: int | None = None,
 ) -> Upcoming:
     """Everything in ``[start, until)`` that concerns ``chat``, soonest first; at
     most ``limit`` of each kind. ``only_pickets`` leaves out strikes and ballots,
-    ``meetings=False`` the meetings."""
+    ``meetings=False`` the meetings; ``rotas`` adds the rota dates of the chat."""
     concerns = await relevance(session, chat)
     today = start.astimezone(zone).date()
     found = Upcoming()
@@ -132,6 +138,8 @@ async def upcoming(
     found.pickets = [picket_line(p, counts.get(p.id, 0), zone, today) for p in pickets]
     if meetings:
         found.meetings = (await meeting_lines(session, chat, start, until, zone))[:limit]
+    if rotas:
+        found.rotas = (await week_lines(session, chat.id, start, until, zone))[:limit]
     if only_pickets:
         return found
     strikes = [s for s in await upcoming_strikes(session, start, until) if concerns(s.target)]

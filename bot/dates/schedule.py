@@ -1,6 +1,7 @@
 """When something happens: its first start and an RRULE, expanded in local wall time.
 
-Meetings keep their :class:`Schedule` on the row (:mod:`bot.meetings.recurrence`);
+Meetings and rotas keep their :class:`Schedule` on the row (:mod:`bot.meetings.recurrence`,
+moved dates with :func:`store_moves`);
 :mod:`bot.dates.when` reads one from what an organiser types. A branch that meets
 "every Tuesday at 19:30" meets at 19:30 on the clock on the wall, in GMT and in BST
 alike. So the rule is expanded by dateutil with a *naive* local start, and each
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -66,6 +67,14 @@ class Schedule:
     def moved_to(self, original: datetime) -> datetime | None:
         return dict(self.moves).get(original)
 
+    def moving(self, occurrence: datetime, new: datetime) -> Schedule:
+        """This schedule with the date at ``occurrence`` moved to ``new`` (a date moved
+        before keeps its original, so moving it back undoes the move)."""
+        moves = dict(self.moves)
+        original = next((old for old, moved in moves.items() if moved == occurrence), occurrence)
+        moves[original] = new
+        return replace(self, moves=tuple(sorted(moves.items())))
+
     def occurrences(self, after: datetime, skips: Collection[datetime] = ()) -> Iterator[datetime]:
         """Occurrences strictly after ``after`` (aware), in UTC, in order."""
         moved = sorted(new for _original, new in self.moves if new > after)
@@ -108,3 +117,19 @@ class Schedule:
         before = timedelta(minutes=offset)
         for occurrence in self.occurrences(after + before, skips):
             yield occurrence - before, occurrence, offset
+
+
+def store_moves(moves: tuple[tuple[datetime, datetime], ...]) -> dict[str, str] | None:
+    """Moves as a row keeps them, in a JSON column (``None``: none)."""
+    stored = {original.isoformat(): new.isoformat() for original, new in moves}
+    return stored or None
+
+
+def read_moves(stored: dict[str, str] | None) -> tuple[tuple[datetime, datetime], ...]:
+    """Moves from a row, as :func:`store_moves` kept them."""
+    return tuple(
+        sorted(
+            (datetime.fromisoformat(original), datetime.fromisoformat(new))
+            for original, new in (stored or {}).items()
+        )
+    )

@@ -11,14 +11,14 @@ organiser who added it, an organiser of the chat it was added in, or a TULO.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import Context, UserError
-from bot.dates.schedule import Schedule, to_utc
+from bot.dates.schedule import Schedule, store_moves, to_utc
 from bot.dates.when import (
     DURATION_EXAMPLE,
     EXAMPLES,
@@ -36,7 +36,7 @@ from bot.dates.when import (
 from bot.meetings import access, reminders, rsvp, settings, upcoming
 from bot.meetings.access import manageable
 from bot.meetings.posts import announce, posted_after, refresh, to_chat
-from bot.meetings.recurrence import schedule_of, store_moves
+from bot.meetings.recurrence import schedule_of
 from bot.meetings.render import (
     RSVP_ACTION,
     cancelled_state,
@@ -84,6 +84,11 @@ ADD_EXAMPLE = (
     '"Miners\' Welfare, Cannock" --to region:cannock'
 )
 _URL = re.compile(r"https?://\S+")
+
+# What another feature does once a guessed time it asked about (:func:`ask_time`)
+# is confirmed or fixed: ``carry_out(ctx, payload, schedule, repeat_text)``.
+ConfirmedTime = Callable[[Context, dict[str, Any], Schedule, str], Awaitable[list[Outgoing]]]
+_CONFIRMED: dict[str, ConfirmedTime] = {}
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,20 @@ async def _ask(
     return replace(ctx.reply(text, buttons=buttons), dedupe_key=_ask_key(proposal.id))
 
 
+def when_confirmed(kind: str, carry_out: ConfirmedTime) -> None:
+    """Let another feature (a rota) ask about a time it had to guess with this same
+    Confirm / ✏ Fix question; ``carry_out`` does what was asked once it is answered."""
+    _CONFIRMED[kind] = carry_out
+
+
+async def ask_time(
+    ctx: Context, understood: Understood, typed: str, kind: str, payload: dict[str, Any]
+) -> Outgoing:
+    """Ask the organiser to Confirm or ✏ Fix how ``typed`` was read; ``payload`` (plain
+    JSON) is handed to the ``kind``'s :func:`when_confirmed` handler afterwards."""
+    return await _ask(ctx, understood, typed, {**payload, "kind": kind, "when": typed}, None)
+
+
 def _ask_key(proposal_id: int) -> str:
     return f"mtg-ask:{proposal_id}"
 
@@ -300,6 +319,8 @@ async def _carry_out(
     payload = dict(proposal.payload)
     repeat = payload["repeat_text"] if repeat_text is None else repeat_text
     kind = payload["kind"]
+    if kind in _CONFIRMED:
+        return await _CONFIRMED[kind](ctx, payload, schedule, repeat)
     if kind == "add":
         fields = {key: payload[key] for key in Draft.__dataclass_fields__}
         return await _create(ctx, Draft(**fields), schedule, repeat)
@@ -518,10 +539,9 @@ async def _move_one(
         raise UserError(f"Meeting #{meeting.id} is already at that time.")
     if schedule.is_occurrence(new) and new not in skips:
         raise UserError(f"Meeting #{meeting.id} already meets then.")
-    moves = dict(schedule.moves)
-    original = next((old for old, moved in moves.items() if moved == occurrence), occurrence)
-    moves[original] = new
-    meeting.moves = store_moves(tuple(sorted(moves.items())))
+    moved = schedule.moving(occurrence, new)
+    original = next(old for old, when in moved.moves if when == new)
+    meeting.moves = store_moves(moved.moves)
     meeting.revision += 1
     going = (await going_to(ctx.session, [(meeting.id, occurrence)]))[(meeting.id, occurrence)]
     await move_answers(ctx.session, meeting.id, occurrence, new)

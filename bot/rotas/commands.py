@@ -1,30 +1,33 @@
 """``/rota``: add a volunteer rota and post it with sign-up buttons; list its gaps;
-my shifts (with a calendar file); drop out; cancel, skip or edit it.
+my shifts (with a calendar file); drop out; cancel, skip, move one date or edit it.
 
 A rota is posted to this chat, or with ``--to`` to the chats a tag expression picks
 (organisers and up) — past ``[alerts] confirm_above_chats`` chats, after the
 announcements' preview (:func:`bot.copies.hold`), as polls are. It is one rota in
 every chat and platform it went to: one sign-up list, every copy edited with it.
-It can be changed by the organiser who added it, an organiser of a chat it was
-posted to, or a TULO.
+It is changed from any chat it was posted to, as a meeting is: by the organiser who
+added it, an organiser of the chat it was added in, or a TULO.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Event
 
 from bot.context import Context, UserError
 from bot.copies import Subject, hold, post_held_with, target_text
-from bot.meetings import events_file
+from bot.dates.schedule import Schedule, store_moves
+from bot.dates.when import understand_on
+from bot.meetings import ask_time, events_file, when_confirmed
 from bot.network import seen_from
 from bot.registry import Command, Kind, Param, Registry, Role
 from bot.rotas import cards, reminders
 from bot.rotas.cards import content, post_rota, refresh
 from bot.rotas.gaps import gap_lines, rotas_in
-from bot.rotas.render import ACTION, changed, heading, shift_text
+from bot.rotas.render import ACTION, changed, heading, moved, shift_text
 from bot.rotas.signups import drop_out, give_up_all, press, tell_promoted
 from bot.rotas.slots import (
     MAX_SLOTS,
@@ -34,6 +37,7 @@ from bot.rotas.slots import (
     on_day,
     read_hours,
     read_slots,
+    schedule_of,
 )
 from bot.targeting import resolve
 from bot.text import Rich, bold, counted, join, platforms_text, rich
@@ -41,6 +45,7 @@ from bot.types import Content, Outgoing
 from bot.values import fit, visible
 from storage.chats import direct_chat
 from storage.copies import chats_of, posted_in
+from storage.meetings import active_chats
 from storage.models import Chat, Person
 from storage.rotas import (
     POSTED,
@@ -48,6 +53,7 @@ from storage.rotas import (
     RotaSkip,
     RotaSlot,
     RotaStatus,
+    move_signups,
     people_on,
     resize,
     signed_people,
@@ -61,32 +67,59 @@ ADD_EXAMPLE = (
     '--slots "Driver:2, Packing:4, Front desk:2"'
 )
 DEFAULT_WEEKS = 6
+CONFIRM_KIND = "rota-add"  # a rota waiting for its guessed time to be confirmed
+MOVE_KIND = "rota-move"  # a date waiting for its guessed new time to be confirmed
 
 
 # --- /rota add ---------------------------------------------------------------------
 
 
 async def add(ctx: Context) -> list[Outgoing]:
+    """Check what was typed; a time that had to be guessed ("every Saturday 9-12")
+    is asked about with the meetings' Confirm / ✏ Fix question before anything is
+    posted (:func:`bot.meetings.ask_time`)."""
     title = fit(ctx.args["title"], 200, "The title")
     if "slots" not in ctx.args:
         raise UserError(f"Which slots, and how many places in each? E.g. --slots {SLOTS_EXAMPLE}.")
     specs = read_slots(ctx.args["slots"])
     target = ctx.args.get("to")
     chats = [ctx.chat] if target is None else await resolve(ctx, target, "post rotas to chats")
+    hours = read_hours(ctx.args["when"], ctx.config.zone, ctx.clock.now())
+    draft: dict[str, Any] = {
+        "title": title,
+        "place": _optional(ctx.args.get("where", ""), 300, "The place"),
+        "slots": [[spec.name, spec.capacity] for spec in specs],
+        "chats": [chat.id for chat in chats],
+        "to": target,
+        "weeks": ctx.args.get("weeks", DEFAULT_WEEKS),
+        "minutes": hours.minutes,
+    }
+    understood = hours.understood
+    if understood.notes:
+        return [await ask_time(ctx, understood, ctx.args["when"], CONFIRM_KIND, draft)]
+    return await _create(ctx, draft, understood.schedule, understood.repeat_text)
+
+
+async def _create(
+    ctx: Context, draft: dict[str, Any], schedule: Schedule, repeat_text: str
+) -> list[Outgoing]:
+    """Make the rota ``draft`` describes (checked, plain JSON) and post it, at once
+    or, to more than ``[alerts] confirm_above_chats`` chats, after the preview."""
+    chats = await active_chats(ctx.session, draft["chats"])
+    if not chats:
+        raise UserError("None of the chats this rota was for is reachable any more.")
     now = ctx.clock.now()
-    hours = read_hours(ctx.args["when"], ctx.config.zone, now)
-    schedule = hours.understood.schedule
     rota = Rota(
         chat_id=ctx.chat.id,
         created_by=ctx.person.id,
-        title=title,
-        place=_optional(ctx.args.get("where", ""), 300, "The place"),
+        title=draft["title"],
+        place=draft["place"],
         zone=schedule.zone.key,
         starts_at=schedule.start,
         rule=schedule.rule,
-        repeat_text=hours.understood.repeat_text,
-        duration_minutes=hours.minutes,
-        weeks=ctx.args.get("weeks", DEFAULT_WEEKS),
+        repeat_text=repeat_text,
+        duration_minutes=draft["minutes"],
+        weeks=draft["weeks"],
         status=RotaStatus.ACTIVE.value,
         revision=0,
         shown="",
@@ -95,24 +128,22 @@ async def add(ctx: Context) -> list[Outgoing]:
     ctx.session.add(rota)
     await ctx.session.flush()
     ctx.session.add_all(
-        RotaSlot(rota_id=rota.id, position=n, name=spec.name, capacity=spec.capacity)
-        for n, spec in enumerate(specs)
+        RotaSlot(rota_id=rota.id, position=n, name=name, capacity=capacity)
+        for n, (name, capacity) in enumerate(draft["slots"])
     )
     await ctx.session.flush()
-    notes = list(hours.understood.notes)
+    target = draft["to"]
     if target is not None and len(chats) > ctx.config.alerts.confirm_above_chats:
         shown = await content(ctx.session, ctx.services, rota)
         await hold(ctx, Subject.ROTA, rota.id, target_text(target), shown, chats)
-        return [ctx.reply(join([rich(n) for n in notes]), private=True)] if notes else []
+        return []
     await post_rota(ctx, rota, chats)
     await reminders.rearm(ctx.session, ctx.services, rota)
-    lines = [*notes]
-    if any(chat.id != ctx.chat.id for chat in chats) or ctx.event.reply_handle:
-        lines.insert(
-            0, f"Rota #{rota.id} is posted to {counted(len(chats), 'chat')}{platforms_text(chats)}."
-        )
     # (The copies are queued already: their row ids are needed for live edits.)
-    return [ctx.reply(join([rich(line) for line in lines]), private=True)] if lines else []
+    if all(chat.id == ctx.chat.id for chat in chats) and not ctx.event.reply_handle:
+        return []
+    posted = f"Rota #{rota.id} is posted to {counted(len(chats), 'chat')}{platforms_text(chats)}."
+    return [ctx.reply(posted, private=True)]
 
 
 async def _send_held(ctx: Context, rota_id: int, chats: list[Chat]) -> Rich:
@@ -195,10 +226,11 @@ def _event(rota: Rota, slot: RotaSlot, moment: datetime) -> Event:
     return item
 
 
-async def _find(ctx: Context) -> Rota:
-    rota = await ctx.session.get(Rota, ctx.args["id"])
+async def _find(ctx: Context, ident: int | None = None) -> Rota:
+    ident = ctx.args["id"] if ident is None else ident
+    rota = await ctx.session.get(Rota, ident)
     if rota is None:
-        raise UserError(f"There is no rota #{ctx.args['id']}. /rota lists the rotas here.")
+        raise UserError(f"There is no rota #{ident}. /rota lists the rotas here.")
     if rota.status == RotaStatus.CANCELLED.value:
         raise UserError(f"Rota #{rota.id} was cancelled.")
     return rota
@@ -228,17 +260,22 @@ async def drop_command(ctx: Context) -> list[Outgoing]:
 # --- /rota cancel | skip | edit ------------------------------------------------------------
 
 
-async def _manageable(ctx: Context) -> Rota:
-    """A rota the asker may change: theirs, one posted to a chat they organise, or
-    any for a TULO."""
-    rota = await _find(ctx)
-    if rota.created_by == ctx.person.id or ctx.role >= Role.TULO:
-        return rota
-    if rota.chat_id == ctx.chat.id or await posted_in(ctx.session, POSTED, rota.id, ctx.chat.id):
-        return rota
-    raise UserError(
-        f"Rota #{rota.id} wasn't posted here: change it from one of its chats, or ask a TULO."
-    )
+async def _manageable(ctx: Context, ident: int | None = None) -> Rota:
+    """A rota the asker may change, as meetings are governed
+    (:mod:`bot.meetings.access`): seen from this chat (added or posted here), and
+    theirs, added in this chat (whose organisers they are, the command needing an
+    organiser), or any for a TULO — an organiser of one chat it was posted to
+    cannot cancel a rota a TULO posted to fifty."""
+    rota = await _find(ctx, ident)
+    here = rota.chat_id == ctx.chat.id
+    if not here and not await posted_in(ctx.session, POSTED, rota.id, ctx.chat.id):
+        raise UserError(f"There's no rota #{rota.id} here. /rota lists the rotas here.")
+    if rota.created_by != ctx.person.id and not here and ctx.role < Role.TULO:
+        raise UserError(
+            f"Rota #{rota.id} was added in another chat: the organiser who added it, an "
+            "organiser of that chat or a TULO can change it."
+        )
+    return rota
 
 
 async def _tell(ctx: Context, rota: Rota, people: list[Person], text: Rich) -> list[Outgoing]:
@@ -287,6 +324,57 @@ async def skip(ctx: Context) -> list[Outgoing]:
     told = await _tell(ctx, rota, unique, rich("🚫 ", changed(rota, moment, "called off.")))
     reply = ctx.reply(
         f"Skipped {shift_text(rota, moment)} of rota #{rota.id}; "
+        f"told {counted(len(unique), 'person', 'people')} signed up."
+    )
+    return [reply, *told]
+
+
+MOVE_EXAMPLE = '/rota move 1 12/12 "Sun 13 Dec 10:00"'
+
+
+async def move(ctx: Context) -> list[Outgoing]:
+    """One date to another day or time (the rota's other dates stay): those signed
+    up move with it, and are told privately. A guessed time is asked about first."""
+    rota = await _manageable(ctx)
+    now = ctx.clock.now()
+    occurrence = on_day(rota, ctx.args["date"], now, await skips_of(ctx.session, rota.id))
+    zone = ZoneInfo(rota.zone)
+    understood = understand_on(ctx.args["when"], occurrence.astimezone(zone).date(), zone, now)
+    if understood.schedule.repeats:
+        raise UserError(f"/rota move moves one date, to one day and time: {MOVE_EXAMPLE}")
+    if understood.notes:
+        payload = {"rota": rota.id, "occurrence": occurrence.isoformat()}
+        return [await ask_time(ctx, understood, ctx.args["when"], MOVE_KIND, payload)]
+    return await _move_one(ctx, rota, occurrence, understood.schedule.start)
+
+
+async def _move_confirmed(
+    ctx: Context, payload: dict[str, Any], schedule: Schedule, _repeat_text: str
+) -> list[Outgoing]:
+    rota = await _manageable(ctx, payload["rota"])
+    return await _move_one(ctx, rota, datetime.fromisoformat(payload["occurrence"]), schedule.start)
+
+
+async def _move_one(
+    ctx: Context, rota: Rota, occurrence: datetime, new: datetime
+) -> list[Outgoing]:
+    schedule = schedule_of(rota)
+    skips = await skips_of(ctx.session, rota.id)
+    if new == occurrence:
+        raise UserError(f"That date of rota #{rota.id} is at that time already.")
+    if schedule.is_occurrence(new) and new not in skips:
+        raise UserError(f"Rota #{rota.id} has a date then already.")
+    people = await people_on(ctx.session, rota.id, occurrence, waiting=None)
+    unique = list({person.id: person for person, _slot in people}.values())
+    rota.moves = store_moves(schedule.moving(occurrence, new).moves)
+    rota.revision += 1
+    await move_signups(ctx.session, rota.id, occurrence, new)
+    await ctx.session.flush()
+    await refresh(ctx.session, ctx.services, rota)
+    await reminders.rearm(ctx.session, ctx.services, rota)
+    told = await _tell(ctx, rota, unique, moved(rota, occurrence, new))
+    reply = ctx.reply(
+        f"Moved {shift_text(rota, occurrence)} of rota #{rota.id} to {shift_text(rota, new)}; "
         f"told {counted(len(unique), 'person', 'people')} signed up."
     )
     return [reply, *told]
@@ -433,6 +521,19 @@ def register(registry: Registry) -> None:
                     role=Role.ORGANISER,
                 ),
                 Command(
+                    "move",
+                    "Move one date to another day or time; those signed up move with it "
+                    "and are told privately",
+                    move,
+                    (
+                        ident,
+                        date,
+                        Param("when", "the new day and time, e.g. “Sun 13 Dec 10:00” or 10:30"),
+                    ),
+                    example=MOVE_EXAMPLE,
+                    role=Role.ORGANISER,
+                ),
+                Command(
                     "edit",
                     "Change a rota's title, place, weeks ahead, or its slots' places "
                     "(a new name adds a slot)",
@@ -474,5 +575,7 @@ def register(registry: Registry) -> None:
     registry.button(ACTION, press)
     registry.on_forget(give_up_all)
     post_held_with(Subject.ROTA, _send_held, _drop_held)
+    when_confirmed(CONFIRM_KIND, _create)
+    when_confirmed(MOVE_KIND, _move_confirmed)
     registry.on_start(reminders.on_start)
     registry.on_start(cards.on_start)

@@ -1,17 +1,18 @@
-"""Where a rota needs people: its dates with places free, for ``/rota`` and for the
-newcomers' welcome ("Help wanted on the rota")."""
+"""Where a rota needs people: its dates with places free, for ``/rota``, for the
+newcomers' welcome ("Help wanted on the rota") and for the weekly digest
+(:func:`week_lines`, every date of the week, full or not)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rotas.render import fill_line, free_places
-from bot.rotas.slots import dates_ahead
-from bot.text import Rich, rich
+from bot.rotas.render import day_text, fill_line, free_places
+from bot.rotas.slots import dates_ahead, schedule_of
+from bot.text import Rich, counted, rich
 from storage.copies import posted_to
 from storage.rotas import POSTED, Rota, active_rotas, fill_of, skips_of, slots_of
 
@@ -47,3 +48,27 @@ async def help_wanted(session: AsyncSession, chat_id: int, now: datetime, limit:
             found.append(rich(f"{rota.title} (rota #{rota.id}):"))
             found += lines
     return found
+
+
+async def week_lines(
+    session: AsyncSession, chat_id: int, start: datetime, until: datetime, zone: ZoneInfo
+) -> list[Rich]:
+    """One line per date in ``[start, until)`` of a rota posted to the chat, soonest
+    first, with its gaps: ``• Sat 12 Dec, 09:30 — Food bank (rota #1): 3 places
+    free (Driver 1/2 · Packing 0/2)``, or ``…: full ✔``."""
+    since = start - timedelta(microseconds=1)
+    found: list[tuple[datetime, int, Rich]] = []
+    for rota in await rotas_in(session, [chat_id]):
+        skips = await skips_of(session, rota.id)
+        slots = (await slots_of(session, [rota.id]))[rota.id]
+        fill = await fill_of(session, rota.id, since)
+        for moment in schedule_of(rota).occurrences(since, skips):
+            if moment >= until:
+                break
+            free = free_places(moment, slots, fill)
+            gaps = fill_line(moment, slots, fill, zone, gaps_only=True).partition(" · ")[2]
+            state = f"{counted(free, 'place')} free ({gaps})" if free else "full ✔"
+            when = f"{day_text(moment, zone)}, {moment.astimezone(zone):%H:%M}"
+            line = rich(f"• {when} — {rota.title} (rota #{rota.id}): {state}")
+            found.append((moment, rota.id, line))
+    return [line for _moment, _id, line in sorted(found, key=lambda row: row[:2])]

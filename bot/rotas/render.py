@@ -213,6 +213,15 @@ def changed(rota: Rota, moment: datetime | None, what: str) -> Rich:
     return rich(bold(f"{rota.title}{when}: {what}"), " You had signed up.")
 
 
+def moved(rota: Rota, old: datetime, new: datetime) -> Rich:
+    return rich(
+        "➡️ ",
+        bold(f"{rota.title}: {shift_text(rota, old)} is moved to {shift_text(rota, new)}."),
+        f" You're down for the new time. Can't make it? /rota drop {rota.id} "
+        f"{_date_typed(rota, new)}",
+    )
+
+
 def _date_typed(rota: Rota, moment: datetime) -> str:
     """The date as /rota drop takes it: ``12/12``."""
     local = moment.astimezone(ZoneInfo(rota.zone))

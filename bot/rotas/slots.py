@@ -3,19 +3,21 @@ and its slots ("Driver:2, Packing:4"); and a rota row's dates.
 
 The hours are the meetings' own grammar (:func:`bot.dates.when.understand`) with the
 pickets' "start-end" (:func:`bot.dates.days.parse_hours`) at the end: the end
-becomes the shift's length, the rest is read exactly as a meeting's time is.
+becomes the shift's length, the rest is read exactly as a meeting's time is. What
+had to be assumed — no time, "next Saturday", or a bare hour in "9-12" — comes back
+as notes, for the organiser to confirm.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import UserError
 from bot.dates.days import HOURS_EXAMPLES, parse_hours
-from bot.dates.schedule import Schedule
+from bot.dates.schedule import Schedule, read_moves
 from bot.dates.when import Understood, read_day, understand
 from bot.values import visible
 from storage.rotas import Rota
@@ -29,6 +31,9 @@ MAX_WEEKS = 26
 SHOWN_DATES = 6
 # A time range at the end of what was typed: "09:30-12:30", "9am-12.30pm".
 _HOURS = re.compile(r"(\S+\s*(?:-|–|—|\bto\b)\s*\S+)\s*$")
+# An end of the range written as a bare hour ("9-12"): up to 12, morning or evening
+# is a guess (13 and after are not).
+_BARE = re.compile(r"(?:^|[-–—\s])(\d{1,2})(?=$|[-–—\s])")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ def read_hours(text: str, zone: ZoneInfo, now: datetime) -> Hours:
     if not head:
         raise UserError(f"Which day? E.g. “every Saturday 09:30-12:30” ({HOURS_EXAMPLES}).")
     understood = understand(f"{head} {start:%H:%M}", zone, now)
+    if any(int(hour) <= 12 for hour in _BARE.findall(found[1])):
+        exact = f"{start:%H:%M}-{end:%H:%M}"
+        note = f"I took “{found[1]}” as {exact}; write {exact} to be sure."
+        understood = replace(understood, notes=(*understood.notes, note))
     minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
     return Hours(understood, minutes)
 
@@ -84,7 +93,7 @@ def read_slots(text: str) -> list[SlotSpec]:
 
 
 def schedule_of(rota: Rota) -> Schedule:
-    return Schedule(rota.starts_at, rota.rule, ZoneInfo(rota.zone))
+    return Schedule(rota.starts_at, rota.rule, ZoneInfo(rota.zone), moves=read_moves(rota.moves))
 
 
 def dates_ahead(rota: Rota, now: datetime, skips: set[datetime]) -> list[datetime]:

@@ -4,7 +4,7 @@ Each :class:`Row` is a privileged command (or button), as typed, with what every
 :class:`Who` gets: allowed (``Y``) or refused, and why. The world the rows act in
 (:data:`WORLD`) is built by the admin before each person's turn, so a row that
 changes something acts on an object made for it: "someone else's" dispute,
-ballot, strike, picket, alert, poll and meeting are the admin's.
+ballot, strike, picket, alert, poll, meeting and rota are the admin's.
 
 ``python -m tests.support.who_may`` prints the README section.
 """
@@ -76,6 +76,7 @@ WORLD = (
     '/picket add 2 Gate "B69 4JE" tomorrow 06:00-10:00 --contact "Sam 07700 900123"',
     '/poll "Strike?" "Yes" "No"',  # poll #1
     '/meeting add "AGM" "12/3 19:00" "Hall"',  # meeting #1
+    '/rota add "Food bank" "every Saturday 09:30-12:30" "Hub" --slots "Driver:2"',  # rota #1
 )
 # organiser "org" records dispute #3, their own, for branch only.
 OWN_DISPUTE = '/dispute add UNISON Own "Own" region:a'
@@ -251,6 +252,46 @@ TABLE = (
         "/meeting cancel (someone else's, added here)",
         "/meeting cancel 1",
         "Cancelled",
+        (R, Y, R, X, Y, Y, J),
+    ),
+    Row("/rota", "/rota", "Food bank", (Y, Y, Y, X, Y, Y, J)),
+    Row("/rota mine", "/rota mine", "rota", (Y, Y, Y, X, Y, Y, J)),
+    Row("/rota drop", "/rota drop 1 Sat", "signed up for rota #1", (Y, Y, Y, X, Y, Y, J)),
+    Row(
+        "/rota add",
+        '/rota add "Stall" "every Sunday 10:00-12:00" "Square" --slots "Table:2"',
+        "Stall",
+        (R, Y, R, X, Y, Y, J),
+    ),
+    Row(
+        "/rota add --to other chats",
+        '/rota add "Stall" "every Sunday 10:00-12:00" "Square" --slots "Table:2" --to region:b',
+        "posted to 1 chat",
+        (R, T, R, X, Y, Y, J),
+        subset=True,
+    ),
+    Row(
+        "/rota edit (someone else's, added here)",
+        '/rota edit 1 --title "Food bank hub"',
+        "changed (title)",
+        (R, Y, R, X, Y, Y, J),
+    ),
+    Row(
+        "/rota move (someone else's, added here)",
+        "/rota move 1 7/3 10:00",
+        "Moved Sat 7 Mar",
+        (R, Y, R, X, Y, Y, J),
+    ),
+    Row(
+        "/rota skip (someone else's, added here)",
+        "/rota skip 1",
+        "Skipped",
+        (R, Y, R, X, Y, Y, J),
+    ),
+    Row(
+        "/rota cancel (someone else's, added here)",
+        "/rota cancel 1",
+        "Rota #1 cancelled",
         (R, Y, R, X, Y, Y, J),
     ),
     Row(
